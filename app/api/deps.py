@@ -1,0 +1,104 @@
+"""Dependencies every router shares: settings, the unit-of-work session, the format, auth."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api.formats import Format, format_for_path
+from app.api.naming import MAX_ID
+from app.core.errors import Unauthorized
+from app.core.security import tokens_equal
+from app.core.settings import Settings
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+@asynccontextmanager
+async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction: committed when the block ends, rolled back on error; jobs it enqueued
+    start at once."""
+    async with request.app.state.session_factory() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+    request.app.state.waker.after_commit(session)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the handler returns, rolled back on error."""
+    async with unit_of_work(request) as session:
+        yield session
+
+
+# scope="function": the commit happens before the answer is sent, so a failed commit is an
+# error answer (never a 2xx for a change that was lost) and a caller reads its own writes.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def get_format(request: Request) -> Format:
+    return format_for_path(request.url.path)
+
+
+FormatDep = Annotated[Format, Depends(get_format)]
+
+
+def presented_token(authorization: str | None) -> str | None:
+    """The API token from `Basic <user:token>` (any user name) or `Bearer <token>`."""
+    if not authorization:
+        return None
+    scheme, _, credentials = authorization.partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() == "bearer":
+        return credentials or None
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        _, sep, password = decoded.partition(":")
+        return password if sep else None
+    return None
+
+
+def require_api_token(request: Request, settings: SettingsDep) -> None:
+    token = presented_token(request.headers.get("authorization"))
+    if token is None or not tokens_equal(token, settings.api_token.get_secret_value()):
+        raise Unauthorized("A valid API token is required (HTTP Basic password or Bearer token).")
+
+
+def get_actor(request: Request) -> str:
+    """Who made a change, for History lines: the Basic auth user name, else "API"."""
+    authorization = request.headers.get("authorization", "")
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            user = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return "API"
+        name = "".join(ch for ch in user.partition(":")[0] if ch.isprintable()).strip()
+        if name:
+            return name[:255]
+    return "API"
+
+
+ActorDep = Annotated[str, Depends(get_actor)]
+
+
+# An id in a path: outside the column's range is a 400 (validation), never a database overflow.
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -1,0 +1,170 @@
+"""Routers for the Jira integration admin: JiraInstances, their Mappings, and Test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from app.api.bodies import documented_body, read_model
+from app.api.deps import FormatDep, IdPath, SessionDep, SettingsDep
+from app.api.formats import Format
+from app.api.responses import formatted
+from app.core.errors import BadRequest
+from app.core.security import SecretBox
+from app.core.settings import Settings
+from app.jira import instances
+from app.jira.diagnostics import test_connection
+from app.jira.instance_schemas import (
+    JIRA_INSTANCE_READ_ONLY,
+    ConnectionTestOut,
+    JiraInstanceInput,
+    JiraInstanceOut,
+    MappingInput,
+    MappingOut,
+)
+from app.jira.models import JiraInstance
+
+router = APIRouter(tags=["JiraInstances"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Bad input"},
+    404: {"description": "Not found"},
+    409: {"description": "Conflict"},
+}
+
+
+def _box(settings: Settings) -> SecretBox:
+    return SecretBox(settings.secret_key.get_secret_value())
+
+
+async def _one(
+    session: SessionDep, instance: JiraInstance, settings: Settings, fmt: Format, status: int = 200
+) -> Response:
+    (answer,) = await instances.instance_answers(session, [instance], settings.public_url)
+    return formatted({"JiraInstance": answer.model_dump(by_alias=True)}, fmt, status)
+
+
+@router.get("/JiraInstances", response_model=dict[str, list[JiraInstanceOut]])
+async def list_jira_instances(
+    session: SessionDep, settings: SettingsDep, fmt: FormatDep
+) -> Response:
+    rows = await instances.instance_answers(
+        session, await instances.list_instances(session), settings.public_url
+    )
+    return formatted({"JiraInstances": [row.model_dump(by_alias=True) for row in rows]}, fmt)
+
+
+@router.post(
+    "/JiraInstances",
+    status_code=201,
+    response_model=dict[str, JiraInstanceOut],
+    responses=ERRORS,
+    openapi_extra=documented_body(JiraInstanceInput, "JiraInstance"),
+)
+async def create_jira_instance(
+    request: Request, session: SessionDep, settings: SettingsDep, fmt: FormatDep
+) -> Response:
+    data = await read_model(
+        request, fmt, JiraInstanceInput, "JiraInstance", JIRA_INSTANCE_READ_ONLY
+    )
+    instance = await instances.create_instance(
+        session, data, _box(settings), allow_private=settings.allow_private_jira_hosts
+    )
+    return await _one(session, instance, settings, fmt, 201)
+
+
+@router.get("/JiraInstances/{ID}", response_model=dict[str, JiraInstanceOut], responses=ERRORS)
+async def get_jira_instance(
+    ID: IdPath,  # noqa: N803
+    session: SessionDep,
+    settings: SettingsDep,
+    fmt: FormatDep,
+) -> Response:
+    return await _one(session, await instances.get_instance(session, ID), settings, fmt)
+
+
+@router.put(
+    "/JiraInstances/{ID}",
+    response_model=dict[str, JiraInstanceOut],
+    responses=ERRORS,
+    openapi_extra=documented_body(JiraInstanceInput, "JiraInstance"),
+)
+async def update_jira_instance(
+    ID: IdPath,  # noqa: N803
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    fmt: FormatDep,
+) -> Response:
+    instance = await instances.get_instance(session, ID)
+    data = await read_model(
+        request, fmt, JiraInstanceInput, "JiraInstance", JIRA_INSTANCE_READ_ONLY
+    )
+    if not data.model_fields_set:
+        raise BadRequest("Send at least one JiraInstance element to change.")
+    await instances.update_instance(
+        session, instance, data, _box(settings), allow_private=settings.allow_private_jira_hosts
+    )
+    return await _one(session, instance, settings, fmt)
+
+
+@router.delete("/JiraInstances/{ID}", status_code=204, responses=ERRORS)
+async def delete_jira_instance(ID: IdPath, request: Request, session: SessionDep) -> Response:  # noqa: N803
+    await instances.delete_instance(session, await instances.get_instance(session, ID))
+    await request.app.state.services.jira.discard(ID)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/JiraInstances/{ID}/Test", response_model=dict[str, ConnectionTestOut], responses=ERRORS
+)
+async def test_jira_instance(
+    ID: IdPath,  # noqa: N803
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    fmt: FormatDep,
+) -> Response:
+    instance = await instances.get_instance(session, ID)
+    result = await test_connection(request.app.state.services.jira, instance, _box(settings))
+    return formatted({"Test": result.model_dump(by_alias=True)}, fmt)
+
+
+@router.get(
+    "/JiraInstances/{ID}/Mappings", response_model=dict[str, list[MappingOut]], responses=ERRORS
+)
+async def list_jira_mappings(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Response:  # noqa: N803
+    await instances.get_instance(session, ID)
+    rows = [instances.mapping_answer(m) for m in await instances.list_mappings(session, ID)]
+    return formatted({"Mappings": [row.model_dump(by_alias=True) for row in rows]}, fmt)
+
+
+@router.post(
+    "/JiraInstances/{ID}/Mappings",
+    status_code=201,
+    response_model=dict[str, MappingOut],
+    responses=ERRORS,
+    openapi_extra=documented_body(MappingInput, "Mapping"),
+)
+async def create_jira_mapping(
+    ID: IdPath,  # noqa: N803
+    request: Request,
+    session: SessionDep,
+    fmt: FormatDep,
+) -> Response:
+    instance = await instances.get_instance(session, ID)
+    data = await read_model(request, fmt, MappingInput, "Mapping", frozenset({"ID"}))
+    mapping = await instances.create_mapping(session, instance, data)
+    return formatted(
+        {"Mapping": instances.mapping_answer(mapping).model_dump(by_alias=True)}, fmt, 201
+    )
+
+
+@router.delete("/JiraInstances/{ID}/Mappings/{MappingID}", status_code=204, responses=ERRORS)
+async def delete_jira_mapping(
+    ID: IdPath,  # noqa: N803
+    MappingID: IdPath,  # noqa: N803
+    session: SessionDep,
+) -> Response:
+    await instances.delete_mapping(session, ID, MappingID)
+    return Response(status_code=204)

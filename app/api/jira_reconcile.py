@@ -1,0 +1,30 @@
+"""`POST /JiraInstances/{ID}/Reconcile`: queue a re-read of the linked issues changed since the
+last run (the worker applies any difference; counts go to CrmSyncLogs)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from app.api.deps import FormatDep, IdPath, SessionDep
+from app.api.responses import formatted
+from app.jira.instances import get_instance
+from app.sync.inbound import enqueue_reconcile
+
+router = APIRouter(tags=["Jira integration"])
+
+
+@router.post(
+    "/JiraInstances/{ID}/Reconcile",
+    status_code=202,
+    responses={404: {"description": "No such Jira instance"}},
+)
+async def reconcile_instance(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Response:  # noqa: N803
+    instance = await get_instance(session, ID)
+    job = await enqueue_reconcile(session, instance.id or 0)
+    answer = {
+        "JiraInstanceID": instance.id,
+        "JobID": job.id,
+        "Status": "Queued",
+        "LastReconciled": instance.last_reconciled_at,
+    }
+    return formatted({"Reconcile": answer}, fmt, 202)

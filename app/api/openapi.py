@@ -1,0 +1,72 @@
+"""The OpenAPI document: request bodies in both formats, XML paths documented as XML, and the
+contract's Error body on every 4xx answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app.api.bodies import add_documented_models
+from app.api.naming import ApiModel
+
+XML = "application/xml"
+JSON = "application/json"
+
+
+class ErrorDetail(ApiModel):
+    code: str
+    message: str
+
+
+class ErrorBody(ApiModel):
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorBody, "description": "The request was refused; Error says why."},
+    503: {"model": ErrorBody, "description": "The database is briefly unavailable; retry."},
+}
+
+
+def _as_xml(content: dict[str, Any]) -> dict[str, Any]:
+    if JSON not in content:
+        return content
+    return {XML: content[JSON] if XML not in content else content[XML]}
+
+
+def _each_path_in_its_format(spec: dict[str, Any]) -> None:
+    """`/api/xml/…` takes and answers XML, `/api/json/…` JSON: each documents only its own."""
+    for path, operations in spec.get("paths", {}).items():
+        for operation in operations.values():
+            body = operation.get("requestBody")
+            if path.startswith("/api/xml/"):
+                if body and "content" in body:
+                    body["content"] = _as_xml(body["content"])
+                for response in operation.get("responses", {}).values():
+                    if "content" in response:
+                        response["content"] = _as_xml(response["content"])
+            elif body and JSON in body.get("content", {}):
+                body["content"] = {JSON: body["content"][JSON]}
+
+
+def _error_bodies_everywhere(spec: dict[str, Any]) -> None:
+    """A 4xx documented by code alone gets the Error body of the operation's `4XX` entry."""
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            fallback = responses.get("4XX", {}).get("content")
+            for code, response in responses.items():
+                if code.startswith("4") and "content" not in response and fallback:
+                    response["content"] = fallback
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    spec = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    add_documented_models(spec)
+    _error_bodies_everywhere(spec)
+    _each_path_in_its_format(spec)
+    return spec

@@ -1,0 +1,52 @@
+"""Errors the API answers with: each carries an HTTP status, a stable code and a plain message."""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    status_code = 400
+    code = "BadRequest"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class BadRequest(ApiError):
+    pass
+
+
+class ValidationFailed(ApiError):
+    code = "ValidationError"
+
+
+class Unauthorized(ApiError):
+    status_code = 401
+    code = "Unauthorized"
+
+
+class Forbidden(ApiError):
+    status_code = 403
+    code = "Forbidden"
+
+
+class NotFound(ApiError):
+    status_code = 404
+    code = "NotFound"
+
+
+class Conflict(ApiError):
+    status_code = 409
+    code = "Conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status_code = 413
+    code = "PayloadTooLarge"
+
+
+class UnsupportedMediaType(ApiError):
+    status_code = 415
+    code = "UnsupportedMediaType"

@@ -1,0 +1,48 @@
+"""Applying and inspecting Alembic migrations from the app (serve, migrate, readyz, tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def alembic_config() -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    return config
+
+
+async def upgrade_to_head(engine: AsyncEngine) -> None:
+    def _upgrade(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade)
+
+
+async def pending_revisions(engine: AsyncEngine) -> list[str]:
+    """Revisions not yet applied to the database (empty when it is current)."""
+    script = ScriptDirectory.from_config(alembic_config())
+
+    def _current(connection: Connection) -> set[str]:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+    async with engine.connect() as connection:
+        current = await connection.run_sync(_current)
+    pending: list[str] = []
+    for head in script.get_heads():
+        for revision in script.iterate_revisions(head, "base"):
+            if revision.revision in current:
+                break
+            pending.append(revision.revision)
+    return pending

@@ -1,0 +1,101 @@
+"""Service settings, read from the environment or a local `.env` file."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/helpdesk.db"
+PLACEHOLDER_SECRETS = {"changethis", "changeme", "secret", "password", ""}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8080
+    api_token: SecretStr
+    secret_key: SecretStr
+    public_url: str = "http://127.0.0.1:8080"
+
+    run_worker: bool = True
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    max_body_bytes: int = 1024 * 1024
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    job_max_attempts: int = 8
+    job_lease_seconds: float = 60.0
+    job_retry_base_seconds: float = 0.5
+    job_retry_max_seconds: float = 300.0
+    worker_concurrency: int = 8
+    done_job_retention_seconds: float = 3600.0
+    webhook_retention_days: int = 7
+    reconcile_interval_seconds: float = 600.0
+
+    jira_timeout_seconds: float = 20.0
+    jira_max_retries: int = 4
+    jira_retry_base_seconds: float = 0.5
+    # Jira's search sees a new issue only after its index catches up; a create Jira did not
+    # confirm is looked for (and only then made again) after this long.
+    jira_search_settle_seconds: float = Field(default=10.0, ge=0)
+    allow_private_jira_hosts: bool = True
+
+    page_size_default: int = Field(default=50, ge=1)
+    page_size_max: int = Field(default=1000, ge=1)
+
+    @field_validator("api_token", "secret_key")
+    @classmethod
+    def reject_placeholder(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("must be set to a real secret, not a placeholder")
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters long")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()  # required values come from the environment
+
+
+def ensure_local_secrets(env_file: Path = Path(".env")) -> str | None:
+    """Write random API_TOKEN/SECRET_KEY to `.env` unless the environment or the file has them.
+
+    Returns the new API token (to be shown once), or None when nothing was written.
+    """
+    import os
+
+    existing = env_file.read_text() if env_file.exists() else ""
+    present = {
+        line.split("=", 1)[0].strip()
+        for line in existing.splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
+    lines: list[str] = []
+    token: str | None = None
+    if "API_TOKEN" not in os.environ and "API_TOKEN" not in present:
+        token = secrets.token_urlsafe(32)
+        lines.append(f"API_TOKEN={token}")
+    if "SECRET_KEY" not in os.environ and "SECRET_KEY" not in present:
+        lines.append(f"SECRET_KEY={secrets.token_urlsafe(32)}")
+    if not lines:
+        return None
+    prefix = "" if not existing or existing.endswith("\n") else "\n"
+    # Created private: the secrets are never readable by others, not even for a moment.
+    descriptor = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(descriptor, "a") as handle:
+        handle.write(prefix + "\n".join(lines) + "\n")
+    env_file.chmod(0o600)
+    return token

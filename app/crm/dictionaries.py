@@ -1,0 +1,114 @@
+"""Custom dictionaries (Colors, Industries, SLAs): their values, added and removed by name."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.core.errors import BadRequest, Conflict, NotFound
+from app.crm.models import CrmDictionary, CrmDictionaryValue
+from app.crm.naming import normalized
+from app.crm.service import forget_schemas
+
+MAX_VALUE_CHARS = 255
+
+
+def _check(text: str, what: str) -> str:
+    text = text.strip()
+    if not text or len(text) > MAX_VALUE_CHARS:
+        raise BadRequest(f"{what} must be 1 to {MAX_VALUE_CHARS} characters.")
+    return text
+
+
+async def get_dictionary(session: AsyncSession, name: str) -> CrmDictionary:
+    dictionary = await session.scalar(
+        select(CrmDictionary).where(col(CrmDictionary.name_key) == normalized(name))
+    )
+    if dictionary is None:
+        raise NotFound(f"No dictionary named {name.strip()!r}.", code="UnknownDictionary")
+    return dictionary
+
+
+async def list_dictionaries(session: AsyncSession) -> list[CrmDictionary]:
+    return list(
+        (await session.scalars(select(CrmDictionary).order_by(col(CrmDictionary.name)))).all()
+    )
+
+
+async def values_of(session: AsyncSession, dictionary: CrmDictionary) -> list[str]:
+    rows = await session.scalars(
+        select(col(CrmDictionaryValue.value))
+        .where(col(CrmDictionaryValue.dictionary_id) == dictionary.id)
+        .order_by(col(CrmDictionaryValue.id))
+    )
+    return list(rows.all())
+
+
+async def create_dictionary(session: AsyncSession, name: str, values: list[str]) -> CrmDictionary:
+    forget_schemas(session)
+    name = _check(name, "Name")
+    existing = await session.scalar(
+        select(func.count())
+        .select_from(CrmDictionary)
+        .where(col(CrmDictionary.name_key) == normalized(name))
+    )
+    if existing:
+        raise Conflict(f"A dictionary named {name!r} already exists.")
+    dictionary = CrmDictionary(name=name, name_key=normalized(name))
+    session.add(dictionary)
+    await session.flush()
+    await replace_values(session, dictionary, values)
+    return dictionary
+
+
+async def replace_values(
+    session: AsyncSession, dictionary: CrmDictionary, values: list[str]
+) -> None:
+    current = await values_of(session, dictionary)
+    wanted = {normalized(v) for v in values}
+    for value in current:
+        if normalized(value) not in wanted:
+            await remove_value(session, dictionary, value)
+    for value in values:
+        await add_value(session, dictionary, value)
+
+
+async def add_value(session: AsyncSession, dictionary: CrmDictionary, value: str) -> bool:
+    """Add a value; False when the dictionary already has it (case-insensitively)."""
+    forget_schemas(session)
+    value = _check(value, "The value")
+    found = await session.scalar(
+        select(CrmDictionaryValue).where(
+            col(CrmDictionaryValue.dictionary_id) == dictionary.id,
+            col(CrmDictionaryValue.value_key) == normalized(value),
+        )
+    )
+    if found is not None:
+        return False
+    assert dictionary.id is not None
+    session.add(
+        CrmDictionaryValue(dictionary_id=dictionary.id, value=value, value_key=normalized(value))
+    )
+    await session.flush()
+    return True
+
+
+async def remove_value(session: AsyncSession, dictionary: CrmDictionary, value: str) -> None:
+    forget_schemas(session)
+    found = await session.scalar(
+        select(CrmDictionaryValue).where(
+            col(CrmDictionaryValue.dictionary_id) == dictionary.id,
+            col(CrmDictionaryValue.value_key) == normalized(value),
+        )
+    )
+    if found is None:
+        raise NotFound(f"The dictionary {dictionary.name!r} has no value {value.strip()!r}.")
+    await session.delete(found)
+    await session.flush()
+
+
+async def delete_dictionary(session: AsyncSession, dictionary: CrmDictionary) -> None:
+    forget_schemas(session)
+    await session.delete(dictionary)
+    await session.flush()

@@ -1,0 +1,115 @@
+"""The `sync` command: Jira's users become (or update) contacts, matched by their Jira login."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.core.errors import ApiError
+from app.core.security import SecretBox
+from app.crm import service
+from app.crm.models import CrmRecord
+from app.crm.naming import normalized
+from app.crm.params import Assignment
+from app.crm.service import CONTACTS
+from app.jira.errors import JiraError
+from app.jira.models import JiraInstance
+from app.jira.pool import JiraClientPool
+from app.jira.schemas import JiraUser
+from app.sync.jira_access import jira_client
+
+PAGE_SIZE = 100
+MAX_PAGES = 1000
+
+
+class JiraUnreachable(ApiError):
+    status_code = 502
+    code = "JiraError"
+
+
+@dataclass
+class SyncCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    logins: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+def login_of(user: JiraUser) -> str | None:
+    """The Jira login a contact keeps: Server's user name, else Cloud's account id."""
+    return user.name or user.account_id or user.key
+
+
+def contact_values(user: JiraUser) -> dict[str, str]:
+    """What a Jira user contributes to its contact (pure)."""
+    login = login_of(user) or ""
+    values = {"contact_name": (user.display_name or login).strip(), "contact_login": login}
+    if user.email_address:
+        values["contact_email"] = user.email_address.strip()
+    return values
+
+
+async def fetch_users(
+    pool: JiraClientPool, instance: JiraInstance, secrets: SecretBox
+) -> list[JiraUser]:
+    """Every user of Jira's user search, page by page (no database transaction is held)."""
+    users: dict[str, JiraUser] = {}
+    try:
+        async with jira_client(pool, instance, secrets) as client:
+            for page_number in range(MAX_PAGES):
+                page = await client.search_users(page_number * PAGE_SIZE, PAGE_SIZE)
+                fresh = [u for u in page if login_of(u) and login_of(u) not in users]
+                for user in fresh:
+                    users[login_of(user) or ""] = user
+                if not fresh or len(page) < PAGE_SIZE:
+                    break
+    except JiraError as exc:
+        raise JiraUnreachable(f"Jira user search failed: {exc.message}") from exc
+    return list(users.values())
+
+
+async def import_users(session: AsyncSession, users: list[JiraUser]) -> SyncCounts:
+    """Create a contact per new login, update the name or e-mail of known ones."""
+    table = await service.load_table(session, CONTACTS)
+    by_login: dict[str, CrmRecord] = {}
+    for record in await session.scalars(
+        select(CrmRecord).where(col(CrmRecord.table_id) == table.id).order_by(col(CrmRecord.id))
+    ):
+        login = record.search.get("contact_login")
+        if isinstance(login, str):
+            by_login.setdefault(login, record)
+    counts = SyncCounts()
+    for user in users:
+        if user.account_type == "app":
+            counts.skipped += 1
+            continue
+        values = contact_values(user)
+        existing = by_login.get(normalized(values["contact_login"]))
+        changed = {
+            code: text
+            for code, text in values.items()
+            if existing is None or str(existing.data.get(code, "")) != text
+        }
+        if existing is not None and not changed:
+            counts.unchanged += 1
+            continue
+        assignments = {
+            code: Assignment(spec, text, f"clients-{code}", view=False)
+            for code, text in changed.items()
+            if (spec := table.by_code(code)) is not None
+        }
+        record = await service.write(session, table, assignments, existing)
+        if existing is None:
+            counts.created += 1
+            by_login[normalized(values["contact_login"])] = record
+        else:
+            counts.updated += 1
+    return counts

@@ -1,0 +1,104 @@
+"""The `crm.set_properties` job: writes an issue's CRM Property field in Jira."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.core.errors import BadRequest, NotFound
+from app.core.logging import get_logger
+from app.jira.client import JiraClient
+from app.jira.errors import JiraError
+from app.jira.models import DEFAULT_INSTANCE_NAME, JiraInstance
+from app.sync import jobs
+from app.sync.context import WorkerContext
+from app.sync.jira_access import jira_client
+from app.sync.jobs import JobError
+from app.sync.logs import log_sync
+from app.sync.models import Direction, SyncJob
+
+SET_PROPERTIES = "crm.set_properties"
+log = get_logger(__name__)
+
+
+async def instance_for(session: AsyncSession, instance_id: int | None) -> JiraInstance:
+    """The Jira instance by id, or the `Default` one."""
+    if instance_id is not None:
+        instance = await session.get(JiraInstance, instance_id)
+    else:
+        instance = await session.scalar(
+            select(JiraInstance).where(col(JiraInstance.name) == DEFAULT_INSTANCE_NAME)
+        )
+    if instance is None:
+        raise NotFound(f"No Jira instance {instance_id or DEFAULT_INSTANCE_NAME!r}.")
+    if not instance.host_name:
+        raise BadRequest(f"The Jira instance {instance.name!r} has no host configured.")
+    return instance
+
+
+async def enqueue_set_properties(
+    session: AsyncSession, instance_id: int | None, issue_key: str, value: str
+) -> SyncJob:
+    instance = await instance_for(session, instance_id)
+    if not instance.crm_property_field:
+        raise BadRequest(
+            f"The Jira instance {instance.name!r} has no CRM property field configured."
+        )
+    key = issue_key.strip().upper()
+    return await jobs.enqueue(
+        session,
+        SET_PROPERTIES,
+        {"instance_id": instance.id, "issue_key": key, "value": value},
+        ordering_key=f"crm:{instance.id}:{key}",
+    )
+
+
+async def field_id(client: JiraClient, configured: str) -> str:
+    """The configured field as a Jira field id (`customfield_10050`), by name if need be."""
+    if configured.startswith("customfield_"):
+        return configured
+    wanted = configured.strip().casefold()
+    for field in await client.fields():
+        if field.id.casefold() == wanted or field.name.casefold() == wanted:
+            return field.id
+    raise JobError(f"Jira has no field {configured!r}", transient=False)
+
+
+async def set_properties(ctx: WorkerContext, job: SyncJob) -> None:
+    """Idempotent: writes the same value again when repeated."""
+    payload = job.payload
+    async with ctx.transaction() as session:
+        instance = await session.get(JiraInstance, int(payload["instance_id"]))
+    if instance is None or not instance.crm_property_field:
+        raise JobError("the Jira instance or its CRM property field is gone", transient=False)
+    issue_key = str(payload["issue_key"])
+    try:
+        async with jira_client(ctx.services.jira, instance, ctx.secrets) as client:
+            target = await field_id(client, instance.crm_property_field)
+            await client.edit_issue(issue_key, {target: payload["value"]})
+    except JiraError as exc:
+        raise JobError(str(exc), transient=exc.transient) from exc
+    async with ctx.transaction() as session:
+        await log_sync(
+            session,
+            instance_id=instance.id,
+            direction=Direction.TO_JIRA,
+            event="crm.properties_set",
+            message=f"CRM property set: {payload['value']}",
+            jira_key=issue_key,
+        )
+    log.info("crm.properties.set", issue=issue_key, instance=instance.id)
+
+
+async def on_failure(ctx: WorkerContext, job: SyncJob, message: str) -> None:
+    async with ctx.transaction() as session:
+        await log_sync(
+            session,
+            instance_id=job.payload.get("instance_id"),
+            direction=Direction.TO_JIRA,
+            event="crm.properties_set",
+            message=message,
+            jira_key=job.payload.get("issue_key"),
+            error=True,
+        )

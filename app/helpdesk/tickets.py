@@ -1,0 +1,348 @@
+"""Tickets: create, change, list and delete, with references by ID or by name, custom fields as
+elements, sequential ticket numbers and a History line for every change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.core.db import utcnow
+from app.core.errors import BadRequest
+from app.helpdesk.catalog import get_referenced
+from app.helpdesk.fields import FieldValueError, to_stored
+from app.helpdesk.history import add_history
+from app.helpdesk.models import (
+    Action,
+    Counter,
+    CustomField,
+    HistoryEntry,
+    Product,
+    Ticket,
+    TicketCustomValue,
+    TicketStatus,
+    TicketType,
+    Version,
+)
+from app.helpdesk.schemas import TicketInput
+from app.jira.models import JiraIssue
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    status: str | None = None
+    product_id: int | None = None
+    ticket_type_id: int | None = None
+    jira_key: str | None = None
+    date_modified_since: datetime | None = None
+
+
+async def next_ticket_number(session: AsyncSession) -> int:
+    number = await session.scalar(
+        update(Counter)
+        .where(col(Counter.name) == "ticket_number")
+        .values(value=col(Counter.value) + 1)
+        .returning(col(Counter.value))
+    )
+    assert number is not None, "the ticket_number counter is created by the first migration"
+    return int(number)
+
+
+def split_elements(
+    elements: dict[str, Any], custom_fields: list[CustomField]
+) -> tuple[dict[str, Any], dict[int, Any]]:
+    """Separate built-in ticket elements from custom field elements (matched by name)."""
+    known = {(f.alias or n).lower() for n, f in TicketInput.model_fields.items()}
+    by_name: dict[str, CustomField] = {}
+    for custom in custom_fields:
+        by_name[custom.name.lower()] = custom
+        by_name[custom.name.lower().replace(" ", "_")] = custom
+    builtin: dict[str, Any] = {}
+    custom_values: dict[int, Any] = {}
+    for key, value in elements.items():
+        if key.lower() in known:
+            builtin[key] = value
+        elif key.lower() in by_name:
+            custom_values[by_name[key.lower()].id or 0] = value
+        else:
+            builtin[key] = value  # validation names it as an unknown element
+    return builtin, custom_values
+
+
+async def all_custom_fields(session: AsyncSession) -> list[CustomField]:
+    return list((await session.scalars(select(CustomField).order_by(col(CustomField.id)))).all())
+
+
+async def create_ticket(
+    session: AsyncSession, data: TicketInput, custom: dict[int, Any], actor: str
+) -> Ticket:
+    if not data.name:
+        raise BadRequest("Ticket needs Name.")
+    ticket_type = await _ticket_type(session, data)
+    if ticket_type is None:
+        raise BadRequest("Ticket needs TicketTypeID or TicketTypeName.")
+    status = await _status(session, data, ticket_type)
+    product = await _product(session, data)
+    version = await _version(session, data, product)
+    ticket = Ticket(
+        ticket_number=await next_ticket_number(session),
+        name=data.name,
+        description=data.description or "",
+        ticket_type_id=ticket_type.id or 0,
+        status_id=status.id or 0,
+        product_id=product.id if product else None,
+        reported_version_id=version.id if version else None,
+    )
+    session.add(ticket)
+    await session.flush()
+    await _store_custom_values(session, ticket, custom, actor, announce=False)
+    await add_history(session, ticket.id or 0, f"Ticket created by {actor}")
+    return ticket
+
+
+async def update_ticket(
+    session: AsyncSession, ticket: Ticket, data: TicketInput, custom: dict[int, Any], actor: str
+) -> Ticket:
+    given = data.model_fields_set
+    changes: list[str] = []
+    if "name" in given:
+        if not data.name:
+            raise BadRequest("Name cannot be empty.")
+        if data.name != ticket.name:
+            changes.append(f"Name changed from {ticket.name!r} to {data.name!r}")
+            ticket.name = data.name
+    if "description" in given and (data.description or "") != ticket.description:
+        changes.append("Description changed")
+        ticket.description = data.description or ""
+    old_type = await session.get(TicketType, ticket.ticket_type_id)
+    new_type = await _ticket_type(session, data) or old_type
+    assert new_type is not None
+    assert old_type is not None
+    if new_type.id != old_type.id:
+        changes.append(f"Ticket type changed from {old_type.name} to {new_type.name}")
+        ticket.ticket_type_id = new_type.id or 0
+    if {"status_id", "status"} & given or new_type.id != old_type.id:
+        old_status = await session.get(TicketStatus, ticket.status_id)
+        new_status = await _status(session, data, new_type)
+        if old_status is None or new_status.id != old_status.id:
+            old_name = old_status.name if old_status else "?"
+            changes.append(f"Status changed from {old_name} to {new_status.name}")
+            ticket.status_id = new_status.id or 0
+    if {"product_id", "product_name"} & given:
+        product = await _product(session, data)
+        if (product.id if product else None) != ticket.product_id:
+            old = await session.get(Product, ticket.product_id) if ticket.product_id else None
+            changes.append(f"Product changed from {_name(old)} to {_name(product)}")
+            ticket.product_id = product.id if product else None
+            if not ({"reported_version_id", "reported_version"} & given):
+                ticket.reported_version_id = None
+    if {"reported_version_id", "reported_version"} & given:
+        product = await session.get(Product, ticket.product_id) if ticket.product_id else None
+        version = await _version(session, data, product)
+        if (version.id if version else None) != ticket.reported_version_id:
+            old_version = (
+                await session.get(Version, ticket.reported_version_id)
+                if ticket.reported_version_id
+                else None
+            )
+            changes.append(
+                f"Reported version changed from {_version_name(old_version)} "
+                f"to {_version_name(version)}"
+            )
+            ticket.reported_version_id = version.id if version else None
+    for change in changes:
+        await add_history(session, ticket.id or 0, f"{change} by {actor}")
+    custom_changed = await _store_custom_values(session, ticket, custom, actor, announce=True)
+    if changes or custom_changed:
+        ticket.date_modified = utcnow()
+        session.add(ticket)
+        await session.flush()
+    return ticket
+
+
+async def delete_ticket(session: AsyncSession, ticket: Ticket) -> None:
+    for model in (TicketCustomValue, Action, HistoryEntry):
+        await session.execute(delete(model).where(col(model.ticket_id) == ticket.id))
+    await session.delete(ticket)
+    await session.flush()
+
+
+def filtered_query(filters: TicketFilters) -> Select[Any]:
+    query = select(Ticket)
+    if filters.status:
+        query = query.join(TicketStatus, col(TicketStatus.id) == Ticket.status_id).where(
+            func.lower(TicketStatus.name) == filters.status.lower()
+        )
+    if filters.product_id is not None:
+        query = query.where(col(Ticket.product_id) == filters.product_id)
+    if filters.ticket_type_id is not None:
+        query = query.where(col(Ticket.ticket_type_id) == filters.ticket_type_id)
+    if filters.jira_key:
+        query = query.join(JiraIssue, col(JiraIssue.id) == Ticket.jira_issue_ref).where(
+            func.upper(JiraIssue.issue_key) == filters.jira_key.upper()
+        )
+    if filters.date_modified_since is not None:
+        query = query.where(col(Ticket.date_modified) >= filters.date_modified_since)
+    return query
+
+
+async def list_tickets(
+    session: AsyncSession, filters: TicketFilters, page: int, size: int
+) -> tuple[list[Ticket], int]:
+    query = filtered_query(filters)
+    total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    rows = await session.scalars(
+        query.order_by(col(Ticket.id)).offset((page - 1) * size).limit(size)
+    )
+    return list(rows.all()), total
+
+
+async def _ticket_type(session: AsyncSession, data: TicketInput) -> TicketType | None:
+    if data.ticket_type_id is not None:
+        found: TicketType = await get_referenced(
+            session, TicketType, data.ticket_type_id, "TicketTypeID"
+        )
+        _same_name(found.name, data.ticket_type_name, "TicketTypeName")
+        return found
+    if data.ticket_type_name:
+        named: TicketType = await _by_name(
+            session, TicketType, TicketType.name, data.ticket_type_name, "TicketTypeName"
+        )
+        return named
+    return None
+
+
+async def _status(
+    session: AsyncSession, data: TicketInput, ticket_type: TicketType
+) -> TicketStatus:
+    if data.status_id is not None:
+        status = await session.get(TicketStatus, data.status_id)
+        if status is None:
+            raise BadRequest(f"StatusID {data.status_id} does not exist.")
+        _same_name(status.name, data.status, "Status")
+    elif data.status:
+        status = await session.scalar(
+            select(TicketStatus).where(
+                col(TicketStatus.ticket_type_id) == ticket_type.id,
+                func.lower(TicketStatus.name) == data.status.lower(),
+            )
+        )
+        if status is None:
+            raise BadRequest(
+                f"Status {data.status!r} does not exist for ticket type {ticket_type.name!r}."
+            )
+    else:
+        status = await session.scalar(
+            select(TicketStatus).where(
+                col(TicketStatus.ticket_type_id) == ticket_type.id,
+                col(TicketStatus.is_default).is_(True),
+            )
+        )
+        if status is None:
+            raise BadRequest(f"Ticket type {ticket_type.name!r} has no statuses yet.")
+    if status.ticket_type_id != ticket_type.id:
+        raise BadRequest(f"Status {status.name!r} belongs to another ticket type.")
+    return status
+
+
+async def _product(session: AsyncSession, data: TicketInput) -> Product | None:
+    if data.product_id is not None:
+        product: Product | None = await session.get(Product, data.product_id)
+        if product is None:
+            raise BadRequest(f"ProductID {data.product_id} does not exist.")
+        _same_name(product.name, data.product_name, "ProductName")
+        return product
+    if data.product_name:
+        named: Product = await _by_name(
+            session, Product, Product.name, data.product_name, "ProductName"
+        )
+        return named
+    return None
+
+
+async def _version(
+    session: AsyncSession, data: TicketInput, product: Product | None
+) -> Version | None:
+    if data.reported_version_id is None and not data.reported_version:
+        return None
+    if product is None:
+        raise BadRequest("A ReportedVersion needs the ticket's Product.")
+    if data.reported_version_id is not None:
+        version = await session.get(Version, data.reported_version_id)
+        if version is None:
+            raise BadRequest(f"ReportedVersionID {data.reported_version_id} does not exist.")
+    else:
+        version = await session.scalar(
+            select(Version).where(
+                col(Version.product_id) == product.id,
+                func.lower(Version.version_number) == (data.reported_version or "").lower(),
+            )
+        )
+        if version is None:
+            raise BadRequest(
+                f"ReportedVersion {data.reported_version!r} does not exist for "
+                f"product {product.name!r}."
+            )
+    if version.product_id != product.id:
+        raise BadRequest(f"Version {version.version_number!r} belongs to another product.")
+    return version
+
+
+async def _by_name(
+    session: AsyncSession, model: type[Any], column: Any, name: str, element: str
+) -> Any:
+    found = await session.scalar(select(model).where(func.lower(column) == name.lower()))
+    if found is None:
+        raise BadRequest(f"{element} {name!r} does not exist.")
+    return found
+
+
+def _same_name(actual: str, given: str | None, element: str) -> None:
+    if given and given.lower() != actual.lower():
+        raise BadRequest(f"{element} {given!r} does not match the ID given ({actual!r}).")
+
+
+async def _store_custom_values(
+    session: AsyncSession, ticket: Ticket, custom: dict[int, Any], actor: str, announce: bool
+) -> bool:
+    changed = False
+    for field_id, raw in custom.items():
+        field = await session.get(CustomField, field_id)
+        assert field is not None
+        try:
+            stored = to_stored(field.field_type, field.pick_list_values, raw)
+        except FieldValueError as exc:
+            raise BadRequest(f"{field.name} {exc}.") from exc
+        current = await session.get(TicketCustomValue, (ticket.id, field_id))
+        old = current.value if current else None
+        if old == stored:
+            continue
+        changed = True
+        if stored is None and current is not None:
+            await session.delete(current)
+        elif current is not None and stored is not None:
+            current.value = stored
+        elif stored is not None:
+            session.add(
+                TicketCustomValue(ticket_id=ticket.id or 0, custom_field_id=field_id, value=stored)
+            )
+        if announce:
+            await add_history(
+                session,
+                ticket.id or 0,
+                f"{field.name} changed from {old or '(empty)'} to {stored or '(empty)'} by {actor}",
+            )
+    await session.flush()
+    return changed
+
+
+def _name(item: Product | None) -> str:
+    return item.name if item else "(none)"
+
+
+def _version_name(item: Version | None) -> str:
+    return item.version_number if item else "(none)"

@@ -1,0 +1,475 @@
+"""Jira REST v2 client: every call the service makes to a Jira instance, with typed answers."""
+
+from __future__ import annotations
+
+import asyncio
+import random as random_module
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote
+
+import httpx
+from pydantic import TypeAdapter, ValidationError
+
+from app.jira.errors import (
+    JiraNotFound,
+    JiraUnexpectedResponse,
+    JiraValidationError,
+    unexpected_body,
+)
+from app.jira.http import Clock, JiraHttp, Sleep, make_auth, parse, parse_as, response_json
+from app.jira.metrics import JiraMetrics
+from app.jira.models import AuthMethod
+from app.jira.pacing import IssueWritePacer, Random, RetryPolicy
+from app.jira.schemas import (
+    Comment,
+    CommentPage,
+    CreatedIssue,
+    CreateMetaField,
+    EntityProperty,
+    Issue,
+    JiraField,
+    JiraUser,
+    JqlPage,
+    Project,
+    RemoteLink,
+    SearchPage,
+    ServerInfo,
+    Transition,
+)
+
+API = "/rest/api/2"
+
+_users = TypeAdapter(list[JiraUser])
+_fields = TypeAdapter(list[JiraField])
+_remote_links = TypeAdapter(list[RemoteLink])
+_create_meta_fields = TypeAdapter(list[CreateMetaField])
+
+
+def _path(*parts: str | int) -> str:
+    return API + "".join("/" + quote(str(part), safe="") for part in parts)
+
+
+class JiraClient:
+    """Every call the service makes to one Jira instance.
+
+    GET/PUT/DELETE are retried on connection errors, timeouts and 5xx; POSTs that create things
+    are not (`JiraAmbiguousResult`) unless the request never left. 429s are retried for any
+    method, honouring Retry-After. Writes to one issue are paced by a per-issue token bucket.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        user_name: str,
+        secret: str,
+        auth_method: AuthMethod | str = AuthMethod.BASIC,
+        timeout: float = 20.0,
+        max_retries: int = 4,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        max_retry_after: float = 60.0,
+        write_burst: int = 10,
+        write_rate: float = 5.0,
+        max_connections: int = 10,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = asyncio.sleep,
+        random: Random = random_module.random,
+        clock: Clock = time.monotonic,
+        metrics: JiraMetrics | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._users_path: str | None = None
+        self._search_path: str | None = None
+        self._myself: JiraUser | None = None
+        self._http = JiraHttp(
+            base_url=self.base_url,
+            auth=make_auth(auth_method, user_name, secret),
+            timeout=timeout,
+            policy=RetryPolicy(
+                max_retries=max_retries,
+                backoff_base=backoff_base,
+                backoff_cap=backoff_cap,
+                max_retry_after=max_retry_after,
+            ),
+            pacer=IssueWritePacer(burst=write_burst, rate=write_rate),
+            max_connections=max_connections,
+            transport=transport,
+            sleep=sleep,
+            random=random,
+            clock=clock,
+            metrics=metrics,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    @property
+    def policy(self) -> RetryPolicy:
+        return self._http.policy
+
+    @property
+    def is_closed(self) -> bool:
+        return self._http.is_closed
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- instance ------------------------------------------------------------------------------
+
+    async def myself(self) -> JiraUser:
+        return parse(JiraUser, await self._http.request("GET", _path("myself")))
+
+    async def myself_cached(self) -> JiraUser:
+        """The service's own Jira user, asked once per client (a new client comes with new
+        credentials, so the cache never outlives them)."""
+        if self._myself is None:
+            self._myself = await self.myself()
+        return self._myself
+
+    async def my_permissions(
+        self, keys: Iterable[str], *, project_key: str | None = None
+    ) -> dict[str, bool]:
+        """Whether the service's user holds each permission (globally or in one project)."""
+        params = {"permissions": ",".join(keys)}
+        if project_key:
+            params["projectKey"] = project_key
+        data = response_json(await self._http.request("GET", _path("mypermissions"), params=params))
+        permissions = data.get("permissions", {}) if isinstance(data, dict) else {}
+        return {key: bool(value.get("havePermission")) for key, value in permissions.items()}
+
+    async def server_info(self) -> ServerInfo:
+        return parse(ServerInfo, await self._http.request("GET", _path("serverInfo")))
+
+    async def fields(self) -> list[JiraField]:
+        return parse_as(_fields, await self._http.request("GET", _path("field")))
+
+    async def project(self, key: str) -> Project:
+        return parse(Project, await self._http.request("GET", _path("project", key)))
+
+    async def create_meta(self, project_key: str, issue_type_name: str) -> list[CreateMetaField]:
+        """Fields for creating `issue_type_name` in a project, from whichever createmeta exists."""
+        try:
+            issue_types = await self._paged_values(
+                _path("issue", "createmeta", project_key, "issuetypes"),
+                ("values", "issueTypes", "createMetaIssueType"),
+            )
+        except JiraNotFound:
+            return await self._create_meta_legacy(project_key, issue_type_name)
+        wanted = issue_type_name.casefold()
+        type_id = next(
+            (t.get("id") for t in issue_types if str(t.get("name", "")).casefold() == wanted), None
+        )
+        if type_id is None:
+            raise JiraNotFound(f"Issue type {issue_type_name!r} not found in project {project_key}")
+        raw = await self._paged_values(
+            _path("issue", "createmeta", project_key, "issuetypes", type_id),
+            ("values", "fields", "results"),
+        )
+        return _validate_fields(
+            [{**field, "id": field.get("fieldId") or field.get("key")} for field in raw]
+        )
+
+    async def _create_meta_legacy(
+        self, project_key: str, issue_type_name: str
+    ) -> list[CreateMetaField]:
+        params = {
+            "projectKeys": project_key,
+            "issuetypeNames": issue_type_name,
+            "expand": "projects.issuetypes.fields",
+        }
+        data = response_json(
+            await self._http.request("GET", _path("issue", "createmeta"), params=params)
+        )
+        wanted = issue_type_name.casefold()
+        for project in data.get("projects", []) if isinstance(data, dict) else []:
+            for issue_type in project.get("issuetypes", []):
+                if str(issue_type.get("name", "")).casefold() == wanted:
+                    fields = issue_type.get("fields", {})
+                    return _validate_fields([{**meta, "id": fid} for fid, meta in fields.items()])
+        raise JiraNotFound(f"Issue type {issue_type_name!r} not found in project {project_key}")
+
+    async def _paged_values(self, path: str, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+        """All items of a startAt/maxResults paged list, whichever key the server puts them in."""
+        items: list[dict[str, Any]] = []
+        while True:
+            params = {"startAt": len(items), "maxResults": 100}
+            data = response_json(await self._http.request("GET", path, params=params))
+            if not isinstance(data, dict):
+                return items
+            page: list[dict[str, Any]] = next(
+                (data[key] for key in keys if isinstance(data.get(key), list)), []
+            )
+            items.extend(page)
+            total = data.get("total")
+            if not page or data.get("isLast") is True:
+                return items
+            if data.get("isLast") is None and (total is None or len(items) >= total):
+                return items
+
+    # -- issues ----------------------------------------------------------------------------
+
+    async def create_issue(
+        self, fields: Mapping[str, Any], properties: Mapping[str, Any] | None = None
+    ) -> CreatedIssue:
+        """Create an issue; never repeated by the client once the request may have been sent."""
+        body: dict[str, Any] = {"fields": dict(fields)}
+        if properties:
+            body["properties"] = _property_list(properties)
+        return parse(CreatedIssue, await self._http.request("POST", _path("issue"), json=body))
+
+    async def get_issue(
+        self,
+        id_or_key: str,
+        fields: Iterable[str] | None = None,
+        expand: Iterable[str] | None = None,
+    ) -> Issue:
+        params = _list_params(fields=fields, expand=expand)
+        return parse(
+            Issue, await self._http.request("GET", _path("issue", id_or_key), params=params)
+        )
+
+    async def edit_issue(
+        self,
+        id_or_key: str,
+        fields: Mapping[str, Any],
+        *,
+        update: Mapping[str, Any] | None = None,
+    ) -> None:
+        body: dict[str, Any] = {"fields": dict(fields)}
+        if update:
+            body["update"] = dict(update)
+        await self._http.request("PUT", _path("issue", id_or_key), json=body, write_to=id_or_key)
+
+    async def get_issue_property(self, id_or_key: str, key: str) -> EntityProperty | None:
+        """The entity property, or None when it (or the issue) does not exist."""
+        try:
+            response = await self._http.request("GET", _path("issue", id_or_key, "properties", key))
+        except JiraNotFound:
+            return None
+        return parse(EntityProperty, response)
+
+    async def set_issue_property(self, id_or_key: str, key: str, value: Any) -> None:
+        path = _path("issue", id_or_key, "properties", key)
+        await self._http.request("PUT", path, json=value, write_to=id_or_key)
+
+    async def transitions(self, id_or_key: str) -> list[Transition]:
+        data = response_json(
+            await self._http.request("GET", _path("issue", id_or_key, "transitions"))
+        )
+        return [Transition.model_validate(item) for item in data.get("transitions", [])]
+
+    async def transition_issue(
+        self, id_or_key: str, transition_id: str, fields: Mapping[str, Any] | None = None
+    ) -> None:
+        body: dict[str, Any] = {"transition": {"id": transition_id}}
+        if fields:
+            body["fields"] = dict(fields)
+        path = _path("issue", id_or_key, "transitions")
+        await self._http.request("POST", path, json=body, write_to=id_or_key)
+
+    # -- comments ----------------------------------------------------------------------------
+
+    async def add_comment(
+        self,
+        id_or_key: str,
+        body: str,
+        properties: Mapping[str, Any] | None = None,
+        *,
+        visibility: Mapping[str, str] | None = None,
+    ) -> Comment:
+        """Add a comment; never repeated by the client once the request may have been sent."""
+        payload: dict[str, Any] = {"body": body}
+        if properties:
+            payload["properties"] = _property_list(properties)
+        if visibility:
+            payload["visibility"] = dict(visibility)
+        path = _path("issue", id_or_key, "comment")
+        return parse(
+            Comment, await self._http.request("POST", path, json=payload, write_to=id_or_key)
+        )
+
+    async def get_comment(
+        self, issue: str, comment_id: str, expand: Iterable[str] | None = None
+    ) -> Comment:
+        path = _path("issue", issue, "comment", comment_id)
+        return parse(
+            Comment, await self._http.request("GET", path, params=_list_params(expand=expand))
+        )
+
+    async def list_comments(
+        self,
+        issue: str,
+        start_at: int = 0,
+        max_results: int = 50,
+        expand: Iterable[str] | None = None,
+    ) -> CommentPage:
+        params: dict[str, Any] = {"startAt": start_at, "maxResults": max_results}
+        params |= _list_params(expand=expand)
+        path = _path("issue", issue, "comment")
+        return parse(CommentPage, await self._http.request("GET", path, params=params))
+
+    # -- remote links --------------------------------------------------------------------------
+
+    async def remote_links(self, issue: str) -> list[RemoteLink]:
+        path = _path("issue", issue, "remotelink")
+        return parse_as(_remote_links, await self._http.request("GET", path))
+
+    async def upsert_remote_link(
+        self,
+        issue: str,
+        global_id: str | None,
+        url: str,
+        title: str,
+        icon_url: str | None = None,
+    ) -> int:
+        """Create or (with a `global_id`) update a remote link; returns its id."""
+        link: dict[str, Any] = {"url": url, "title": title}
+        if icon_url:
+            link["icon"] = {"url16x16": icon_url, "title": title}
+        body: dict[str, Any] = {"object": link}
+        if global_id:
+            body["globalId"] = global_id
+        path = _path("issue", issue, "remotelink")
+        response = await self._http.request(
+            "POST", path, json=body, write_to=issue, retry_safe=bool(global_id)
+        )
+        data = response_json(response)
+        try:
+            return int(data["id"])
+        except (KeyError, TypeError, ValueError):
+            raise unexpected_body(response, "Remote link answer without an id") from None
+
+    # -- search ------------------------------------------------------------------------------
+
+    async def search(
+        self,
+        jql: str,
+        start_at: int = 0,
+        max_results: int = 50,
+        fields: Iterable[str] | None = None,
+        expand: Iterable[str] | None = None,
+    ) -> SearchPage:
+        body: dict[str, Any] = {"jql": jql, "startAt": start_at, "maxResults": max_results}
+        if fields is not None:
+            body["fields"] = list(fields)
+        if expand is not None:
+            body["expand"] = list(expand)
+        response = await self._http.request("POST", _path("search"), json=body, retry_safe=True)
+        return parse(SearchPage, response)
+
+    async def search_all(
+        self, jql: str, fields: Iterable[str] | None = None, page_size: int = 100
+    ) -> AsyncIterator[Issue]:
+        """Every issue matching `jql`, page by page."""
+        wanted = list(fields) if fields is not None else None
+        start_at = 0
+        while True:
+            page = await self.search(jql, start_at, page_size, wanted)
+            for issue in page.issues:
+                yield issue
+            start_at += len(page.issues)
+            if not page.issues or start_at >= page.total:
+                return
+
+    async def search_jql(
+        self,
+        jql: str,
+        *,
+        next_page_token: str | None = None,
+        max_results: int = 100,
+        fields: Iterable[str] | None = None,
+    ) -> JqlPage:
+        """One page of `POST /search/jql` (Cloud's token-paged search, no total); on a Jira
+        without it (404/410: Server, Data Center) the startAt-paged `POST /search` answers, with
+        the next startAt as the page token."""
+        body: dict[str, Any] = {"jql": jql, "maxResults": max_results}
+        if fields is not None:
+            body["fields"] = list(fields)
+        new, old = _path("search", "jql"), _path("search")
+        if self._search_path != old:
+            if next_page_token:
+                body["nextPageToken"] = next_page_token
+            try:
+                response = await self._http.request("POST", new, json=body, retry_safe=True)
+            except (JiraNotFound, JiraValidationError) as exc:
+                if exc.status not in (404, 410) or self._search_path == new:
+                    raise
+            else:
+                self._search_path = new
+                return parse(JqlPage, response)
+            body.pop("nextPageToken", None)
+        self._search_path = old
+        start_at = int(next_page_token or 0)
+        page = parse(
+            SearchPage,
+            await self._http.request(
+                "POST", old, json=body | {"startAt": start_at}, retry_safe=True
+            ),
+        )
+        following = start_at + len(page.issues)
+        last = not page.issues or following >= page.total
+        return JqlPage(
+            issues=page.issues,
+            next_page_token=None if last else str(following),
+            is_last=last,
+        )
+
+    async def search_jql_all(
+        self, jql: str, fields: Iterable[str] | None = None, page_size: int = 100
+    ) -> AsyncIterator[Issue]:
+        """Every issue matching `jql`, following the page tokens."""
+        wanted = list(fields) if fields is not None else None
+        token: str | None = None
+        while True:
+            page = await self.search_jql(
+                jql, next_page_token=token, max_results=page_size, fields=wanted
+            )
+            for issue in page.issues:
+                yield issue
+            token = page.next_page_token
+            if page.is_last or not token or not page.issues:
+                return
+
+    async def search_users(self, start_at: int = 0, max_results: int = 50) -> list[JiraUser]:
+        """All users: Cloud `users/search`, or Server/Data Center `user/search?username=.`."""
+        page: dict[str, Any] = {"startAt": start_at, "maxResults": max_results}
+        cloud, server = _path("users", "search"), _path("user", "search")
+        if self._users_path != server:
+            try:
+                response = await self._http.request("GET", cloud, params=page)
+            except JiraNotFound:
+                if self._users_path == cloud:
+                    raise
+            else:
+                self._users_path = cloud
+                return parse_as(_users, response)
+        response = await self._http.request("GET", server, params=page | {"username": "."})
+        self._users_path = server
+        return parse_as(_users, response)
+
+
+def _validate_fields(raw: list[dict[str, Any]]) -> list[CreateMetaField]:
+    try:
+        return _create_meta_fields.validate_python(raw)
+    except ValidationError as exc:
+        raise JiraUnexpectedResponse(f"Unexpected createmeta field shape: {exc}") from exc
+
+
+def _property_list(properties: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [{"key": key, "value": value} for key, value in properties.items()]
+
+
+def _list_params(**lists: Iterable[str] | None) -> dict[str, str]:
+    return {name: ",".join(values) for name, values in lists.items() if values is not None}

@@ -1,0 +1,103 @@
+"""Which Jira host names the service may call: a pure check, no DNS, no I/O.
+
+Self-hosted Jira Server lives on private networks, so private and loopback addresses are allowed
+unless `allow_private_jira_hosts` is off; link-local and cloud metadata endpoints never are (a
+HostName pointing there would turn the service into a credential-stealing proxy).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+METADATA_HOSTS = frozenset(
+    {
+        "metadata",
+        "metadata.google.internal",
+        "metadata.goog",
+        "metadata.azure.com",
+        "instance-data",
+        "instance-data.ec2.internal",
+        "metadata.packet.net",
+        "metadata.platformequinix.com",
+        "metadata.tencentyun.com",
+    }
+)
+# Metadata services on addresses that are not link-local (AWS IPv6 IMDS, Alibaba Cloud).
+METADATA_ADDRESSES = frozenset(
+    {ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")}
+)
+
+
+class HostNameError(ValueError):
+    """A HostName the service refuses; the message says why in plain words."""
+
+
+def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address a host name spells literally (including `2852039166`, `0xa9fea9fe`)."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        if host.isdigit():
+            return ipaddress.IPv4Address(int(host))
+        if host.lower().startswith("0x"):
+            return ipaddress.IPv4Address(int(host, 16))
+    except ValueError:
+        return None
+    return None
+
+
+def check_host_name(value: str, *, allow_private: bool = True) -> str:
+    """The normalised HostName (no trailing slash), or HostNameError saying what is wrong."""
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise HostNameError(f"HostName {value!r} is not a valid URL: {exc}.") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise HostNameError(
+            "HostName must be an http(s) URL including the protocol, "
+            "e.g. https://yourcompany.atlassian.net."
+        )
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise HostNameError(
+            "HostName must not contain credentials; use UserName and ApiToken instead."
+        )
+    host = (parts.hostname or "").rstrip(".").lower()
+    if not host:
+        raise HostNameError("HostName has no host, e.g. https://yourcompany.atlassian.net.")
+    if parts.query or parts.fragment:
+        raise HostNameError("HostName must not contain a query or fragment.")
+    if host in METADATA_HOSTS or host.endswith(".metadata.google.internal"):
+        raise HostNameError(f"HostName {host!r} is a cloud metadata service and is refused.")
+    address = _literal_address(host)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address is not None:
+        if address.is_link_local or address in METADATA_ADDRESSES:
+            raise HostNameError(
+                f"HostName {host} is a link-local or cloud metadata address and is refused."
+            )
+        if (
+            address.is_unspecified
+            or address.is_multicast
+            or (address.is_reserved and not address.is_loopback)
+        ):
+            raise HostNameError(f"HostName {host} is not an address a Jira server can have.")
+        if not allow_private and (address.is_private or address.is_loopback):
+            raise HostNameError(
+                f"HostName {host} is a private or loopback address, which this service is "
+                "configured to refuse (allow_private_jira_hosts)."
+            )
+    elif not allow_private and (host == "localhost" or host.endswith(".localhost")):
+        raise HostNameError(
+            f"HostName {host} is a loopback name, which this service is configured to refuse "
+            "(allow_private_jira_hosts)."
+        )
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    return f"{parts.scheme.lower()}://{netloc}{parts.path.rstrip('/')}"

@@ -1,0 +1,106 @@
+"""Backoff delays, Retry-After parsing and per-issue write pacing: pure code, no I/O."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+Random = Callable[[], float]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how long the client waits before repeating a request."""
+
+    max_retries: int = 4
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    rate_limit_base: float = 2.0
+    # A 429 asking for a longer wait is not slept on: the caller reschedules instead.
+    max_retry_after: float = 60.0
+
+    def backoff(self, attempt: int, random: Random) -> float:
+        """Delay before retry number `attempt + 1` after a transport error or a 5xx."""
+        return full_jitter(attempt, base=self.backoff_base, cap=self.backoff_cap, random=random)
+
+    def rate_limit_backoff(self, attempt: int, random: Random) -> float:
+        """Delay after a 429 that carried no usable Retry-After."""
+        return full_jitter(attempt, base=self.rate_limit_base, cap=self.backoff_cap, random=random)
+
+
+def full_jitter(attempt: int, *, base: float, cap: float, random: Random) -> float:
+    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+    ceiling: float = min(cap, base * 2.0 ** min(attempt, 62))
+    return ceiling * random()
+
+
+def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or HTTP-date); None if unusable."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - now).total_seconds()
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN or infinite
+        return None
+    return max(0.0, seconds)
+
+
+class IssueWritePacer:
+    """A token bucket per issue (burst `burst`, refilled at `rate` per second), kept as GCRA.
+
+    `reserve` takes a token and returns how long the caller must wait before writing, so
+    concurrent writers to one issue queue up in order. Buckets that are full again are forgotten,
+    and at most `max_issues` are tracked (least recently used dropped first).
+    """
+
+    def __init__(self, *, burst: int = 10, rate: float = 5.0, max_issues: int = 10_000) -> None:
+        if burst < 1 or rate <= 0 or max_issues < 1:
+            raise ValueError("burst and max_issues must be >= 1 and rate > 0")
+        self._interval = 1.0 / rate
+        self._tolerance = (burst - 1) * self._interval
+        self._max_issues = max_issues
+        # Theoretical arrival time per issue: the bucket is full again once it is in the past.
+        self._tat: OrderedDict[str, float] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._tat)
+
+    def reserve(self, issue: str, *, now: float) -> float:
+        """Take one write token for `issue`; returns the seconds to wait before using it."""
+        self._forget_idle(now)
+        tat = max(self._tat.get(issue, now), now)
+        start = max(now, tat - self._tolerance)
+        self._tat[issue] = tat + self._interval
+        self._tat.move_to_end(issue)
+        self._enforce_bound()
+        return start - now
+
+    def penalize(self, issue: str, delay: float, *, now: float) -> None:
+        """Jira said this issue takes no writes for `delay` seconds: hold back the next write."""
+        tat = max(self._tat.get(issue, now), now + max(0.0, delay) + self._tolerance)
+        self._tat[issue] = tat
+        self._tat.move_to_end(issue)
+        self._enforce_bound()
+
+    def _forget_idle(self, now: float) -> None:
+        while self._tat:
+            issue, tat = next(iter(self._tat.items()))
+            if tat > now:
+                return
+            del self._tat[issue]
+
+    def _enforce_bound(self) -> None:
+        while len(self._tat) > self._max_issues:
+            self._tat.popitem(last=False)

@@ -1,0 +1,127 @@
+"""One `JiraClient` per Jira instance, built from credentials handed in already decrypted."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from app.jira.client import JiraClient
+from app.jira.models import AuthMethod
+
+
+@dataclass(frozen=True, slots=True)
+class JiraConnection:
+    """What a client is built from; a change means a new client."""
+
+    base_url: str
+    user_name: str
+    secret: str = field(repr=False)
+    auth_method: AuthMethod = AuthMethod.BASIC
+
+
+ClientFactory = Callable[[JiraConnection], JiraClient]
+
+
+class JiraSettings(Protocol):
+    """The part of `app.core.settings.Settings` the pool reads."""
+
+    @property
+    def jira_timeout_seconds(self) -> float: ...
+
+    @property
+    def jira_max_retries(self) -> int: ...
+
+
+@dataclass(slots=True)
+class _Entry:
+    connection: JiraConnection
+    client: JiraClient
+    leases: int = 0
+    retired: bool = False
+
+
+class JiraClientPool:
+    """Created in the app's lifespan, closed on shutdown, injected where Jira is called.
+
+    `lease` hands out the instance's client; when the instance's connection settings change,
+    the next lease gets a new client and the old one is closed once its last lease ends, so
+    calls in flight are never cut off.
+    """
+
+    def __init__(self, factory: ClientFactory) -> None:
+        self._factory = factory
+        self._entries: dict[int, _Entry] = {}
+        self._retired: list[_Entry] = []
+
+    @classmethod
+    def from_settings(cls, settings: JiraSettings, **client_options: Any) -> JiraClientPool:
+        """A pool whose clients use the configured timeout and retries (plus `client_options`)."""
+
+        def build(connection: JiraConnection) -> JiraClient:
+            return JiraClient(
+                base_url=connection.base_url,
+                user_name=connection.user_name,
+                secret=connection.secret,
+                auth_method=connection.auth_method,
+                timeout=settings.jira_timeout_seconds,
+                max_retries=settings.jira_max_retries,
+                **client_options,
+            )
+
+        return cls(build)
+
+    @asynccontextmanager
+    async def lease(
+        self, instance_id: int, connection: JiraConnection
+    ) -> AsyncIterator[JiraClient]:
+        entry = self._entry(instance_id, connection)
+        entry.leases += 1
+        for idle in [old for old in self._retired if old.leases == 0]:
+            await self._close(idle)
+        try:
+            yield entry.client
+        finally:
+            entry.leases -= 1
+            if entry.retired and entry.leases == 0:
+                await self._close(entry)
+
+    async def discard(self, instance_id: int) -> None:
+        """Forget the instance's client (instance deleted or deactivated)."""
+        entry = self._entries.pop(instance_id, None)
+        if entry is not None:
+            await self._retire(entry)
+
+    async def aclose(self) -> None:
+        entries = [*self._entries.values(), *self._retired]
+        self._entries.clear()
+        self._retired.clear()
+        for entry in entries:
+            await entry.client.aclose()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _entry(self, instance_id: int, connection: JiraConnection) -> _Entry:
+        entry = self._entries.get(instance_id)
+        if entry is not None and entry.connection == connection:
+            return entry
+        if entry is not None:
+            entry.retired = True
+            self._retired.append(entry)
+        new = _Entry(connection, self._factory(connection))
+        self._entries[instance_id] = new
+        return new
+
+    async def _retire(self, entry: _Entry) -> None:
+        entry.retired = True
+        if entry.leases == 0:
+            await entry.client.aclose()
+        else:
+            self._retired.append(entry)
+
+    async def _close(self, entry: _Entry) -> None:
+        if entry in self._retired:
+            self._retired.remove(entry)
+        await entry.client.aclose()

@@ -1,0 +1,148 @@
+"""What the service reads from Jira REST v2 answers: small models, unknown keys ignored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class JiraModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class JiraUser(JiraModel):
+    """Cloud users have an `account_id`; Server/Data Center users a `name` (and `key`)."""
+
+    account_id: str | None = None
+    name: str | None = None
+    key: str | None = None
+    display_name: str | None = None
+    email_address: str | None = None
+    active: bool = True
+    account_type: str | None = None
+
+
+class ServerInfo(JiraModel):
+    base_url: str | None = None
+    version: str | None = None
+    version_numbers: list[int] = Field(default_factory=list)
+    deployment_type: str | None = None
+    server_title: str | None = None
+
+    @property
+    def is_cloud(self) -> bool:
+        return (self.deployment_type or "").lower() == "cloud"
+
+
+class FieldSchema(JiraModel):
+    type: str | None = None
+    items: str | None = None
+    system: str | None = None
+    custom: str | None = None
+    custom_id: int | None = None
+
+
+class JiraField(JiraModel):
+    """One entry of `/rest/api/2/field`."""
+
+    id: str
+    name: str
+    custom: bool = False
+    schema_: FieldSchema | None = Field(default=None, alias="schema")
+
+
+class CreateMetaField(JiraModel):
+    """Create metadata of one field, the same whichever createmeta endpoint answered."""
+
+    id: str
+    name: str
+    required: bool = False
+    schema_: FieldSchema = Field(default_factory=FieldSchema, alias="schema")
+    allowed_values: list[dict[str, Any]] = Field(default_factory=list)
+    has_default_value: bool = False
+
+
+class IssueType(JiraModel):
+    id: str
+    name: str
+    subtask: bool = False
+
+
+class Project(JiraModel):
+    id: str
+    key: str
+    name: str
+    issue_types: list[IssueType] = Field(default_factory=list)
+
+
+class CreatedIssue(JiraModel):
+    id: str
+    key: str
+
+
+class Issue(JiraModel):
+    id: str
+    key: str
+    fields: dict[str, Any] = Field(default_factory=dict)
+    changelog: dict[str, Any] | None = None
+    rendered_fields: dict[str, Any] | None = None
+
+
+class EntityProperty(JiraModel):
+    key: str
+    value: Any = None
+
+
+class Comment(JiraModel):
+    id: str
+    body: str | None = None
+    author: JiraUser | None = None
+    update_author: JiraUser | None = None
+    created: datetime | None = None
+    updated: datetime | None = None
+    visibility: dict[str, Any] | None = None
+    jsd_public: bool | None = None
+    properties: list[EntityProperty] = Field(default_factory=list)
+
+
+class CommentPage(JiraModel):
+    comments: list[Comment] = Field(default_factory=list)
+    start_at: int = 0
+    max_results: int = 0
+    total: int = 0
+
+
+class RemoteLinkObject(JiraModel):
+    url: str
+    title: str | None = None
+    icon: dict[str, Any] | None = None
+
+
+class RemoteLink(JiraModel):
+    id: int
+    global_id: str | None = None
+    object: RemoteLinkObject
+
+
+class SearchPage(JiraModel):
+    issues: list[Issue] = Field(default_factory=list)
+    start_at: int = 0
+    max_results: int = 0
+    total: int = 0
+
+
+class JqlPage(JiraModel):
+    """A page of `/search/jql`: token-paged, without a total."""
+
+    issues: list[Issue] = Field(default_factory=list)
+    next_page_token: str | None = None
+    is_last: bool | None = None
+
+
+class Transition(JiraModel):
+    id: str
+    name: str
+    to: dict[str, Any] | None = None

@@ -1,0 +1,26 @@
+"""Every table, imported in one place so the metadata is complete for Alembic and the app."""
+
+from app.crm.models import (  # noqa: F401
+    CrmDictionary,
+    CrmDictionaryValue,
+    CrmField,
+    CrmRecord,
+    CrmSettings,
+    CrmTable,
+    CrmUser,
+)
+from app.helpdesk.models import (  # noqa: F401
+    Action,
+    ActionType,
+    Counter,
+    CustomField,
+    HistoryEntry,
+    Product,
+    Ticket,
+    TicketCustomValue,
+    TicketStatus,
+    TicketType,
+    Version,
+)
+from app.jira.models import JiraInstance, JiraIssue, JiraMapping  # noqa: F401
+from app.sync.models import SyncJob, SyncLog, WebhookDelivery  # noqa: F401

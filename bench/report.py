@@ -1,0 +1,121 @@
+"""The table `make bench` prints (and the README shows), and the figures' targets."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Row:
+    figure: str
+    value: str
+    target: str
+    passed: bool | None  # None: reported, no target
+
+
+def _f(value: float, unit: str = "") -> str:
+    return f"{value:,.1f}{unit}" if value < 100 else f"{value:,.0f}{unit}"
+
+
+def rows(results: dict[str, Any]) -> list[Row]:
+    ingest = results["webhook_ingest"]
+    fixed, sat = ingest["service"]["fixed"], ingest["service"]["saturation"]
+    bare = ingest["bare"]["saturation"]
+    j2t = results["jira_to_ticket"]
+    t2j = results["ticket_to_jira"]
+    crm = results["crm_search"]
+    memory = results["memory"]
+    one = j2t["one_ticket"]
+    return [
+        Row(
+            f"1. Webhook ingest @ {fixed['offered_rate']:.0f}/s offered",
+            f"{_f(fixed['throughput'])}/s, p50 {fixed['p50_ms']} ms, p99 {fixed['p99_ms']} ms",
+            "-",
+            None,
+        ),
+        Row(
+            "1. Webhook ingest at saturation (service)",
+            f"{_f(sat['throughput'])}/s, p50 {sat['p50_ms']} ms, p99 {sat['p99_ms']} ms",
+            "-",
+            None,
+        ),
+        Row(
+            "1. Bare FastAPI+asyncpg insert at saturation",
+            f"{_f(bare['throughput'])}/s, p50 {bare['p50_ms']} ms, p99 {bare['p99_ms']} ms",
+            "-",
+            None,
+        ),
+        Row("1. Ratio service / bare", f"{ingest['ratio']:.2f}", ">= 0.5", ingest["ratio"] >= 0.5),
+        Row(
+            "2. Jira -> ticket, 1 linked ticket",
+            f"p50 {one['p50_ms']} ms, p99 {one['p99_ms']} ms",
+            "p99 < 50 ms",
+            one["p99_ms"] < 50,
+        ),
+        Row(
+            f"2. One status change -> {j2t['wide_tickets']:,} linked tickets",
+            f"{j2t['wide_apply_ms']:,.0f} ms",
+            "< 1 s",
+            j2t["wide_apply_ms"] < 1000,
+        ),
+        Row(
+            "3. Ticket -> Jira comment",
+            f"p50 {t2j['latency']['p50_ms']} ms, p99 {t2j['latency']['p99_ms']} ms",
+            "p50 < 50 ms",
+            t2j["latency"]["p50_ms"] < 50,
+        ),
+        Row(
+            "3. Outbound jobs/s, 1 / 2 worker processes",
+            f"{_f(t2j['jobs_per_second'][1])} / {_f(t2j['jobs_per_second'][2])}",
+            "-",
+            None,
+        ),
+        Row(
+            f"4. CRM searchentities, {crm['records']:,} records",
+            f"p50 {crm['p50_ms']} ms, p99 {crm['p99_ms']} ms",
+            "p50 < 50 ms",
+            crm["p50_ms"] < 50,
+        ),
+        Row(
+            "5. Service peak RSS (VmHWM)",
+            f"{memory['service_peak_rss_mb']:.0f} MB",
+            "< 200 MB",
+            memory["service_peak_rss_mb"] < 200,
+        ),
+    ]
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = ["| Figure | Measured | Target | |", "|---|---|---|---|"]
+    for row in rows(results):
+        verdict = "" if row.passed is None else ("PASS" if row.passed else "MISS")
+        lines.append(f"| {row.figure} | {row.value} | {row.target} | {verdict} |")
+    return "\n".join(lines)
+
+
+def machine(postgres: str) -> dict[str, Any]:
+    memory_kb = 0
+    with open("/proc/meminfo") as meminfo:
+        for line in meminfo:
+            if line.startswith("MemTotal:"):
+                memory_kb = int(line.split()[1])
+    cpu = ""
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": round(memory_kb / 1024 / 1024, 1),
+        "python": sys.version.split()[0],
+        "postgres": postgres,
+        "os": platform.platform(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+    }

@@ -1,0 +1,379 @@
+"""The five measured figures. Each returns plain numbers (milliseconds, per second, MB)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import statistics
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from bench import fixtures
+from bench.fixtures import Database, Helpdesk, issue_updated, signed_headers
+from bench.load import LoadResult, find_saturation, median_of, open_model
+from bench.rawhttp import Answer
+from bench.stack import Stack, bare_server, start_workers, stop_workers
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much to do: the full run, or `--quick` (a smoke run of every code path)."""
+
+    runs: int = 3
+    fixed_rate: float = 100.0
+    fixed_seconds: float = 4.0
+    saturation_start: float = 50.0
+    step_seconds: float = 2.5
+    warmup_seconds: float = 1.0
+    latency_deliveries: int = 40
+    wide_tickets: int = 1000
+    actions: int = 40
+    drain_jobs: int = 300
+    crm_contacts: int = 100_000
+    crm_companies: int = 2_000
+    crm_rate: float = 20.0
+    crm_seconds: float = 4.0
+
+
+QUICK = Plan(
+    runs=1,
+    fixed_seconds=1.5,
+    step_seconds=1.0,
+    warmup_seconds=0.5,
+    latency_deliveries=10,
+    wide_tickets=1000,
+    actions=10,
+    drain_jobs=60,
+    crm_contacts=10_000,
+    crm_companies=200,
+    crm_seconds=1.5,
+)
+
+
+@dataclass
+class Context:
+    stack: Stack
+    db: Database
+    helpdesk: Helpdesk
+    plan: Plan
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def check_clean(run: LoadResult, what: str) -> None:
+    if run.errors:
+        raise RuntimeError(f"{what}: {run.errors} errors (statuses {run.statuses})")
+
+
+# -- 1. webhook ingest ---------------------------------------------------------------------------
+
+
+async def webhook_ingest(ctx: Context) -> dict[str, Any]:
+    """Signed issue_updated deliveries (unique ids) about 100 issues, each linked to one ticket;
+    the same bodies against the bare stack. The service runs no worker meanwhile: this is the
+    ingest path alone (verify, de-duplicate, store, enqueue), as bare.py is the store alone."""
+    plan = ctx.plan
+    issues = [(f"{900000 + n}", f"ING-{n + 1}") for n in range(100)]
+    await ctx.db.link_tickets(ctx.helpdesk, issues, 1)
+    moment = datetime.now(UTC)
+    bodies = [
+        issue_updated(issue_id, key, "To Do", "In Progress", 1, moment) for issue_id, key in issues
+    ]
+    heads = [signed_headers(body, "") for body in bodies]
+    counter = itertools.count()
+    path = f"/webhooks/jira/{ctx.helpdesk.instance_id}"
+
+    def to_service(_index: int) -> tuple[str, str, dict[str, str], bytes]:
+        n = next(counter)
+        headers = {**heads[n % 100], "X-Atlassian-Webhook-Identifier": f"bench-ingest-{n}"}
+        return "POST", path, headers, bodies[n % 100]
+
+    def to_bare(_index: int) -> tuple[str, str, dict[str, str], bytes]:
+        n = next(counter)
+        return "POST", "/ingest", {"Content-Type": "application/json"}, bodies[n % 100]
+
+    targets = {"service": (ctx.stack.app_url, to_service)}
+    figures: dict[str, Any] = {}
+    async with bare_server(ctx.stack) as bare_url:
+        targets["bare"] = (bare_url, to_bare)
+        for name, (url, factory) in targets.items():
+            await open_model(url, factory, plan.fixed_rate, plan.warmup_seconds)
+            fixed = [
+                (await open_model(url, factory, plan.fixed_rate, plan.fixed_seconds)).summary()
+                for _ in range(plan.runs)
+            ]
+            figures[name] = {"fixed": median_of(fixed), "saturation_runs": []}
+        for _ in range(plan.runs):  # interleaved, so both see the same machine state
+            for name, (url, factory) in targets.items():
+                runs = figures[name]["saturation_runs"]
+                start = max(plan.saturation_start, runs[-1]["offered_rate"] / 2.25) if runs else 0
+                run = await find_saturation(
+                    url, factory, start or plan.saturation_start, plan.step_seconds
+                )
+                runs.append(run.summary())
+                await asyncio.sleep(0.5)
+    for name in targets:
+        figures[name]["saturation"] = median_of(figures[name]["saturation_runs"])
+    service, bare = figures["service"]["saturation"], figures["bare"]["saturation"]
+    figures["ratio"] = round(service["throughput"] / bare["throughput"], 3)
+    accepted = await ctx.db.fetch(
+        "SELECT count(*) FROM webhook_deliveries WHERE delivery_id LIKE 'bench-ingest-%'"
+    )
+    figures["deliveries_stored"] = int(accepted[0][0])
+    # The worker was not running: the queued apply jobs are benchmark debris, not later work.
+    await ctx.db.execute("TRUNCATE sync_jobs, webhook_deliveries")
+    return figures
+
+
+# -- 2. Jira -> ticket ---------------------------------------------------------------------------
+
+
+class DeliveryStream:
+    """Successive status changes of one issue: To Do <-> In Progress, newer each time."""
+
+    def __init__(self, issue_id: str, key: str, name: str) -> None:
+        self.issue_id, self.key, self.name = issue_id, key, name
+        self.count = 0
+        self.updated = datetime.now(UTC)
+
+    def next(self) -> tuple[str, bytes, str]:
+        self.count += 1
+        self.updated += timedelta(milliseconds=10)
+        to = "In Progress" if self.count % 2 else "To Do"
+        before = "To Do" if self.count % 2 else "In Progress"
+        body = issue_updated(self.issue_id, self.key, before, to, self.count, self.updated)
+        return f"bench-{self.name}-{self.count}", body, to
+
+
+async def applied_latencies(
+    db: Database, sent: dict[str, float], timeout: float = 60.0
+) -> list[tuple[float, float]]:
+    """(sent -> processed_at, received_at -> processed_at) per delivery, once all are applied."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = await db.fetch(
+            "SELECT delivery_id, received_at, processed_at, outcome FROM webhook_deliveries "
+            "WHERE delivery_id = ANY(:ids)",
+            ids=list(sent),
+        )
+        done = [row for row in rows if row[2] is not None]
+        if len(done) == len(sent):
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only {len(done)} of {len(sent)} deliveries were applied")
+        await asyncio.sleep(0.1)
+    bad = [row for row in done if row[3] != "applied"]
+    if bad:
+        raise RuntimeError(f"deliveries not applied: {bad[:3]}")
+    return [(row[2].timestamp() - sent[row[0]], (row[2] - row[1]).total_seconds()) for row in done]
+
+
+async def deliver(
+    ctx: Context, stream: DeliveryStream, rate: float, count: int
+) -> dict[str, float]:
+    """`count` deliveries at `rate` per second; latencies from the service's own timestamps."""
+    prepared = [stream.next() for _ in range(count)]
+    path = f"/webhooks/jira/{ctx.helpdesk.instance_id}"
+    sent: dict[str, float] = {}
+
+    def request(index: int) -> tuple[str, str, dict[str, str], bytes]:
+        delivery_id, body, _ = prepared[index]
+        return "POST", path, signed_headers(body, delivery_id), body
+
+    def answered(index: int, answer: Answer, at: float) -> None:
+        sent[prepared[index][0]] = at
+
+    run = await open_model(ctx.stack.app_url, request, rate, count / rate, on_answer=answered)
+    check_clean(run, "deliveries")
+    pairs = await applied_latencies(ctx.db, sent)
+    end_to_end = [pair[0] for pair in pairs]
+    stored = [pair[1] for pair in pairs]
+    return {
+        "p50_ms": ms(pct(end_to_end, 0.5)),
+        "p99_ms": ms(pct(end_to_end, 0.99)),
+        "received_to_processed_p50_ms": ms(pct(stored, 0.5)),
+        "received_to_processed_p99_ms": ms(pct(stored, 0.99)),
+        "last_status": 1.0 if prepared[-1][2] == "In Progress" else 0.0,
+    }
+
+
+async def jira_to_ticket(ctx: Context) -> dict[str, Any]:
+    """Arrival (the load process's send time) -> the delivery marked applied, which happens in
+    the transaction that changes the tickets; one worker process (`python -m app worker`)."""
+    plan = ctx.plan
+    await ctx.db.link_tickets(ctx.helpdesk, [("800001", "LAT-1")], 1)
+    await ctx.db.link_tickets(ctx.helpdesk, [("800003", "WIDE-2")], plan.wide_tickets)
+    one = DeliveryStream("800001", "LAT-1", "one")
+    many = DeliveryStream("800003", "WIDE-2", "wide")
+    start_workers(ctx.stack, 1)
+    try:
+        await deliver(ctx, one, 5.0, 5)  # warm-up (and the worker's start)
+        single = [await deliver(ctx, one, 10.0, plan.latency_deliveries) for _ in range(plan.runs)]
+        await deliver(ctx, many, 1.0, 1)  # warm-up
+        wide_runs = [await deliver(ctx, many, 1.0, 1) for _ in range(plan.runs)]
+    finally:
+        stop_workers(ctx.stack)
+    status = await ctx.db.fetch(
+        "SELECT s.name, count(*) FROM tickets t JOIN jira_issues i ON i.id = t.jira_issue_ref "
+        "JOIN ticket_statuses s ON s.id = t.status_id WHERE i.issue_id = '800003' GROUP BY s.name"
+    )
+    return {
+        "one_ticket": median_of(single),
+        "wide_apply_ms": statistics.median(run["p50_ms"] for run in wide_runs),
+        "wide_tickets": plan.wide_tickets,
+        "wide_statuses_after": {row[0]: int(row[1]) for row in status},
+    }
+
+
+# -- 3. ticket -> Jira ---------------------------------------------------------------------------
+
+
+def parse_time(value: str) -> float:
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+async def post_actions(
+    ctx: Context, tickets: list[int], count: int, rate: float, tag: str
+) -> dict[str, float]:
+    """POST `count` actions spread over `tickets`; description tag -> the action's DateCreated."""
+    created: dict[str, float] = {}
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {ctx.stack.api_token}"}
+
+    def request(index: int) -> tuple[str, str, dict[str, str], bytes]:
+        body = json.dumps({"Description": f"{tag}-{index}", "ActionType": "Comment"}).encode()
+        return "POST", f"/api/json/Tickets/{tickets[index % len(tickets)]}/Actions", headers, body
+
+    def answered(index: int, answer: Answer, _at: float) -> None:
+        created[f"{tag}-{index}"] = parse_time(json.loads(answer.body)["Action"]["DateCreated"])
+
+    run = await open_model(ctx.stack.app_url, request, rate, count / rate, on_answer=answered)
+    check_clean(run, "actions")
+    return created
+
+
+async def comments_received(
+    stack: Stack, created: dict[str, float], timeout: float = 60.0
+) -> list[float]:
+    """Action DateCreated -> the simulator's record of the comment POST, per action."""
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(base_url=stack.sim_url, timeout=30.0) as sim:
+        while True:
+            seen: dict[str, float] = {}
+            for entry in (await sim.get("/_sim/requests")).json():
+                body = entry.get("json")
+                if entry["method"] == "POST" and entry["path"].endswith("/comment"):
+                    tag = str(body.get("body", "")).split("\n")[0] if isinstance(body, dict) else ""
+                    if tag in created and tag not in seen:
+                        seen[tag] = parse_time(entry["at"])
+            if len(seen) == len(created):
+                await sim.delete("/_sim/requests")
+                return [seen[tag] - created[tag] for tag in created]
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"only {len(seen)} of {len(created)} comments reached Jira")
+            await asyncio.sleep(0.2)
+
+
+async def drain_rate(ctx: Context, tickets: list[int], workers: int, tag: str) -> float:
+    """Enqueue N actions with no worker running, start `workers` processes, count done jobs;
+    jobs/s from the first to the last job finished (the workers' start-up is not counted)."""
+    count = ctx.plan.drain_jobs
+    mark = (await ctx.db.fetch("SELECT coalesce(max(id), 0) FROM sync_jobs"))[0][0]
+    await post_actions(ctx, tickets, count, 200.0, tag)
+    start_workers(ctx.stack, workers)
+    query = (
+        "SELECT count(*), min(updated_at), max(updated_at) FROM sync_jobs "
+        "WHERE id > :mark AND kind = 'jira.push_comment' AND status = 'done'"
+    )
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            done, first, last = (await ctx.db.fetch(query, mark=mark))[0]
+            if done >= count:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"only {done} of {count} jobs done")
+            await asyncio.sleep(0.1)
+    finally:
+        stop_workers(ctx.stack)
+    async with httpx.AsyncClient(base_url=ctx.stack.sim_url) as sim:
+        await sim.delete("/_sim/requests")
+    return round((count - 1) / max((last - first).total_seconds(), 1e-6), 1)
+
+
+async def ticket_to_jira(ctx: Context) -> dict[str, Any]:
+    plan = ctx.plan
+    issues = await fixtures.sim_issues(ctx.stack, 40)
+    linked = await ctx.db.link_tickets(ctx.helpdesk, issues, 1)
+    tickets = [ids[0] for ids in linked.values()]
+    async with httpx.AsyncClient(base_url=ctx.stack.sim_url) as sim:
+        await sim.delete("/_sim/requests")
+    start_workers(ctx.stack, 1)
+    try:
+        warm = await post_actions(ctx, tickets, 5, 5.0, "warm")
+        await comments_received(ctx.stack, warm)
+        runs = []
+        for run in range(plan.runs):
+            created = await post_actions(ctx, tickets, plan.actions, 10.0, f"lat{run}")
+            latencies = await comments_received(ctx.stack, created)
+            runs.append({"p50_ms": ms(pct(latencies, 0.5)), "p99_ms": ms(pct(latencies, 0.99))})
+    finally:
+        stop_workers(ctx.stack)
+    rates = {
+        workers: statistics.median(
+            [await drain_rate(ctx, tickets, workers, f"d{workers}-{r}") for r in range(plan.runs)]
+        )
+        for workers in (1, 2)
+    }
+    return {"latency": median_of(runs), "jobs_per_second": rates, "drain_jobs": plan.drain_jobs}
+
+
+# -- 4. CRM search -------------------------------------------------------------------------------
+
+
+async def crm_search(ctx: Context) -> dict[str, Any]:
+    plan = ctx.plan
+    started = time.perf_counter()
+    await ctx.db.load_crm(plan.crm_companies, plan.crm_contacts)
+    load_seconds = time.perf_counter() - started
+    counter = itertools.count(1)
+
+    def request(_index: int) -> tuple[str, str, dict[str, str], bytes]:
+        company = next(counter) * 37 % plan.crm_companies + 1
+        query = urlencode(
+            {
+                "command": "searchentities",
+                "tableName": "CONTACTS",
+                "crm_param_1": "Company",
+                "crm_param_1_value": f"Company {company}",
+                "userName": fixtures.CRM_USER,
+                "apiKey": fixtures.CRM_KEY,
+            }
+        )
+        return "GET", f"/plugins/servlet/crm/api?{query}", {}, b""
+
+    url = ctx.stack.app_url
+    await open_model(url, request, plan.crm_rate, plan.warmup_seconds)
+    runs = []
+    for _ in range(plan.runs):
+        run = await open_model(url, request, plan.crm_rate, plan.crm_seconds)
+        check_clean(run, "searchentities")
+        runs.append(run.summary())
+    return {
+        **median_of(runs),
+        "records": plan.crm_contacts + plan.crm_companies,
+        "load_seconds": round(load_seconds, 1),
+    }

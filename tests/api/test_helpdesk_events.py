@@ -1,0 +1,111 @@
+"""`POST /webhooks/helpdesk`: signed, idempotent by event id, same code paths as the API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from app.core.security import hmac_sha256_hex
+from app.sync.models import WebhookDelivery
+from tests.conftest import API_TOKEN, SIM_BASE_URL, SIM_TOKEN, SIM_USER
+from tests.support.helpdesk import API, configure_default_instance, ok, seed_helpdesk
+from tests.support.outbound import drain
+
+
+def signed(event: dict[str, Any], secret: str = API_TOKEN) -> dict[str, Any]:
+    body = json.dumps(event).encode()
+    return {
+        "content": body,
+        "headers": {
+            "Content-Type": "application/json",
+            "X-Signature": f"sha256={hmac_sha256_hex(secret, body)}",
+        },
+    }
+
+
+TICKET = {
+    "id": "evt-1",
+    "type": "ticket.upserted",
+    "ticket": {"ExternalID": "hd-42", "Name": "From the helpdesk", "TicketTypeName": "Task"},
+}
+ACTION = {
+    "id": "evt-2",
+    "type": "action.created",
+    "action": {"ExternalID": "hd-a-1", "TicketExternalID": "hd-42", "Description": "Hello"},
+}
+
+
+async def count_deliveries(session: Any) -> int:
+    return int(await session.scalar(select(func.count()).select_from(WebhookDelivery)))
+
+
+class TestHelpdeskEvents:
+    async def test_each_event_applies_once_however_often_sent(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        await seed_helpdesk(client)
+        for _ in range(3):
+            assert (await client.post("/webhooks/helpdesk", **signed(TICKET))).status_code == 200
+            assert (await client.post("/webhooks/helpdesk", **signed(ACTION))).status_code == 200
+        tickets = (await ok(await client.get(f"{API}/Tickets")))["Tickets"]
+        assert [t["Name"] for t in tickets] == ["From the helpdesk"]
+        actions = await ok(await client.get(f"{API}/Tickets/{tickets[0]['ID']}/Actions"))
+        assert [a["Description"] for a in actions["Actions"]] == ["Hello"]
+
+    async def test_concurrent_duplicates_apply_once(self, client: httpx.AsyncClient) -> None:
+        await seed_helpdesk(client)
+        answers = await asyncio.gather(
+            *(client.post("/webhooks/helpdesk", **signed(TICKET)) for _ in range(5))
+        )
+        assert {a.status_code for a in answers} == {200}
+        assert len((await ok(await client.get(f"{API}/Tickets")))["Tickets"]) == 1
+
+    async def test_a_later_upsert_with_a_new_id_updates_the_same_ticket(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        await seed_helpdesk(client)
+        await client.post("/webhooks/helpdesk", **signed(TICKET))
+        changed = {**TICKET, "id": "evt-3", "ticket": {"ExternalID": "hd-42", "Name": "Renamed"}}
+        assert (await client.post("/webhooks/helpdesk", **signed(changed))).status_code == 200
+        tickets = (await ok(await client.get(f"{API}/Tickets")))["Tickets"]
+        assert [t["Name"] for t in tickets] == ["Renamed"]
+
+    async def test_bad_signature_is_401_and_stores_nothing(
+        self, client: httpx.AsyncClient, session: Any
+    ) -> None:
+        response = await client.post("/webhooks/helpdesk", **signed(TICKET, "wrong-secret-123"))
+        assert response.status_code == 401
+        unsigned = await client.post("/webhooks/helpdesk", json=TICKET)
+        assert unsigned.status_code == 401
+        assert await count_deliveries(session) == 0
+
+    async def test_unknown_event_types_are_acknowledged(self, client: httpx.AsyncClient) -> None:
+        response = await client.post(
+            "/webhooks/helpdesk", **signed({"id": "evt-9", "type": "ticket.deleted"})
+        )
+        assert response.status_code == 202
+
+    async def test_a_bad_event_is_400_and_can_be_resent_fixed(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        await seed_helpdesk(client)
+        bad = {**TICKET, "ticket": {"ExternalID": "hd-42", "Name": "x", "TicketTypeName": "Nope"}}
+        assert (await client.post("/webhooks/helpdesk", **signed(bad))).status_code == 400
+        assert (await client.post("/webhooks/helpdesk", **signed(TICKET))).status_code == 200
+
+    async def test_jira_key_and_pushed_actions_take_the_api_paths(
+        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any
+    ) -> None:
+        await seed_helpdesk(sim_client)
+        await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
+        event = {**TICKET, "ticket": {**TICKET["ticket"], "JiraKey": "NewJiraIssue"}}  # type: ignore[dict-item]
+        for _ in range(2):
+            await sim_client.post("/webhooks/helpdesk", **signed(event))
+            await sim_client.post("/webhooks/helpdesk", **signed(ACTION))
+        await drain(sim_app)
+        (issue,) = jira_sim.state.issues.values()
+        assert len(issue.comments) == 1

@@ -1,0 +1,172 @@
+"""JiraInstances, Mappings and Test through the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from app.jira.models import JiraInstance
+from tests.conftest import SIM_BASE_URL, SIM_TOKEN, SIM_USER
+from tests.support.helpdesk import API, configure_default_instance, ok, seed_helpdesk
+
+
+class TestJiraInstances:
+    async def test_default_exists_and_secrets_are_write_only(
+        self, client: httpx.AsyncClient, session: Any
+    ) -> None:
+        answer = await ok(await client.get(f"{API}/JiraInstances"))
+        (default,) = answer["JiraInstances"]
+        assert default["Name"] == "Default"
+        assert default["WebhookURL"] == "http://helpdesk.test/webhooks/jira/1"
+        changed = await ok(
+            await client.put(
+                f"{API}/JiraInstances/1",
+                json={"ApiToken": "s3cret-token", "WebhookSecret": "hook-secret"},
+            )
+        )
+        assert "ApiToken" not in changed["JiraInstance"]
+        assert "WebhookSecret" not in changed["JiraInstance"]
+        stored = await session.scalar(select(JiraInstance).where(JiraInstance.id == 1))
+        assert stored.api_token_encrypted
+        assert "s3cret" not in stored.api_token_encrypted
+
+    async def test_create_with_every_field(self, client: httpx.AsyncClient) -> None:
+        helpdesk = await seed_helpdesk(client)
+        body = {
+            "Name": "Server",
+            "HostName": "http://jira.corp.local:8080/",
+            "UserName": "svc",
+            "ApiToken": "pat",
+            "AuthMethod": "Bearer",
+            "DefaultProjectKey": "ops",
+            "ActionTypeToPush": "comment",
+            "UpdateTicketStatus": True,
+            "SyncActive": True,
+            "AlwaysUseDefaultProjectKey": True,
+            "IncludeNonRequiredFields": True,
+            "UseAllTicketTypes": False,
+            "AllowedTicketTypeIDs": [helpdesk.types["Bug"]],
+            "WebhookSecret": "w",
+        }
+        created = (await ok(await client.post(f"{API}/JiraInstances", json=body), 201))[
+            "JiraInstance"
+        ]
+        assert created["HostName"] == "http://jira.corp.local:8080"
+        assert created["DefaultProjectKey"] == "OPS"
+        assert created["ActionTypeToPush"] == "Comment"
+        assert created["AllowedTicketTypeIDs"] == [helpdesk.types["Bug"]]
+        assert created["AuthMethod"] == "Bearer"
+        assert created["WebhookURL"].endswith(f"/webhooks/jira/{created['ID']}")
+        cleared = await ok(
+            await client.put(
+                f"{API}/JiraInstances/{created['ID']}", json={"ActionTypeToPush": None}
+            )
+        )
+        assert cleared["JiraInstance"]["ActionTypeToPush"] is None
+
+    async def test_xml_answers_too(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/api/xml/JiraInstances/1")
+        assert response.status_code == 200
+        assert b"<Name>Default</Name>" in response.content
+
+    async def test_default_cannot_be_renamed_or_deleted(self, client: httpx.AsyncClient) -> None:
+        renamed = await client.put(f"{API}/JiraInstances/1", json={"Name": "Other"})
+        assert renamed.status_code == 400
+        assert "cannot be renamed" in renamed.json()["Error"]["Message"]
+        deleted = await client.delete(f"{API}/JiraInstances/1")
+        assert deleted.status_code == 409
+
+    async def test_other_instances_can_be_deleted(self, client: httpx.AsyncClient) -> None:
+        created = await ok(await client.post(f"{API}/JiraInstances", json={"Name": "B"}), 201)
+        ident = created["JiraInstance"]["ID"]
+        assert (await client.delete(f"{API}/JiraInstances/{ident}")).status_code == 204
+        assert (await client.get(f"{API}/JiraInstances/{ident}")).status_code == 404
+
+    async def test_metadata_host_is_refused(self, client: httpx.AsyncClient) -> None:
+        response = await client.put(
+            f"{API}/JiraInstances/1", json={"HostName": "http://169.254.169.254"}
+        )
+        assert response.status_code == 400
+        assert "link-local" in response.json()["Error"]["Message"]
+
+    async def test_unknown_action_type_is_refused(self, client: httpx.AsyncClient) -> None:
+        response = await client.put(f"{API}/JiraInstances/1", json={"ActionTypeToPush": "Nope"})
+        assert response.status_code == 400
+
+    async def test_webhook_url_is_read_only(self, client: httpx.AsyncClient) -> None:
+        response = await client.put(f"{API}/JiraInstances/1", json={"WebhookURL": "x"})
+        assert response.status_code == 400
+
+
+class TestMappings:
+    async def test_add_list_delete(self, client: httpx.AsyncClient) -> None:
+        await seed_helpdesk(client)
+        await ok(
+            await client.post(f"{API}/CustomFields", json={"Name": "Urgency", "FieldType": "Text"}),
+            201,
+        )
+        first = await ok(
+            await client.post(
+                f"{API}/JiraInstances/1/Mappings",
+                json={
+                    "MappingType": "Ticket",
+                    "JiraField": "Severity",
+                    "TeamSupportField": "urgency",
+                },
+            ),
+            201,
+        )
+        assert first["Mapping"]["TeamSupportField"] == "Urgency"
+        await ok(
+            await client.post(
+                f"{API}/JiraInstances/1/Mappings",
+                json={
+                    "MappingType": "TicketType",
+                    "JiraField": "Story",
+                    "TeamSupportField": "Task",
+                },
+            ),
+            201,
+        )
+        listed = await ok(await client.get(f"{API}/JiraInstances/1/Mappings"))
+        assert [m["JiraField"] for m in listed["Mappings"]] == ["Severity", "Story"]
+        mapping_id = first["Mapping"]["ID"]
+        assert (
+            await client.delete(f"{API}/JiraInstances/1/Mappings/{mapping_id}")
+        ).status_code == 204
+        assert len((await ok(await client.get(f"{API}/JiraInstances/1/Mappings")))["Mappings"]) == 1
+
+    async def test_unknown_helpdesk_field_is_refused(self, client: httpx.AsyncClient) -> None:
+        response = await client.post(
+            f"{API}/JiraInstances/1/Mappings",
+            json={"MappingType": "TicketType", "JiraField": "Bug", "TeamSupportField": "Nope"},
+        )
+        assert response.status_code == 400
+
+
+class TestConnectionTest:
+    async def test_good_credentials(self, sim_client: httpx.AsyncClient) -> None:
+        await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
+        answer = await ok(await sim_client.post(f"{API}/JiraInstances/1/Test"))
+        assert answer["Test"]["Success"] is True
+        assert answer["Test"]["User"] == "Helpdesk Integration"
+
+    async def test_wrong_token_is_said_in_plain_words(self, sim_client: httpx.AsyncClient) -> None:
+        await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, "wrong-token")
+        answer = await ok(await sim_client.post(f"{API}/JiraInstances/1/Test"))
+        assert answer["Test"]["Success"] is False
+        assert answer["Test"]["Message"].startswith(
+            f"Jira rejected the credentials for user {SIM_USER}:"
+        )
+
+    async def test_missing_link_permission_is_named(
+        self, sim_client: httpx.AsyncClient, jira_sim: Any
+    ) -> None:
+        jira_sim.revoke_permissions("integration", "LINK_ISSUES")
+        await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
+        answer = await ok(await sim_client.post(f"{API}/JiraInstances/1/Test"))
+        assert answer["Test"]["Success"] is False
+        assert answer["Test"]["MissingPermissions"] == ["LINK_ISSUES"]
+        assert "Link Issues" in answer["Test"]["Message"]

@@ -1,0 +1,225 @@
+"""`POST /webhooks/jira/{InstanceID}`: authentication, storage, de-duplication, fast answers."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select, text, update
+from sqlmodel import col
+
+from app.core.db import utcnow
+from app.sync.inbound import prune_deliveries
+from app.sync.models import SyncJob, WebhookDelivery
+from tests.support.inbound import (
+    WEBHOOK_SECRET,
+    deliver,
+    history_of,
+    issue_updated,
+    item,
+    link,
+    make_catalog,
+    make_instance,
+    make_tickets,
+    simple_event,
+)
+from tests.support.inbound_fixtures import drain
+
+STATUS_CHANGE = issue_updated("10040", "DEMO-1", [item("status", "To Do", "In Progress")])
+
+
+async def counts(session: Any) -> tuple[int, int]:
+    deliveries = await session.scalar(select(func.count()).select_from(WebhookDelivery))
+    queued = await session.scalar(
+        select(func.count()).select_from(SyncJob).where(col(SyncJob.kind) == "jira.apply_webhook")
+    )
+    await session.commit()
+    return int(deliveries or 0), int(queued or 0)
+
+
+async def linked_setup(session: Any, **instance: Any) -> tuple[int, list[int]]:
+    catalog = await make_catalog(session)
+    jira = await make_instance(session, **instance)
+    tickets = await make_tickets(session, catalog, 2)
+    await link(session, jira, "10040", "DEMO-1", tickets)
+    await session.commit()
+    return jira.id or 0, tickets
+
+
+class TestAuthentication:
+    async def test_bad_signature_is_401_and_stores_nothing(
+        self, http: httpx.AsyncClient, session: Any
+    ) -> None:
+        instance_id, _ = await linked_setup(session)
+        response = await deliver(http, instance_id, STATUS_CHANGE, signature="sha256=" + "0" * 64)
+        assert response.status_code == 401
+        assert await counts(session) == (0, 0)
+
+    async def test_missing_signature_is_401(self, http: httpx.AsyncClient, session: Any) -> None:
+        instance_id, _ = await linked_setup(session)
+        response = await deliver(http, instance_id, STATUS_CHANGE, signature=None)
+        assert response.status_code == 401
+        assert response.json()["Error"]["Code"] == "Unauthorized"
+        assert await counts(session) == (0, 0)
+
+    async def test_signature_of_another_body_is_401(
+        self, http: httpx.AsyncClient, session: Any
+    ) -> None:
+        instance_id, _ = await linked_setup(session)
+        other = json.dumps({"webhookEvent": "x"}).encode()
+        from tests.support.inbound import sign
+
+        response = await deliver(http, instance_id, STATUS_CHANGE, signature=sign(other))
+        assert response.status_code == 401
+
+    async def test_server_style_query_secret(self, http: httpx.AsyncClient, session: Any) -> None:
+        instance_id, _ = await linked_setup(session)
+        response = await deliver(
+            http, instance_id, STATUS_CHANGE, signature=None, query_secret=WEBHOOK_SECRET
+        )
+        assert response.status_code == 200
+        assert response.json()["status"] == "accepted"
+        assert await counts(session) == (1, 1)
+
+    async def test_wrong_query_secret_is_401(self, http: httpx.AsyncClient, session: Any) -> None:
+        instance_id, _ = await linked_setup(session)
+        response = await deliver(
+            http, instance_id, STATUS_CHANGE, signature=None, query_secret="nope"
+        )
+        assert response.status_code == 401
+
+    async def test_instance_without_secret_refuses(
+        self, http: httpx.AsyncClient, session: Any
+    ) -> None:
+        instance_id, _ = await linked_setup(session, webhook_secret=None)
+        assert (await deliver(http, instance_id, STATUS_CHANGE)).status_code == 401
+
+    async def test_unknown_instance_is_404(self, http: httpx.AsyncClient, session: Any) -> None:
+        assert (await deliver(http, 999, STATUS_CHANGE)).status_code == 404
+
+    async def test_no_api_token_needed(self, http: httpx.AsyncClient, session: Any) -> None:
+        instance_id, _ = await linked_setup(session)
+        assert "authorization" not in http.headers
+        assert (await deliver(http, instance_id, STATUS_CHANGE)).status_code == 200
+
+
+class TestStorage:
+    async def test_malformed_json_is_400(self, http: httpx.AsyncClient, session: Any) -> None:
+        instance_id, _ = await linked_setup(session)
+        response = await deliver(http, instance_id, b"{not json")
+        assert response.status_code == 400
+        assert await counts(session) == (0, 0)
+
+    async def test_inactive_instance_is_202_logged_not_applied(
+        self, http: httpx.AsyncClient, session: Any, service: Any
+    ) -> None:
+        instance_id, tickets = await linked_setup(session, sync_active=False)
+        response = await deliver(http, instance_id, STATUS_CHANGE)
+        assert response.status_code == 202
+        assert response.json()["status"] == "inactive"
+        assert await counts(session) == (1, 0)
+        await drain(service)
+        assert not any("Status" in line for line in await history_of(session, tickets[0]))
+
+    async def test_ignored_event_types_get_an_explicit_2xx(
+        self, http: httpx.AsyncClient, session: Any
+    ) -> None:
+        instance_id, _ = await linked_setup(session)
+        for event in ("jira:issue_created", "comment_deleted", "jira:worklog_updated"):
+            response = await deliver(http, instance_id, simple_event(event, "10040", "DEMO-1"))
+            assert response.status_code == 200
+            assert response.json()["status"] == "ignored"
+        assert await counts(session) == (3, 0)
+
+    async def test_unlinked_issue_is_stored_without_work(
+        self, http: httpx.AsyncClient, session: Any
+    ) -> None:
+        instance_id, _ = await linked_setup(session)
+        payload = issue_updated("77777", "DEMO-9", [item("status", "To Do", "Done")])
+        response = await deliver(http, instance_id, payload)
+        assert (response.status_code, response.json()["status"]) == (200, "unlinked")
+        assert await counts(session) == (1, 0)
+
+    async def test_job_is_ordered_by_the_issue(self, http: httpx.AsyncClient, session: Any) -> None:
+        instance_id, _ = await linked_setup(session)
+        await deliver(http, instance_id, STATUS_CHANGE)
+        job = await session.scalar(select(SyncJob).where(col(SyncJob.kind) == "jira.apply_webhook"))
+        delivery = await session.scalar(select(WebhookDelivery))
+        await session.commit()
+        assert job.ordering_key == f"issue:{instance_id}:10040"
+        assert job.payload == {"delivery_id": delivery.id}
+        assert (job.status, job.attempts) == ("queued", 0)
+        assert timedelta(0) <= job.run_after - delivery.received_at < timedelta(seconds=5)
+        assert (delivery.outcome, delivery.processed_at, delivery.event) == (
+            None,
+            None,
+            "jira:issue_updated",
+        )
+
+
+@pytest.mark.postgres
+class TestDatabaseConnections:
+    async def test_connections_the_server_dropped_are_replaced_without_an_error(
+        self, http: httpx.AsyncClient, session: Any
+    ) -> None:
+        instance_id, _ = await linked_setup(session)
+        assert (await deliver(http, instance_id, STATUS_CHANGE, identifier="before")).is_success
+        dropped = await session.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        await session.commit()
+        assert dropped >= 1
+        response = await deliver(http, instance_id, STATUS_CHANGE, identifier="after")
+        assert (response.status_code, response.json()["status"]) == (200, "accepted")
+        assert await counts(session) == (2, 2)
+
+
+class TestDeduplication:
+    async def test_same_delivery_100_times_is_applied_once(
+        self, http: httpx.AsyncClient, session: Any, service: Any
+    ) -> None:
+        instance_id, tickets = await linked_setup(session)
+        answers = [
+            await deliver(http, instance_id, STATUS_CHANGE, identifier="d-1", retry=n or None)
+            for n in range(100)
+        ]
+        assert {a.status_code for a in answers} == {200}
+        assert [a.json()["status"] for a in answers].count("accepted") == 1
+        assert await counts(session) == (1, 1)
+        await drain(service)
+        history = await history_of(session, tickets[0])
+        assert history.count("Status changed from Open to In Progress by Jira") == 1
+
+    async def test_without_identifier_the_body_hash_deduplicates(
+        self, http: httpx.AsyncClient, session: Any
+    ) -> None:
+        instance_id, _ = await linked_setup(session)
+        for _ in range(3):
+            assert (await deliver(http, instance_id, STATUS_CHANGE, identifier=None)).is_success
+        assert await counts(session) == (1, 1)
+
+
+class TestPrune:
+    async def test_old_deliveries_are_pruned_recent_kept(
+        self, http: httpx.AsyncClient, session: Any, service: Any
+    ) -> None:
+        instance_id, _ = await linked_setup(session)
+        await deliver(http, instance_id, STATUS_CHANGE, identifier="old")
+        await deliver(http, instance_id, STATUS_CHANGE, identifier="new")
+        await session.execute(
+            update(WebhookDelivery)
+            .where(col(WebhookDelivery.delivery_id) == "old")
+            .values(received_at=utcnow() - timedelta(days=8))
+        )
+        await session.commit()
+        await prune_deliveries(service.state.worker_context, SyncJob(kind="x"))
+        session.expire_all()
+        left = list(await session.scalars(select(col(WebhookDelivery.delivery_id))))
+        await session.commit()
+        assert left == ["new"]

@@ -1,0 +1,219 @@
+"""Shared fixtures: the test database, the app, and API clients for JSON and XML."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import structlog
+
+from app.core.db import create_engine, is_sqlite_url, session_factory
+from app.core.migrations import upgrade_to_head
+from app.core.settings import Settings
+from app.main import create_app
+from tests.support import server_errors
+from tests.support.database import (
+    DatabaseReset,
+    create_throwaway_database,
+    drop_database,
+    requested_url,
+)
+
+pytest_plugins = ["tests.support.inbound_fixtures"]
+
+API_TOKEN = "test-api-token-0123456789"
+SECRET_KEY = "test-secret-key-0123456789"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """PostgreSQL-only tests are deselected, visibly, when the suite runs on SQLite."""
+    if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
+        return
+    selected = [item for item in items if "postgres" not in item.keywords]
+    deselected = [item for item in items if "postgres" in item.keywords]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+@pytest.fixture(autouse=True)
+def no_server_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """No request in the suite may answer 5xx or crash the app, unless the test provokes one
+    on purpose (marker `expects_server_error`, e.g. the database being unreachable)."""
+    server_errors.take_server_errors()
+    yield
+    seen = server_errors.take_server_errors()
+    if request.node.get_closest_marker("expects_server_error") is None:
+        assert not seen, f"server errors during the test: {seen}"
+
+
+@pytest.fixture(scope="session")
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    admin_url = requested_url(tmp_path_factory.mktemp("db"))
+    url = await create_throwaway_database(admin_url)
+    engine = create_engine(url)
+    await upgrade_to_head(engine)
+    await engine.dispose()
+    yield url
+    await drop_database(url, admin_url)
+
+
+@pytest.fixture(scope="session")
+def make_settings(database_url: str) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "api_token": API_TOKEN,
+            "secret_key": SECRET_KEY,
+            "public_url": "http://helpdesk.test",
+            "run_worker": False,
+            "log_level": "WARNING",
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[Any]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def database_reset(engine: Any) -> DatabaseReset:
+    """The seed rows, read at the start of the session (autouse, so before any module-wide
+    service or fuzz case has written), and the reset that restores them."""
+    reset = DatabaseReset(engine)
+    await reset.snapshot()
+    return reset
+
+
+@pytest.fixture
+async def db(engine: Any, database_reset: DatabaseReset) -> Any:
+    """A database with only the migrations' seed data: emptied before the test, so whatever ran
+    earlier in this pytest worker (a module's live service, the fuzz cases) cannot leak in."""
+    await database_reset.reset()
+    return engine
+
+
+@pytest.fixture
+async def session(db: Any) -> AsyncIterator[Any]:
+    async with session_factory(db)() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def app_instance(settings: Settings) -> Any:
+    """One app per run: FastAPI builds its routes on the first request, which is slow."""
+    application = create_app(settings)
+    server_errors.install(application)
+    return application
+
+
+@asynccontextmanager
+async def started(application: Any) -> AsyncIterator[Any]:
+    """Run an app's lifespan; afterwards restore the process-wide logging it configured."""
+    structlog_config = structlog.get_config()
+    root = logging.getLogger()
+    root_handlers, root_level = list(root.handlers), root.level
+    try:
+        async with application.router.lifespan_context(application):
+            yield application
+    finally:
+        structlog.configure(**structlog_config)
+        root.handlers, root.level = root_handlers, root_level
+
+
+@pytest.fixture
+async def app(app_instance: Any, settings: Settings, db: Any) -> AsyncIterator[Any]:
+    """The app with a fresh lifespan (engine, services) and the default settings per test."""
+    app_instance.state.settings = settings
+    try:
+        async with started(app_instance):
+            yield app_instance
+    finally:
+        app_instance.state.settings = settings
+        app_instance.dependency_overrides.clear()
+
+
+def api_client(application: Any, **kwargs: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=application),
+        base_url="http://helpdesk.test",
+        auth=kwargs.pop("auth", ("tester", API_TOKEN)),
+        **kwargs,
+    )
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(app) as http:
+        yield http
+
+
+@pytest.fixture
+def is_sqlite(database_url: str) -> bool:
+    return is_sqlite_url(database_url)
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+# -- Jira simulator in-process (ticket ↔ Jira tests) ----------------------------------------------
+
+SIM_BASE_URL = "http://jira.test"
+SIM_USER = "integration@example.com"
+SIM_TOKEN = "demo-token"
+
+
+@pytest.fixture(scope="session")
+def shared_jira_sim() -> Any:
+    from jirasim import JiraSimulator
+
+    return JiraSimulator(seed=True, base_url=SIM_BASE_URL, webhook_retry_delay=0.001)
+
+
+@pytest.fixture
+def jira_sim(shared_jira_sim: Any) -> Any:
+    """The seeded simulator (projects DEMO and SUP), fresh for each test."""
+    shared_jira_sim.reset(seed=True)
+    return shared_jira_sim
+
+
+@pytest.fixture
+async def sim_app(
+    make_settings: Callable[..., Settings], db: Any, jira_sim: Any
+) -> AsyncIterator[Any]:
+    """The app with its Jira calls routed to the in-process simulator; retries without delays."""
+    settings = make_settings(
+        job_retry_base_seconds=0.0,
+        job_retry_max_seconds=0.0,
+        jira_retry_base_seconds=0.0,
+        jira_search_settle_seconds=0.0,
+    )
+    application = create_app(settings, jira_transport=httpx.ASGITransport(app=jira_sim.app))
+    server_errors.install(application)
+    async with started(application):
+        yield application
+
+
+@pytest.fixture
+async def sim_client(sim_app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(sim_app) as http:
+        yield http

@@ -1,0 +1,109 @@
+"""Logs are JSON lines with a request id; the API token and `apiKey=` values never appear."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from app.core.logging import get_logger, redact_text
+from app.core.settings import Settings
+from tests.conftest import API_TOKEN, api_client, started
+
+CRM_KEY = "crm-key-that-must-stay-hidden"
+
+
+@pytest.fixture
+def output() -> io.StringIO:
+    return io.StringIO()
+
+
+@pytest.fixture
+async def logged_app(
+    app_instance: Any,
+    make_settings: Callable[..., Settings],
+    settings: Settings,
+    db: Any,
+    output: io.StringIO,
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[Any]:
+    """The app logging at INFO (JSON), as in production, to `output` instead of stdout."""
+    app_instance.state.settings = make_settings(log_level="INFO", log_format="json")
+    monkeypatch.setattr(sys, "stdout", output)  # the log configuration binds stdout at start
+    try:
+        async with started(app_instance):
+            yield app_instance
+    finally:
+        app_instance.state.settings = settings
+        monkeypatch.undo()
+
+
+def json_lines(output: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+async def test_secrets_never_reach_the_log(output: io.StringIO, logged_app: Any) -> None:
+    async with api_client(logged_app) as http:
+        await http.get("/api/json/TicketTypes", params={"apiKey": CRM_KEY, "PageSize": 5})
+        await http.get(
+            f"/api/json/Tickets?token={API_TOKEN}",
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+        )
+        await http.get("/api/json/Tickets", auth=("user", "wrong-" + API_TOKEN))
+    log = get_logger("test")
+    log.info("custom.event", api_token=API_TOKEN, url=f"http://x/?apiKey={CRM_KEY}&a=1")
+    log.warning(f"jira.call failed for password={API_TOKEN}")
+    logging.getLogger("uvicorn.error").warning("header Authorization: apiKey=%s", CRM_KEY)
+
+    output = output.getvalue()
+    assert API_TOKEN not in output
+    assert CRM_KEY not in output
+    lines = json_lines(output)
+    requests = [line for line in lines if line["event"] == "http.request"]
+    assert len(requests) == 3
+    assert requests[0]["path"] == "/api/json/TicketTypes?apiKey=***&PageSize=5"
+    assert requests[0]["status"] == 200
+    assert requests[2]["status"] == 401
+    custom = next(line for line in lines if line["event"] == "custom.event")
+    assert custom["api_token"] == "***"
+    assert custom["url"] == "http://x/?apiKey=***&a=1"
+    assert any(line["event"] == "header Authorization: apiKey=***" for line in lines)
+
+
+async def test_request_id_is_echoed_and_logged(output: io.StringIO, logged_app: Any) -> None:
+    async with api_client(logged_app) as http:
+        given = await http.get("/healthz", headers={"X-Request-ID": "req-123"})
+        generated = await http.get("/healthz")
+        unauthorised = await http.get("/api/xml/Tickets", auth=None)
+    assert given.headers["X-Request-ID"] == "req-123"
+    assert len(generated.headers["X-Request-ID"]) == 32
+    assert unauthorised.headers["X-Request-ID"]
+    lines = [line for line in json_lines(output.getvalue()) if line["event"] == "http.request"]
+    assert [line["request_id"] for line in lines][0] == "req-123"
+    assert {"level", "timestamp", "method", "duration_ms"} <= set(lines[0])
+
+
+async def test_an_overlong_request_id_is_cut(logged_app: Any) -> None:
+    async with api_client(logged_app) as http:
+        answer = await http.get("/healthz", headers={"X-Request-ID": "r" * 500})
+    assert answer.headers["X-Request-ID"] == "r" * 64
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/crm?apiKey=abc&command=x", "/crm?apiKey=***&command=x"),
+        ("api_token=abc def", "api_token=*** def"),
+        ("PASSWORD=p4ss", "PASSWORD=***"),
+        ("nothing secret here", "nothing secret here"),
+        ("secret='quoted'", "secret='***'"),
+        ('{"x": "y", password="hunter2"}', '{"x": "y", password="***"}'),
+    ],
+)
+def test_redact_text(text: str, expected: str) -> None:
+    assert redact_text(text) == expected

@@ -1,0 +1,150 @@
+"""`setcrmproperties` and `sync` against the Jira simulator (the service's Jira calls go to it)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+from sqlmodel import col
+
+from app.core.security import SecretBox
+from app.crm.rights import ALL_RIGHTS
+from app.jira.models import JiraInstance
+from app.main import create_app
+from app.sync.models import JobStatus, SyncJob
+from app.sync.registry import job_registry
+from app.sync.worker import Worker
+from jirasim import JiraSimulator
+from jirasim.seed import INTEGRATION_EMAIL, INTEGRATION_TOKEN
+from tests.conftest import SECRET_KEY, api_client
+from tests.crm.conftest import API_KEY, USER, CrmApi
+
+JIRA_URL = "http://jira.test"
+
+
+@pytest.fixture(scope="module")
+def shared_sim() -> JiraSimulator:
+    return JiraSimulator(seed=True, base_url=JIRA_URL)
+
+
+@pytest.fixture
+def sim(shared_sim: JiraSimulator) -> JiraSimulator:
+    shared_sim.reset(seed=True)
+    shared_sim.add_field("CRM Property", "string")
+    return shared_sim
+
+
+@pytest.fixture
+async def jira_app(make_settings: Any, db: Any, sim: JiraSimulator) -> AsyncIterator[Any]:
+    settings = make_settings(jira_max_retries=0)
+    application = create_app(settings, jira_transport=httpx.ASGITransport(app=sim.app))
+    async with application.router.lifespan_context(application):
+        async with application.state.session_factory() as session:
+            await session.execute(
+                update(JiraInstance)
+                .where(col(JiraInstance.name) == "Default")
+                .values(
+                    host_name=JIRA_URL,
+                    user_name=INTEGRATION_EMAIL,
+                    api_token_encrypted=SecretBox(SECRET_KEY).encrypt(INTEGRATION_TOKEN),
+                    crm_property_field="CRM Property",
+                )
+            )
+            await session.commit()
+        yield application
+    import structlog
+
+    structlog.reset_defaults()
+
+
+@pytest.fixture
+async def jira_crm(jira_app: Any) -> AsyncIterator[CrmApi]:
+    async with api_client(jira_app) as http:
+        api = CrmApi(http)
+        await api.admin("PUT", "/Settings", {"ApiKey": API_KEY})
+        await api.admin("PUT", f"/Users/{USER}", {"Rights": list(ALL_RIGHTS)})
+        yield api
+
+
+async def drain(application: Any) -> int:
+    return await Worker(application.state.worker_context, job_registry()).drain()
+
+
+async def job_status(application: Any) -> str | None:
+    async with application.state.session_factory() as session:
+        status: str | None = await session.scalar(
+            select(col(SyncJob.status)).where(col(SyncJob.kind) == "crm.set_properties")
+        )
+        return status
+
+
+class TestSetCrmProperties:
+    async def test_writes_the_issue_field_through_the_worker(
+        self, jira_app: Any, jira_crm: CrmApi, sim: JiraSimulator
+    ) -> None:
+        issue = sim.create_issue("DEMO", "Customer asks for a quote")
+        await jira_crm.ok("addcompany", **{"clients-org_name": "Adobe"})
+        await jira_crm.ok("addcontact", **{"clients-contact_name": "Ted Johnson"})
+        body = await jira_crm.ok(
+            "setcrmproperties", issueKey=issue.key, companyName="Adobe", contactId="1"
+        )
+        assert body["status"] == "Pending"
+        assert await drain(jira_app) == 1
+        field = sim.field_id("CRM Property")
+        value = sim.get_issue(issue.key)["fields"][field]
+        assert value == "Company: Adobe (id 1); Contact: Ted Johnson (id 1)"
+        assert await job_status(jira_app) == JobStatus.DONE
+
+    async def test_a_missing_issue_fails_the_job_without_retrying(
+        self, jira_app: Any, jira_crm: CrmApi
+    ) -> None:
+        await jira_crm.ok("addcompany", **{"clients-org_name": "Adobe"})
+        await jira_crm.ok("setcrmproperties", issueKey="DEMO-999", companyId="1")
+        await drain(jira_app)
+        assert await job_status(jira_app) == JobStatus.FAILED
+
+    async def test_unknown_company_is_404_and_queues_nothing(
+        self, jira_app: Any, jira_crm: CrmApi
+    ) -> None:
+        response = await jira_crm.call("setcrmproperties", issueKey="DEMO-1", companyName="Nope")
+        assert response.status_code == 404
+        assert await drain(jira_app) == 0
+
+
+class TestSync:
+    async def test_imports_jira_users_as_contacts(
+        self, jira_crm: CrmApi, sim: JiraSimulator
+    ) -> None:
+        for n in range(120):  # more than one page of the user search
+            sim.add_user(f"user{n:03}", display_name=f"User {n:03}", email=f"u{n}@example.com")
+        body = await jira_crm.ok("sync")
+        users = len(sim.state.users)
+        assert (body["created"], body["updated"], body["users"]) == (users, 0, users)
+        contacts = await jira_crm.ok("getcontacts", maxResults="1000")
+        assert contacts["total"] == users
+        jdoe = await jira_crm.ok("getcontactbyname", contactName="John Doe")
+        assert jdoe["contact_email"] == "jdoe@example.com"
+
+    async def test_second_run_creates_no_duplicates_and_updates_changes(
+        self, jira_crm: CrmApi, sim: JiraSimulator
+    ) -> None:
+        first = await jira_crm.ok("sync")
+        sim.state.users["jdoe"].email = "john.doe@example.com"
+        second = await jira_crm.ok("sync")
+        assert second["created"] == 0
+        assert second["updated"] == 1
+        assert second["unchanged"] == first["created"] - 1
+        contacts = await jira_crm.ok("getcontacts")
+        assert contacts["total"] == first["created"]
+        assert (await jira_crm.ok("getContactEmail", contactName="John Doe"))["email"] == (
+            "john.doe@example.com"
+        )
+
+    async def test_jira_down_is_a_502_not_a_500(self, jira_crm: CrmApi, sim: JiraSimulator) -> None:
+        sim.add_fault("GET", ".*/users?/search.*", status=503, times=100)
+        response = await jira_crm.call("sync")
+        assert response.status_code == 502
+        assert response.json()["success"] is False

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from app.jira.pacing import IssueWritePacer, RetryPolicy, full_jitter, parse_retry_after
+
+NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
+
+
+class TestFullJitter:
+    @pytest.mark.parametrize(
+        ("attempt", "base", "cap", "random", "expected"),
+        [
+            (0, 0.5, 30.0, 1.0, 0.5),
+            (1, 0.5, 30.0, 1.0, 1.0),
+            (3, 0.5, 30.0, 1.0, 4.0),
+            (10, 0.5, 30.0, 1.0, 30.0),
+            (500, 0.5, 30.0, 1.0, 30.0),
+            (3, 0.5, 30.0, 0.25, 1.0),
+            (2, 0.5, 30.0, 0.0, 0.0),
+        ],
+    )
+    def test_delay(
+        self, attempt: int, base: float, cap: float, random: float, expected: float
+    ) -> None:
+        assert full_jitter(attempt, base=base, cap=cap, random=lambda: random) == expected
+
+    def test_rate_limit_backoff_starts_higher(self) -> None:
+        policy = RetryPolicy(backoff_base=0.5, rate_limit_base=2.0)
+        assert policy.backoff(0, lambda: 1.0) == 0.5
+        assert policy.rate_limit_backoff(0, lambda: 1.0) == 2.0
+
+
+class TestParseRetryAfter:
+    @pytest.mark.parametrize(
+        ("header", "expected"),
+        [
+            ("7", 7.0),
+            (" 1.5 ", 1.5),
+            ("0", 0.0),
+            ("-3", 0.0),
+            ("Mon, 23 Nov 2026 12:00:10 GMT", 10.0),
+            ("Mon, 23 Nov 2026 11:59:00 GMT", 0.0),
+            (None, None),
+            ("", None),
+            ("soon", None),
+            ("nan", None),
+            ("inf", None),
+        ],
+    )
+    def test_parse(self, header: str | None, expected: float | None) -> None:
+        assert parse_retry_after(header, now=NOW) == expected
+
+
+class TestIssueWritePacer:
+    def test_burst_passes_then_one_per_interval(self) -> None:
+        pacer = IssueWritePacer(burst=3, rate=2.0)
+        waits = [pacer.reserve("ABC-1", now=0.0) for _ in range(5)]
+        assert waits == [0.0, 0.0, 0.0, 0.5, 1.0]
+
+    def test_issues_are_independent(self) -> None:
+        pacer = IssueWritePacer(burst=1, rate=1.0)
+        assert pacer.reserve("ABC-1", now=0.0) == 0.0
+        assert pacer.reserve("ABC-1", now=0.0) == 1.0
+        assert pacer.reserve("ABC-2", now=0.0) == 0.0
+
+    def test_bucket_refills_over_time(self) -> None:
+        pacer = IssueWritePacer(burst=2, rate=1.0)
+        for _ in range(2):
+            pacer.reserve("ABC-1", now=0.0)
+        assert pacer.reserve("ABC-1", now=0.5) == pytest.approx(0.5)
+        assert pacer.reserve("ABC-1", now=10.0) == 0.0
+
+    def test_penalty_holds_back_the_next_write(self) -> None:
+        pacer = IssueWritePacer(burst=10, rate=5.0)
+        pacer.penalize("ABC-1", 3.0, now=0.0)
+        assert pacer.reserve("ABC-1", now=0.0) == pytest.approx(3.0)
+        assert pacer.reserve("ABC-1", now=0.0) == pytest.approx(3.2)
+        assert pacer.reserve("ABC-2", now=0.0) == 0.0
+
+    def test_idle_buckets_are_forgotten(self) -> None:
+        pacer = IssueWritePacer(burst=2, rate=1.0)
+        for issue in ("A-1", "A-2", "A-3"):
+            pacer.reserve(issue, now=0.0)
+        assert len(pacer) == 3
+        pacer.reserve("A-4", now=5.0)
+        assert len(pacer) == 1
+
+    def test_tracked_issues_are_bounded(self) -> None:
+        pacer = IssueWritePacer(burst=1, rate=0.001, max_issues=100)
+        for number in range(1000):
+            pacer.reserve(f"A-{number}", now=0.0)
+        assert len(pacer) == 100
+
+    @pytest.mark.parametrize(
+        ("burst", "rate", "max_issues"), [(0, 1.0, 10), (1, 0.0, 10), (1, 1.0, 0)]
+    )
+    def test_rejects_nonsense(self, burst: int, rate: float, max_issues: int) -> None:
+        with pytest.raises(ValueError, match="burst"):
+            IssueWritePacer(burst=burst, rate=rate, max_issues=max_issues)

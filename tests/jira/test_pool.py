@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from app.jira.client import JiraClient
+from app.jira.models import AuthMethod
+from app.jira.pool import JiraClientPool, JiraConnection
+
+CONNECTION = JiraConnection("https://a.atlassian.net", "sync@example.com", "token-1")
+
+
+class RecordingPool:
+    """A pool whose factory keeps every client it built."""
+
+    def __init__(self) -> None:
+        self.built: list[JiraClient] = []
+        self.pool = JiraClientPool(self.build)
+
+    def build(self, connection: JiraConnection) -> JiraClient:
+        client = JiraClient(
+            base_url=connection.base_url,
+            user_name=connection.user_name,
+            secret=connection.secret,
+            auth_method=connection.auth_method,
+            transport=httpx.MockTransport(lambda request: httpx.Response(200, json={})),
+        )
+        self.built.append(client)
+        return client
+
+
+@pytest.fixture
+def recording() -> RecordingPool:
+    return RecordingPool()
+
+
+class TestJiraClientPool:
+    async def test_one_client_per_instance(self, recording: RecordingPool) -> None:
+        pool = recording.pool
+        async with pool.lease(1, CONNECTION) as first:
+            pass
+        async with pool.lease(1, CONNECTION) as again, pool.lease(2, CONNECTION) as other:
+            assert again is first
+            assert other is not first
+        assert len(pool) == 2
+        await pool.aclose()
+        assert all(client.is_closed for client in recording.built)
+
+    async def test_changed_settings_rebuild_and_close_old_after_last_lease(
+        self, recording: RecordingPool
+    ) -> None:
+        pool = recording.pool
+        changed = JiraConnection(CONNECTION.base_url, "pat-user", "pat", AuthMethod.BEARER)
+        async with pool.lease(1, CONNECTION) as old:
+            async with pool.lease(1, changed) as new:
+                assert new is not old
+                assert not old.is_closed
+            await old.myself()
+        assert old.is_closed
+        assert not new.is_closed
+        await pool.aclose()
+
+    async def test_discard_closes_the_client(self, recording: RecordingPool) -> None:
+        pool = recording.pool
+        async with pool.lease(1, CONNECTION) as client:
+            pass
+        await pool.discard(1)
+        assert client.is_closed
+        assert len(pool) == 0
+
+    async def test_from_settings_uses_configured_retries(self) -> None:
+        @dataclass
+        class Settings:
+            jira_timeout_seconds: float = 5.0
+            jira_max_retries: int = 2
+
+        pool = JiraClientPool.from_settings(Settings())
+        async with pool.lease(1, CONNECTION) as client:
+            assert client.policy.max_retries == 2
+        await pool.aclose()
+
+    def test_connection_repr_hides_the_secret(self) -> None:
+        assert "token-1" not in repr(CONNECTION)

@@ -1,0 +1,227 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from jirasim import JiraSimulator
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 19, 42, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class TestComments:
+    async def test_add_with_visibility_and_properties(
+        self, sim: JiraSimulator, client: httpx.AsyncClient
+    ) -> None:
+        sim.create_issue("DEMO", "x")
+        r = await client.post(
+            "/rest/api/2/issue/DEMO-1/comment",
+            json={
+                "body": "internal note",
+                "visibility": {"type": "role", "value": "Developers"},
+                "properties": [{"key": "helpdesk", "value": {"actionId": 9}}],
+            },
+        )
+        assert r.status_code == 201
+        comment = r.json()
+        assert comment["visibility"] == {"type": "role", "value": "Developers"}
+        assert comment["author"]["emailAddress"] == "integration@example.com"
+        assert comment["self"].endswith(f"/rest/api/2/issue/10000/comment/{comment['id']}")
+        listed = (
+            await client.get("/rest/api/2/issue/DEMO-1/comment", params={"expand": "properties"})
+        ).json()
+        assert listed["total"] == 1
+        assert listed["comments"][0]["properties"] == [
+            {"key": "helpdesk", "value": {"actionId": 9}}
+        ]
+
+    async def test_unknown_group_is_rejected(
+        self, sim: JiraSimulator, client: httpx.AsyncClient
+    ) -> None:
+        sim.create_issue("DEMO", "x")
+        r = await client.post(
+            "/rest/api/2/issue/DEMO-1/comment",
+            json={"body": "x", "visibility": {"type": "group", "value": "nobody"}},
+        )
+        assert r.status_code == 400
+        assert r.json()["errors"] == {"commentLevel": "Group: nobody does not exist."}
+
+    async def test_paging_edit_delete(self, sim: JiraSimulator, client: httpx.AsyncClient) -> None:
+        sim.create_issue("DEMO", "x")
+        ids = [sim.add_comment("DEMO-1", f"c{n}", user="jdoe").id for n in range(3)]
+        page = (
+            await client.get(
+                "/rest/api/2/issue/DEMO-1/comment", params={"startAt": 1, "maxResults": 1}
+            )
+        ).json()
+        assert (page["startAt"], page["maxResults"], page["total"]) == (1, 1, 3)
+        assert [c["body"] for c in page["comments"]] == ["c1"]
+        r = await client.put(f"/rest/api/2/issue/DEMO-1/comment/{ids[0]}", json={"body": "edited"})
+        assert r.json()["body"] == "edited"
+        assert r.json()["updateAuthor"]["displayName"] == "Helpdesk Integration"
+        assert r.json()["author"]["displayName"] == "John Doe"
+        assert (
+            await client.delete(f"/rest/api/2/issue/DEMO-1/comment/{ids[1]}")
+        ).status_code == 204
+        r = await client.get(f"/rest/api/2/issue/DEMO-1/comment/{ids[1]}")
+        assert r.status_code == 404
+
+
+class TestSearch:
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock()
+
+    @pytest.fixture
+    def sim(self, clock: FakeClock, shared_sim: JiraSimulator) -> JiraSimulator:
+        sim = shared_sim
+        sim.clock = clock
+        sim.reset(seed=True)
+        for n in range(5):
+            clock.now += timedelta(minutes=10)
+            sim.create_issue("DEMO" if n % 2 == 0 else "SUP", f"issue {n}", issue_type="Task")
+        return sim
+
+    async def search(self, client: httpx.AsyncClient, jql: str, **params: int) -> dict[str, Any]:
+        r = await client.get("/rest/api/2/search", params={"jql": jql, **params})
+        assert r.status_code == 200, r.text
+        result: dict[str, Any] = r.json()
+        return result
+
+    async def keys(self, client: httpx.AsyncClient, jql: str) -> list[str]:
+        result = await self.search(client, jql)
+        return [i["key"] for i in result["issues"]]
+
+    async def test_project_and_order(self, client: httpx.AsyncClient) -> None:
+        assert await self.keys(client, "project = DEMO ORDER BY key ASC") == [
+            "DEMO-1",
+            "DEMO-2",
+            "DEMO-3",
+        ]
+        assert await self.keys(client, "project = SUP ORDER BY updated DESC") == ["SUP-2", "SUP-1"]
+
+    async def test_key_and_id_lists(self, client: httpx.AsyncClient) -> None:
+        assert await self.keys(client, "key in (DEMO-1, SUP-2) ORDER BY key") == ["DEMO-1", "SUP-2"]
+        assert await self.keys(client, "id in (10000, 10001) ORDER BY id") == ["DEMO-1", "SUP-1"]
+
+    async def test_updated_since_date_or_epoch_ms(
+        self, sim: JiraSimulator, clock: FakeClock, client: httpx.AsyncClient
+    ) -> None:
+        # issues were created at 19:52, 20:02, 20:12, 20:22, 20:32
+        jql = 'updated >= "2026/11/23 20:12" ORDER BY updated ASC'
+        assert await self.keys(client, jql) == ["DEMO-2", "SUP-2", "DEMO-3"]
+        clock.now += timedelta(minutes=1)
+        sim.edit_issue("DEMO-1", {"summary": "touched"})
+        epoch = int(datetime(2026, 11, 23, 20, 30, tzinfo=UTC).timestamp() * 1000)
+        assert await self.keys(client, f"updated >= {epoch} ORDER BY updated") == [
+            "DEMO-3",
+            "DEMO-1",
+        ]
+        assert await self.keys(client, 'project = SUP AND created >= "2026-11-23 20:10"') == [
+            "SUP-2"
+        ]
+
+    async def test_summary_contains(self, client: httpx.AsyncClient) -> None:
+        assert await self.keys(client, 'summary ~ "ISSUE 3"') == ["SUP-2"]
+
+    async def test_paging_caps_at_100(self, client: httpx.AsyncClient) -> None:
+        result = await self.search(client, "ORDER BY key", startAt=1, maxResults=2)
+        assert (result["startAt"], result["maxResults"], result["total"]) == (1, 2, 5)
+        assert [i["key"] for i in result["issues"]] == ["DEMO-2", "DEMO-3"]
+        assert (await self.search(client, "", maxResults=1000))["maxResults"] == 100
+
+    async def test_post_search_with_fields(self, client: httpx.AsyncClient) -> None:
+        r = await client.post(
+            "/rest/api/2/search",
+            json={"jql": "project = SUP", "fields": ["summary"], "maxResults": 1},
+        )
+        (issue,) = r.json()["issues"]
+        assert set(issue["fields"]) == {"summary"}
+
+    @pytest.mark.parametrize(
+        ("jql", "message"),
+        [
+            ("project = NOPE", "The value 'NOPE' does not exist for the field 'project'."),
+            ("key = DEMO-99", "An issue with key 'DEMO-99' does not exist for field 'key'."),
+            ("flavour = sweet", "Field 'flavour' does not exist or you do not have permission"),
+            ("project = DEMO OR project = SUP", "Expecting either 'AND' or 'ORDER BY'"),
+            ("updated >= yesterday", "Date value 'yesterday' for field 'updated' is invalid."),
+        ],
+    )
+    async def test_unsupported_or_bad_jql_is_400(
+        self, client: httpx.AsyncClient, jql: str, message: str
+    ) -> None:
+        r = await client.get("/rest/api/2/search", params={"jql": jql})
+        assert r.status_code == 400
+        assert message in r.json()["errorMessages"][0]
+        assert r.json()["errors"] == {}
+
+
+class TestUsers:
+    async def test_server_style_search(self, client: httpx.AsyncClient) -> None:
+        r = await client.get("/rest/api/2/user/search", params={"username": ".", "maxResults": 1})
+        assert len(r.json()) == 1
+        r = await client.get("/rest/api/2/user/search", params={"username": "doe"})
+        assert [u["displayName"] for u in r.json()] == ["John Doe"]
+
+    async def test_cloud_style_search_paged(self, client: httpx.AsyncClient) -> None:
+        r = await client.get("/rest/api/2/users/search", params={"startAt": 1, "maxResults": 5})
+        assert [u["displayName"] for u in r.json()] == ["John Doe"]
+
+
+class TestSearchJql:
+    """Cloud's token-paged `/search/jql` (the successor of the retired `/search`)."""
+
+    @pytest.fixture
+    def sim(self, shared_sim: JiraSimulator) -> JiraSimulator:
+        shared_sim.reset(seed=True)
+        for n in range(5):
+            shared_sim.create_issue("DEMO", f"issue {n}", issue_type="Task")
+        return shared_sim
+
+    async def test_pages_by_token_without_total(self, client: httpx.AsyncClient) -> None:
+        keys: list[str] = []
+        body: dict[str, Any] = {"jql": "project = DEMO ORDER BY key", "maxResults": 2}
+        pages = 0
+        while True:
+            r = await client.post("/rest/api/2/search/jql", json=body | {"fields": ["summary"]})
+            assert r.status_code == 200, r.text
+            page = r.json()
+            assert "total" not in page
+            keys += [i["key"] for i in page["issues"]]
+            assert all("summary" in i["fields"] for i in page["issues"])
+            pages += 1
+            if page["isLast"]:
+                assert "nextPageToken" not in page
+                break
+            body["nextPageToken"] = page["nextPageToken"]
+        assert pages == 3
+        assert keys == [f"DEMO-{n}" for n in range(1, 6)]
+
+    async def test_only_ids_unless_fields_are_asked_for(self, client: httpx.AsyncClient) -> None:
+        r = await client.get("/rest/api/2/search/jql", params={"jql": "key = DEMO-1"})
+        (issue,) = r.json()["issues"]
+        assert issue["id"]
+        assert not issue.get("fields")
+
+    async def test_bad_token_is_400(self, client: httpx.AsyncClient) -> None:
+        r = await client.post("/rest/api/2/search/jql", json={"jql": "", "nextPageToken": "zz?"})
+        assert r.status_code == 400
+
+    async def test_server_flavor_has_no_such_endpoint(
+        self, sim: JiraSimulator, client: httpx.AsyncClient
+    ) -> None:
+        sim.flavor = "server"
+        try:
+            r = await client.post("/rest/api/2/search/jql", json={"jql": ""})
+        finally:
+            sim.flavor = "cloud"
+        assert r.status_code == 404
