@@ -126,7 +126,12 @@ async def test_jira_instance(
     fmt: FormatDep,
 ) -> Response:
     instance = await instances.get_instance(session, ID)
-    result = await test_connection(request.app.state.services.jira, instance, _box(settings))
+    result = await test_connection(
+        request.app.state.services.jira,
+        instance,
+        _box(settings),
+        timeout=settings.jira_test_timeout_seconds,
+    )
     return formatted({"Test": result.model_dump(by_alias=True)}, fmt)
 
 

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # Jira's search sees a new issue only after its index catches up; a create Jira did not
     # confirm is looked for (and only then made again) after this long.
     jira_search_settle_seconds: float = Field(default=10.0, ge=0)
+    # `POST /JiraInstances/{ID}/Test` is an admin waiting at a screen: one try per call, and an
+    # answer ("did not answer in time") within this many seconds whatever the network does.
+    jira_test_timeout_seconds: float = Field(default=8.0, gt=0)
     allow_private_jira_hosts: bool = True
 
     page_size_default: int = Field(default=50, ge=1)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from app.core.security import SecretBox
 from app.jira.errors import JiraAuthError, JiraError, JiraNotFound, JiraTransientError
 from app.jira.instance_schemas import ConnectionTestOut
 from app.jira.models import JiraInstance
 from app.jira.pool import JiraClientPool
-from app.sync.jira_access import jira_client
+from app.sync.jira_access import connection_for
 
 # What the integration needs, and how Jira's permission screen names it.
 REQUIRED_PERMISSIONS = {
@@ -24,9 +26,13 @@ def _who(instance: JiraInstance) -> str:
 
 
 async def test_connection(
-    pool: JiraClientPool, instance: JiraInstance, secrets: SecretBox
+    pool: JiraClientPool, instance: JiraInstance, secrets: SecretBox, *, timeout: float
 ) -> ConnectionTestOut:
-    """Calls `myself` and `mypermissions` and says in plain words what is wrong, if anything."""
+    """Calls `myself` and `mypermissions` and says in plain words what is wrong, if anything.
+
+    An admin is waiting: each call is tried once, and the whole check ends after `timeout`
+    seconds even if the name lookup or the connection hangs.
+    """
     if not instance.host_name:
         return ConnectionTestOut(success=False, message="The instance has no HostName yet.")
     if not instance.api_token_encrypted:
@@ -34,7 +40,10 @@ async def test_connection(
             success=False, message="The instance has no ApiToken (or password) yet."
         )
     try:
-        async with jira_client(pool, instance, secrets) as client:
+        async with (
+            asyncio.timeout(timeout),
+            pool.probe(connection_for(instance, secrets), timeout=timeout) as client,
+        ):
             try:
                 user = await client.myself()
             except JiraAuthError as exc:
@@ -57,6 +66,14 @@ async def test_connection(
                     ),
                 )
             granted = await client.my_permissions(REQUIRED_PERMISSIONS)
+    except TimeoutError:
+        return ConnectionTestOut(
+            success=False,
+            message=(
+                f"Jira at {instance.host_name} did not answer within {timeout:g} seconds. "
+                "Check HostName, and that this server can reach it (DNS, proxy, firewall)."
+            ),
+        )
     except JiraTransientError as exc:
         return ConnectionTestOut(
             success=False,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -21,7 +21,10 @@ class JiraConnection:
     auth_method: AuthMethod = AuthMethod.BASIC
 
 
-ClientFactory = Callable[[JiraConnection], JiraClient]
+class ClientFactory(Protocol):
+    """Builds a client; `overrides` are JiraClient options (e.g. `timeout`, `max_retries`)."""
+
+    def __call__(self, connection: JiraConnection, **overrides: Any) -> JiraClient: ...
 
 
 class JiraSettings(Protocol):
@@ -59,15 +62,19 @@ class JiraClientPool:
     def from_settings(cls, settings: JiraSettings, **client_options: Any) -> JiraClientPool:
         """A pool whose clients use the configured timeout and retries (plus `client_options`)."""
 
-        def build(connection: JiraConnection) -> JiraClient:
+        def build(connection: JiraConnection, **overrides: Any) -> JiraClient:
+            options: dict[str, Any] = {
+                "timeout": settings.jira_timeout_seconds,
+                "max_retries": settings.jira_max_retries,
+                **client_options,
+                **overrides,
+            }
             return JiraClient(
                 base_url=connection.base_url,
                 user_name=connection.user_name,
                 secret=connection.secret,
                 auth_method=connection.auth_method,
-                timeout=settings.jira_timeout_seconds,
-                max_retries=settings.jira_max_retries,
-                **client_options,
+                **options,
             )
 
         return cls(build)
@@ -86,6 +93,18 @@ class JiraClientPool:
             entry.leases -= 1
             if entry.retired and entry.leases == 0:
                 await self._close(entry)
+
+    @asynccontextmanager
+    async def probe(
+        self, connection: JiraConnection, *, timeout: float
+    ) -> AsyncIterator[JiraClient]:
+        """A client of its own for an interactive check: each call tried once, with `timeout`;
+        closed afterwards. Unlike `lease`, nothing is retried behind the caller's back."""
+        client = self._factory(connection, timeout=timeout, max_retries=0)
+        try:
+            yield client
+        finally:
+            await client.aclose()
 
     async def discard(self, instance_id: int) -> None:
         """Forget the instance's client (instance deleted or deactivated)."""

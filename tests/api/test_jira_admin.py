@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
+from app.core.settings import Settings
 from app.jira.models import JiraInstance
-from tests.conftest import SIM_BASE_URL, SIM_TOKEN, SIM_USER
+from app.main import create_app
+from tests.conftest import SIM_BASE_URL, SIM_TOKEN, SIM_USER, api_client, started
+from tests.support import server_errors
 from tests.support.helpdesk import API, configure_default_instance, ok, seed_helpdesk
 
 
@@ -170,3 +176,42 @@ class TestConnectionTest:
         assert answer["Test"]["Success"] is False
         assert answer["Test"]["MissingPermissions"] == ["LINK_ISSUES"]
         assert "Link Issues" in answer["Test"]["Message"]
+
+    async def test_each_call_is_tried_once_and_jiras_answer_is_shown(
+        self, sim_client: httpx.AsyncClient, jira_sim: Any
+    ) -> None:
+        await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
+        unavailable = jira_sim.add_fault("GET", "/rest/api/2/myself", status=503, times=None)
+        answer = await ok(await sim_client.post(f"{API}/JiraInstances/1/Test"))
+        assert answer["Test"]["Success"] is False
+        assert "Service Unavailable" in answer["Test"]["Message"]
+        assert unavailable.hits == 1
+
+    async def test_a_jira_that_never_answers_is_reported_at_the_deadline(
+        self, impatient_client: httpx.AsyncClient, jira_sim: Any
+    ) -> None:
+        await configure_default_instance(impatient_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
+        jira_sim.add_fault("GET", "/rest/api/2/myself", delay=3600, times=None)
+        async with asyncio.timeout(30):  # without the deadline the answer would never come
+            answer = await ok(await impatient_client.post(f"{API}/JiraInstances/1/Test"))
+        assert answer["Test"] == {
+            "Success": False,
+            "Message": (
+                f"Jira at {SIM_BASE_URL} did not answer within 0.2 seconds. Check HostName, "
+                "and that this server can reach it (DNS, proxy, firewall)."
+            ),
+            "User": None,
+            "MissingPermissions": [],
+        }
+
+
+@pytest.fixture
+async def impatient_client(
+    make_settings: Callable[..., Settings], db: Any, jira_sim: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The simulator-backed app with a 0.2 s deadline for an instance's Test."""
+    settings = make_settings(jira_test_timeout_seconds=0.2, jira_retry_base_seconds=0.0)
+    application = create_app(settings, jira_transport=httpx.ASGITransport(app=jira_sim.app))
+    server_errors.install(application)
+    async with started(application), api_client(application) as http:
+        yield http

@@ -19,6 +19,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.conftest import API_TOKEN, SECRET_KEY
+from tests.support.database import DatabaseReset
 from tests.support.live import LiveService, free_port, live_service, service_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,8 +37,12 @@ JSON_CHECKS = [*CHECKS, negative_data_rejection]
 
 @pytest.fixture(scope="module")
 async def fuzz_service(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, database_reset: DatabaseReset
 ) -> AsyncIterator[LiveService]:
+    """The cases run against the seed data alone: whatever an earlier test in this pytest worker
+    left (an instance pointing at a Jira host that is long gone) would make them depend on the
+    order xdist happened to choose."""
+    await database_reset.reset()
     port = free_port()
     env = service_env(database_url, port, API_TOKEN, SECRET_KEY, RUN_WORKER="false")
     async with live_service(env, tmp_path_factory.mktemp("fuzz")) as service:

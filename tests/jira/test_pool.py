@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -19,13 +20,14 @@ class RecordingPool:
         self.built: list[JiraClient] = []
         self.pool = JiraClientPool(self.build)
 
-    def build(self, connection: JiraConnection) -> JiraClient:
+    def build(self, connection: JiraConnection, **overrides: Any) -> JiraClient:
         client = JiraClient(
             base_url=connection.base_url,
             user_name=connection.user_name,
             secret=connection.secret,
             auth_method=connection.auth_method,
             transport=httpx.MockTransport(lambda request: httpx.Response(200, json={})),
+            **overrides,
         )
         self.built.append(client)
         return client
@@ -79,6 +81,21 @@ class TestJiraClientPool:
         pool = JiraClientPool.from_settings(Settings())
         async with pool.lease(1, CONNECTION) as client:
             assert client.policy.max_retries == 2
+        await pool.aclose()
+
+    async def test_a_probe_is_its_own_client_without_retries_closed_after(self) -> None:
+        @dataclass
+        class Settings:
+            jira_timeout_seconds: float = 20.0
+            jira_max_retries: int = 4
+
+        pool = JiraClientPool.from_settings(Settings())
+        async with pool.lease(1, CONNECTION) as pooled, pool.probe(CONNECTION, timeout=3) as probe:
+            assert probe is not pooled
+            assert probe.policy.max_retries == 0
+            assert pooled.policy.max_retries == 4
+        assert probe.is_closed
+        assert not pooled.is_closed
         await pool.aclose()
 
     def test_connection_repr_hides_the_secret(self) -> None:
