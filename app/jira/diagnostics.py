@@ -5,7 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from app.core.security import SecretBox
-from app.jira.errors import JiraAuthError, JiraError, JiraNotFound, JiraTransientError
+from app.jira.errors import (
+    JiraAddressRefused,
+    JiraAuthError,
+    JiraError,
+    JiraNotFound,
+    JiraTransientError,
+)
 from app.jira.instance_schemas import ConnectionTestOut
 from app.jira.models import JiraInstance
 from app.jira.pool import JiraClientPool
@@ -74,6 +80,8 @@ async def test_connection(
                 "Check HostName, and that this server can reach it (DNS, proxy, firewall)."
             ),
         )
+    except JiraAddressRefused as exc:
+        return ConnectionTestOut(success=False, message=exc.message)
     except JiraTransientError as exc:
         return ConnectionTestOut(
             success=False,

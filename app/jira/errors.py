@@ -64,6 +64,11 @@ class JiraUnexpectedResponse(JiraError):
     """A success status with a body the client cannot read (not JSON, or not the expected shape)."""
 
 
+class JiraAddressRefused(JiraError):
+    """The HostName resolved to an address the service will not connect to (link-local, cloud
+    metadata, or private when those are forbidden); nothing was sent."""
+
+
 class JiraTransientError(JiraError):
     """Worth repeating later."""
 

@@ -1,4 +1,5 @@
-"""Which Jira host names the service may call: a pure check, no DNS, no I/O.
+"""Which Jira host names and addresses the service may call: pure checks, no DNS, no I/O
+(`app.jira.egress` applies the same rules to the addresses a name resolves to).
 
 Self-hosted Jira Server lives on private networks, so private and loopback addresses are allowed
 unless `allow_private_jira_hosts` is off; link-local and cloud metadata endpoints never are (a
@@ -23,6 +24,7 @@ METADATA_HOSTS = frozenset(
         "metadata.tencentyun.com",
     }
 )
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Metadata services on addresses that are not link-local (AWS IPv6 IMDS, Alibaba Cloud).
 METADATA_ADDRESSES = frozenset(
     {ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")}
@@ -33,7 +35,7 @@ class HostNameError(ValueError):
     """A HostName the service refuses; the message says why in plain words."""
 
 
-def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def _literal_address(host: str) -> IPAddress | None:
     """The IP address a host name spells literally (including `2852039166`, `0xa9fea9fe`)."""
     try:
         return ipaddress.ip_address(host)
@@ -46,6 +48,27 @@ def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address
             return ipaddress.IPv4Address(int(host, 16))
     except ValueError:
         return None
+    return None
+
+
+def address_refusal(address: IPAddress, *, allow_private: bool) -> str | None:
+    """Why the service will not connect to `address` ("a link-local … address and is refused"),
+    or None when it may. Used for literal HostNames here and for resolved ones in `egress`."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_link_local or address in METADATA_ADDRESSES:
+        return "a link-local or cloud metadata address and is refused"
+    if (
+        address.is_unspecified
+        or address.is_multicast
+        or (address.is_reserved and not address.is_loopback)
+    ):
+        return "not an address a Jira server can have"
+    if not allow_private and (address.is_private or address.is_loopback):
+        return (
+            "a private or loopback address, which this service is configured to refuse "
+            "(allow_private_jira_hosts)"
+        )
     return None
 
 
@@ -74,24 +97,10 @@ def check_host_name(value: str, *, allow_private: bool = True) -> str:
     if host in METADATA_HOSTS or host.endswith(".metadata.google.internal"):
         raise HostNameError(f"HostName {host!r} is a cloud metadata service and is refused.")
     address = _literal_address(host)
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
     if address is not None:
-        if address.is_link_local or address in METADATA_ADDRESSES:
-            raise HostNameError(
-                f"HostName {host} is a link-local or cloud metadata address and is refused."
-            )
-        if (
-            address.is_unspecified
-            or address.is_multicast
-            or (address.is_reserved and not address.is_loopback)
-        ):
-            raise HostNameError(f"HostName {host} is not an address a Jira server can have.")
-        if not allow_private and (address.is_private or address.is_loopback):
-            raise HostNameError(
-                f"HostName {host} is a private or loopback address, which this service is "
-                "configured to refuse (allow_private_jira_hosts)."
-            )
+        refusal = address_refusal(address, allow_private=allow_private)
+        if refusal is not None:
+            raise HostNameError(f"HostName {host} is {refusal}.")
     elif not allow_private and (host == "localhost" or host.endswith(".localhost")):
         raise HostNameError(
             f"HostName {host} is a loopback name, which this service is configured to refuse "

@@ -13,6 +13,7 @@ import httpx
 import structlog
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from app.jira.egress import CheckedAddressTransport
 from app.jira.errors import (
     JiraRateLimited,
     error_from_response,
@@ -56,9 +57,11 @@ def make_auth(auth_method: AuthMethod | str, user_name: str, secret: str) -> htt
 class JiraHttp:
     """One `httpx.AsyncClient` plus the rules for repeating calls.
 
-    GET/PUT/DELETE (and reads sent as POST) are retried on connection errors, timeouts and 5xx;
-    other POSTs only when the request never left, else `JiraAmbiguousResult`. 429s are retried
-    for any method, honouring Retry-After. Writes to one issue are paced per issue.
+    Connections go only to addresses the host rules allow (`egress`; private ones only with
+    `allow_private`). GET/PUT/DELETE (and reads sent as POST) are retried on connection errors,
+    timeouts and 5xx; other POSTs only when the request never left, else `JiraAmbiguousResult`.
+    429s are retried for any method, honouring Retry-After. Writes to one issue are paced per
+    issue.
     """
 
     def __init__(
@@ -70,6 +73,7 @@ class JiraHttp:
         policy: RetryPolicy,
         pacer: IssueWritePacer,
         max_connections: int = 10,
+        allow_private: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
         random: Random = random_module.random,
@@ -82,15 +86,17 @@ class JiraHttp:
         self._random = random
         self._clock = clock
         self._metrics = metrics or default_metrics()
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
         self._http = httpx.AsyncClient(
             base_url=base_url,
             auth=auth,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
+            limits=limits,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            transport=transport,
+            transport=transport
+            or CheckedAddressTransport(allow_private=allow_private, limits=limits),
             follow_redirects=False,
         )
         self._log = log.bind(jira=self._http.base_url.host)

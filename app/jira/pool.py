@@ -36,6 +36,9 @@ class JiraSettings(Protocol):
     @property
     def jira_max_retries(self) -> int: ...
 
+    @property
+    def allow_private_jira_hosts(self) -> bool: ...
+
 
 @dataclass(slots=True)
 class _Entry:
@@ -66,6 +69,7 @@ class JiraClientPool:
             options: dict[str, Any] = {
                 "timeout": settings.jira_timeout_seconds,
                 "max_retries": settings.jira_max_retries,
+                "allow_private": settings.allow_private_jira_hosts,
                 **client_options,
                 **overrides,
             }

@@ -13,6 +13,13 @@ from app.jira.pool import JiraClientPool, JiraConnection
 CONNECTION = JiraConnection("https://a.atlassian.net", "sync@example.com", "token-1")
 
 
+@dataclass
+class PoolSettings:
+    jira_timeout_seconds: float = 20.0
+    jira_max_retries: int = 4
+    allow_private_jira_hosts: bool = True
+
+
 class RecordingPool:
     """A pool whose factory keeps every client it built."""
 
@@ -73,23 +80,13 @@ class TestJiraClientPool:
         assert len(pool) == 0
 
     async def test_from_settings_uses_configured_retries(self) -> None:
-        @dataclass
-        class Settings:
-            jira_timeout_seconds: float = 5.0
-            jira_max_retries: int = 2
-
-        pool = JiraClientPool.from_settings(Settings())
+        pool = JiraClientPool.from_settings(PoolSettings(jira_max_retries=2))
         async with pool.lease(1, CONNECTION) as client:
             assert client.policy.max_retries == 2
         await pool.aclose()
 
     async def test_a_probe_is_its_own_client_without_retries_closed_after(self) -> None:
-        @dataclass
-        class Settings:
-            jira_timeout_seconds: float = 20.0
-            jira_max_retries: int = 4
-
-        pool = JiraClientPool.from_settings(Settings())
+        pool = JiraClientPool.from_settings(PoolSettings(jira_max_retries=4))
         async with pool.lease(1, CONNECTION) as pooled, pool.probe(CONNECTION, timeout=3) as probe:
             assert probe is not pooled
             assert probe.policy.max_retries == 0

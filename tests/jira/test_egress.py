@@ -1,0 +1,134 @@
+"""Connect-time address checks: a HostName that resolves to a forbidden address is never called."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import httpcore
+import pytest
+
+from app.core.security import SecretBox
+from app.jira.client import JiraClient
+from app.jira.diagnostics import test_connection as check_connection
+from app.jira.egress import CheckedAddressBackend
+from app.jira.errors import JiraAddressRefused
+from app.jira.models import JiraInstance
+from app.jira.pool import JiraClientPool
+from jirasim import JiraSimulator
+from tests.conftest import SECRET_KEY, SIM_TOKEN, SIM_USER
+from tests.jira.test_pool import PoolSettings
+
+
+class RecordingBackend(httpcore.AsyncNetworkBackend):
+    """Records where connections were opened; addresses in `unreachable` refuse them."""
+
+    def __init__(self, unreachable: Iterable[str] = ()) -> None:
+        self.connected: list[tuple[str, int]] = []
+        self.unreachable = set(unreachable)
+
+    async def connect_tcp(
+        self, host: str, port: int, **options: Any
+    ) -> httpcore.AsyncNetworkStream:
+        if host in self.unreachable:
+            raise httpcore.ConnectError(f"{host} refused the connection")
+        self.connected.append((host, port))
+        return httpcore.AsyncMockStream([])
+
+    async def sleep(self, seconds: float) -> None:
+        pass
+
+
+def answering(*addresses: str) -> Any:
+    async def resolver(host: str, port: int) -> list[str]:
+        return list(addresses)
+
+    return resolver
+
+
+async def failing_lookup(host: str, port: int) -> list[str]:
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+class TestCheckedAddressBackend:
+    @pytest.mark.parametrize(
+        "addresses",
+        [("169.254.169.254",), ("93.184.216.34", "169.254.169.254"), ("fd00:ec2::254",)],
+    )
+    async def test_a_name_resolving_to_a_metadata_address_is_never_connected(
+        self, addresses: tuple[str, ...]
+    ) -> None:
+        inner = RecordingBackend()
+        backend = CheckedAddressBackend(
+            allow_private=True, resolver=answering(*addresses), inner=inner
+        )
+        with pytest.raises(JiraAddressRefused, match="link-local or cloud metadata"):
+            await backend.connect_tcp("169.254.169.254.nip.io", 443)
+        assert inner.connected == []
+
+    async def test_private_addresses_follow_the_setting(self) -> None:
+        inner = RecordingBackend()
+        forbidding = CheckedAddressBackend(
+            allow_private=False, resolver=answering("10.0.0.5"), inner=inner
+        )
+        with pytest.raises(JiraAddressRefused, match="allow_private_jira_hosts"):
+            await forbidding.connect_tcp("jira.corp.example", 8080)
+        allowing = CheckedAddressBackend(
+            allow_private=True, resolver=answering("10.0.0.5"), inner=inner
+        )
+        await allowing.connect_tcp("jira.corp.example", 8080)
+        assert inner.connected == [("10.0.0.5", 8080)]
+
+    async def test_the_checked_address_is_the_one_connected_and_the_next_is_tried(self) -> None:
+        inner = RecordingBackend(unreachable={"2001:db8::1"})
+        backend = CheckedAddressBackend(
+            allow_private=True, resolver=answering("2001:db8::1", "93.184.216.34"), inner=inner
+        )
+        await backend.connect_tcp("acme.atlassian.net", 443)
+        assert inner.connected == [("93.184.216.34", 443)]
+
+    async def test_a_failed_lookup_is_a_connection_error(self) -> None:
+        backend = CheckedAddressBackend(
+            allow_private=True, resolver=failing_lookup, inner=RecordingBackend()
+        )
+        with pytest.raises(httpcore.ConnectError, match="Could not look up nowhere.example"):
+            await backend.connect_tcp("nowhere.example", 443)
+
+
+@pytest.fixture
+async def live_sim() -> AsyncIterator[JiraSimulator]:
+    """The simulator on a real local port, so connections go through the real transport."""
+    sim = JiraSimulator(seed=True, base_url="http://placeholder")
+    async with sim.serve() as server:
+        sim.base_url = server.base_url.replace("127.0.0.1", "localhost")
+        yield sim
+
+
+class TestJiraClientConnections:
+    async def test_a_loopback_jira_is_reached_when_private_hosts_are_allowed(
+        self, live_sim: JiraSimulator
+    ) -> None:
+        async with JiraClient(
+            base_url=live_sim.base_url, user_name=SIM_USER, secret=SIM_TOKEN, allow_private=True
+        ) as client:
+            me = await client.myself()
+        assert me.display_name == "Helpdesk Integration"
+
+    async def test_the_setting_reaches_the_clients_and_nothing_is_sent(
+        self, live_sim: JiraSimulator
+    ) -> None:
+        pool = JiraClientPool.from_settings(PoolSettings(allow_private_jira_hosts=False))
+        instance = JiraInstance(
+            id=7,
+            name="Renamed",
+            host_name=live_sim.base_url,
+            user_name=SIM_USER,
+            api_token_encrypted=SecretBox(SECRET_KEY).encrypt(SIM_TOKEN),
+        )
+        answer = await check_connection(pool, instance, SecretBox(SECRET_KEY), timeout=5)
+        await pool.aclose()
+        assert answer.success is False
+        assert answer.message.startswith("HostName localhost resolves to ")
+        assert "allow_private_jira_hosts" in answer.message
+        assert live_sim.request_log.entries == []
