@@ -35,10 +35,15 @@ def webhook_url(public_url: str, instance_id: int) -> str:
     return f"{public_url.rstrip('/')}/webhooks/jira/{instance_id}"
 
 
+def instance_not_found(instance_id: int) -> NotFound:
+    """The one wording of a missing instance, wherever it is found missing."""
+    return NotFound(f"JiraInstance {instance_id} does not exist.")
+
+
 async def get_instance(session: AsyncSession, instance_id: int) -> JiraInstance:
     instance = await session.get(JiraInstance, instance_id)
     if instance is None:
-        raise NotFound(f"JiraInstance {instance_id} does not exist.")
+        raise instance_not_found(instance_id)
     return instance
 
 

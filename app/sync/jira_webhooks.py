@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.db import utcnow
-from app.core.errors import BadRequest, NotFound, Unauthorized
+from app.core.errors import BadRequest, Unauthorized
 from app.core.logging import get_logger
 from app.core.security import SecretBox, signature_matches, tokens_equal
+from app.jira.instances import instance_not_found
 from app.sync import jobs
 from app.sync.inbound_rules import EventKind, parse_delivery
 from app.sync.models import WebhookDelivery
@@ -54,7 +55,7 @@ def delivery_identifier(header: str | None, body: bytes) -> str:
 async def instance_auth_or_404(inbox: WebhookInbox, instance_id: int) -> InstanceAuth:
     instance = await inbox.instance(instance_id)
     if instance is None:
-        raise NotFound(f"JiraInstance {instance_id} does not exist.")
+        raise instance_not_found(instance_id)
     return instance
 
 

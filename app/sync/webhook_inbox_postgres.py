@@ -16,8 +16,8 @@ from contextlib import asynccontextmanager
 import asyncpg
 
 from app.core.db import asyncpg_dsn
-from app.core.errors import NotFound
 from app.core.logging import get_logger
+from app.jira.instances import instance_not_found
 from app.sync.metrics import JOBS_ENQUEUED
 from app.sync.wakeup import Waker
 from app.sync.webhook_inbox import (
@@ -141,7 +141,7 @@ class PostgresInbox:
                 ordering_key,
             )
         except asyncpg.ForeignKeyViolationError as exc:  # the instance was deleted meanwhile
-            raise NotFound(f"JiraInstance {delivery.instance_id} does not exist.") from exc
+            raise instance_not_found(delivery.instance_id) from exc
         if row is None:
             return Stored(None, delivery.outcome)
         if row["outcome"] is None:
