@@ -8,8 +8,14 @@ at a time per connection, Content-Length or chunked answers, a bounded pool."""
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+# uvicorn closes a keep-alive connection idle for 5 s. A request sent on one just as it closes
+# fails without reaching the server: a client artefact, not the server's error, so connections
+# idle longer than this are not reused.
+MAX_IDLE_SECONDS = 2.0
 
 
 class HttpError(Exception):
@@ -27,6 +33,7 @@ class _Connection:
         self.reader = reader
         self.writer = writer
         self.reusable = True
+        self.idle_since = time.monotonic()
 
     def close(self) -> None:
         self.writer.close()
@@ -86,7 +93,10 @@ class RawClient:
 
     async def _acquire(self) -> _Connection:
         async with self._freed:
-            while not self._idle and self._open >= self.max_connections:
+            while True:
+                self._drop_stale()
+                if self._idle or self._open < self.max_connections:
+                    break
                 await self._freed.wait()
             if self._idle:
                 return self._idle.pop()
@@ -98,9 +108,17 @@ class RawClient:
             raise
         return _Connection(reader, writer)
 
+    def _drop_stale(self) -> None:
+        """Close idle connections the server may be closing (oldest first in the list)."""
+        now = time.monotonic()
+        while self._idle and now - self._idle[0].idle_since > MAX_IDLE_SECONDS:
+            self._idle.pop(0).close()
+            self._open -= 1
+
     async def _release(self, connection: _Connection | None) -> None:
         async with self._freed:
             if connection is not None and connection.reusable:
+                connection.idle_since = time.monotonic()
                 self._idle.append(connection)
             else:
                 self._open -= 1
