@@ -25,8 +25,8 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        sent_id = _header(scope, b"x-request-id")
+        request_id = sent_id.decode("latin-1")[:64] if sent_id else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
@@ -59,7 +59,12 @@ class RequestContextMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Answers 413 for bodies over the limit, by Content-Length or while streaming."""
+    """Answers 413 for bodies over the limit, by Content-Length or while streaming.
+
+    A body with a Content-Length within the limit passes untouched: the HTTP server delivers
+    exactly that many bytes (anything after them is the next request), so only bodies without
+    one (chunked) are counted as they arrive.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -69,10 +74,12 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         max_bytes: int = scope["app"].state.settings.max_body_bytes
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > max_bytes:
-            await self._reject(scope, receive, send, max_bytes)
+        length = _header(scope, b"content-length")
+        if length is not None and length.isdigit():
+            if int(length) > max_bytes:
+                await self._reject(scope, receive, send, max_bytes)
+            else:
+                await self.app(scope, receive, send)
             return
         received = 0
         too_large = False
@@ -106,3 +113,11 @@ class BodySizeLimitMiddleware:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of header `name` (lower case), without building a dict of them all."""
+    for key, value in scope.get("headers") or ():
+        if key == name:
+            return bytes(value)
+    return None

@@ -49,6 +49,33 @@ async def linked_setup(session: Any, **instance: Any) -> tuple[int, list[int]]:
     return jira.id or 0, tickets
 
 
+class TestParameters:
+    @pytest.mark.parametrize("instance", ["abc", "0", "-3", "2147483648", "1.5"])
+    async def test_an_instance_id_that_cannot_be_one_is_400(
+        self, http: httpx.AsyncClient, session: Any, instance: str
+    ) -> None:
+        response = await http.post(f"/webhooks/jira/{instance}", content=b"{}")
+        assert response.status_code == 400
+        assert response.json()["Error"]["Message"].startswith("path.InstanceID: ")
+        assert await counts(session) == (0, 0)
+
+    async def test_an_unknown_instance_is_404(self, http: httpx.AsyncClient, session: Any) -> None:
+        response = await deliver(http, 999, STATUS_CHANGE)
+        assert response.status_code == 404
+        assert response.json()["Error"]["Message"] == "JiraInstance 999 does not exist."
+
+    async def test_an_overlong_secret_is_400_and_stores_nothing(
+        self, http: httpx.AsyncClient, session: Any
+    ) -> None:
+        instance_id, _ = await linked_setup(session)
+        response = await deliver(
+            http, instance_id, STATUS_CHANGE, signature=None, query_secret="s" * 1025
+        )
+        assert response.status_code == 400
+        assert "secret: at most 1024 characters" in response.json()["Error"]["Message"]
+        assert await counts(session) == (0, 0)
+
+
 class TestAuthentication:
     async def test_bad_signature_is_401_and_stores_nothing(
         self, http: httpx.AsyncClient, session: Any
