@@ -117,10 +117,13 @@ async def find_saturation(
     p99_limit: float = 0.25,
     factor: float = 1.5,
     max_rate: float = 20000.0,
+    refinements: int = 3,
 ) -> LoadResult:
     """Raise the offered rate by `factor` until the server falls behind (errors, p99 over the
-    limit, or fewer answers than offered), then try once between the last good rate and the
-    first bad one; the best sustained run is the saturation throughput."""
+    limit, or fewer answers than offered), then bisect (geometrically) `refinements` times
+    between the last good rate and the first bad one, so the figure is within about 5 % of
+    the true saturation rather than a whole step of 50 % below it; the best sustained run is
+    the saturation throughput."""
     best: LoadResult | None = None
     rate = start_rate
     failed: float | None = None
@@ -134,12 +137,19 @@ async def find_saturation(
         rate *= factor
     if best is None:
         return run
-    if failed is not None:
-        middle = (best.offered_rate * failed) ** 0.5
+    if failed is None:
+        return best
+    good, bad = best.offered_rate, failed
+    for _ in range(refinements):
+        middle = (good * bad) ** 0.5
         await asyncio.sleep(0.5)  # let the server drain what the failed step queued
         run = await open_model(base_url, make_request, middle, duration)
-        if keeps_up(run, p99_limit) and run.throughput > best.throughput:
-            best = run
+        if keeps_up(run, p99_limit):
+            good = middle
+            if run.throughput > best.throughput:
+                best = run
+        else:
+            bad = middle
     return best
 
 
