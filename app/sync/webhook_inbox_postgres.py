@@ -1,25 +1,29 @@
 """The Jira webhook inbox on PostgreSQL: a delivery stored in one statement.
 
 Every Jira event for every project reaches the receiver, and Jira gives up on an answer after
-20 seconds; so this path avoids the ORM and the explicit transaction. Per delivery it makes two
-round trips on one pooled connection: the instance (to check the signature), then one statement
-that inserts the delivery unless its id was seen, decides from the links whether it concerns
-tickets, and queues its apply job (atomic on its own). The job insert wakes the workers through
-the `sync_jobs` NOTIFY trigger. Same decisions as `SessionInbox`.
+20 seconds; so this path avoids the ORM and the explicit transaction. Per delivery it makes one
+round trip on one pooled connection (two when the instance's credentials are not in memory, see
+`webhook_credentials`): one statement that inserts the delivery unless its id was seen, decides
+from the links whether it concerns tickets, and queues its apply job (atomic on its own). The
+job insert wakes the workers through the `sync_jobs` NOTIFY trigger. Same decisions as
+`SessionInbox`.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
 
 from app.core.db import asyncpg_dsn
+from app.core.listen import listen_forever
 from app.core.logging import get_logger
 from app.jira.instances import instance_not_found
 from app.sync.metrics import JOBS_ENQUEUED
 from app.sync.wakeup import Waker
+from app.sync.webhook_credentials import CHANNEL, WebhookCredentials
 from app.sync.webhook_inbox import (
     APPLY_WEBHOOK,
     SOURCE,
@@ -79,22 +83,37 @@ _CONNECTION_LOST = (
 
 
 class PostgresInboxPool:
-    """The inbox's own small asyncpg pool. Its connections never change session state (no
-    transactions left open, no SET, LISTEN or advisory locks), so they go back to the pool
+    """The inbox's own small asyncpg pool, and the instances' credentials kept in memory while a
+    LISTEN connection reports their changes. The pool's connections never change session state
+    (no transactions left open, no SET, LISTEN or advisory locks), so they go back to the pool
     without asyncpg's reset round trip."""
 
-    def __init__(self, pool: asyncpg.Pool, waker: Waker) -> None:
+    def __init__(self, pool: asyncpg.Pool, waker: Waker, database_url: str) -> None:
         self.pool = pool
         self.waker = waker
+        self.credentials = WebhookCredentials()
+        self._stop = asyncio.Event()
+        self._listener = asyncio.create_task(
+            listen_forever(
+                database_url,
+                CHANNEL,
+                self.credentials.changed,
+                self._stop,
+                on_listening=self.credentials.listening,
+                on_lost=self.credentials.lost,
+            )
+        )
 
     @classmethod
     async def open(cls, database_url: str, max_size: int, waker: Waker) -> PostgresInboxPool:
         pool = await asyncpg.create_pool(
             asyncpg_dsn(database_url), min_size=0, max_size=max_size, reset=_keep_session
         )
-        return cls(pool, waker)
+        return cls(pool, waker, database_url)
 
     async def close(self) -> None:
+        self._stop.set()
+        await self._listener
         await self.pool.close()
 
     @asynccontextmanager
@@ -117,10 +136,17 @@ class PostgresInbox:
         self._connection: asyncpg.Connection | None = None
 
     async def instance(self, instance_id: int) -> InstanceAuth | None:
+        credentials = self._pool.credentials
+        known = credentials.get(instance_id)
+        if known is not None:
+            return known
+        read_at = credentials.generation
         row = await self._fetchrow(INSTANCE, instance_id)
         if row is None:
             return None
-        return InstanceAuth(instance_id, row["sync_active"], row["webhook_secret_encrypted"])
+        auth = InstanceAuth(instance_id, row["sync_active"], row["webhook_secret_encrypted"])
+        credentials.keep(auth, read_at)
+        return auth
 
     async def store(self, delivery: NewDelivery) -> Stored:
         ordering_key = (

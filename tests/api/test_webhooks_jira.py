@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,8 @@ from sqlmodel import col
 from app.core.db import utcnow
 from app.sync.inbound import prune_deliveries
 from app.sync.models import SyncJob, WebhookDelivery
+from app.sync.webhook_credentials import WebhookCredentials
+from tests.conftest import API_TOKEN
 from tests.support.inbound import (
     WEBHOOK_SECRET,
     deliver,
@@ -24,6 +27,7 @@ from tests.support.inbound import (
     make_catalog,
     make_instance,
     make_tickets,
+    sign,
     simple_event,
 )
 from tests.support.inbound_fixtures import drain
@@ -205,6 +209,84 @@ class TestDatabaseConnections:
         response = await deliver(http, instance_id, STATUS_CHANGE, identifier="after")
         assert (response.status_code, response.json()["status"]) == (200, "accepted")
         assert await counts(session) == (2, 2)
+
+
+async def until_listening(credentials: WebhookCredentials) -> None:
+    async with asyncio.timeout(10):
+        while not credentials.is_listening:
+            await credentials.changed_since(credentials.generation)
+
+
+async def settled_setup(session: Any, credentials: WebhookCredentials) -> int:
+    """`linked_setup` once the service listens and has heard the setup's own instance change
+    (otherwise that notification could arrive in the middle of the test)."""
+    await until_listening(credentials)
+    before = credentials.generation
+    instance_id, _ = await linked_setup(session)
+    async with asyncio.timeout(10):
+        await credentials.changed_since(before)
+    return instance_id
+
+
+@pytest.mark.postgres
+class TestCredentialsInMemory:
+    """The PostgreSQL inbox keeps an instance's secret and SyncActive in memory; a change made
+    through the API applies to the very next delivery."""
+
+    async def test_a_rotated_secret_and_a_deactivation_apply_at_once(
+        self, http: httpx.AsyncClient, session: Any, service: Any
+    ) -> None:
+        credentials: WebhookCredentials = service.state.webhook_inbox.credentials
+        instance_id = await settled_setup(session, credentials)
+        assert (await deliver(http, instance_id, STATUS_CHANGE, identifier="d-1")).is_success
+        assert instance_id in credentials
+
+        async def change(**fields: Any) -> None:
+            before = credentials.generation
+            answer = await http.put(
+                f"/api/json/JiraInstances/{instance_id}",
+                json=fields,
+                headers={"Authorization": f"Bearer {API_TOKEN}"},
+            )
+            assert answer.status_code == 200
+            async with asyncio.timeout(10):
+                await credentials.changed_since(before)
+            assert instance_id not in credentials
+
+        await change(WebhookSecret="rotated-secret")
+        old = await deliver(http, instance_id, STATUS_CHANGE, identifier="d-2")
+        assert old.status_code == 401
+        body = json.dumps(STATUS_CHANGE).encode()
+        rotated = sign(body, "rotated-secret")
+        new = await deliver(http, instance_id, body, identifier="d-3", signature=rotated)
+        assert (new.status_code, new.json()["status"]) == (200, "accepted")
+
+        await change(SyncActive=False)
+        inactive = await deliver(http, instance_id, body, identifier="d-4", signature=rotated)
+        assert (inactive.status_code, inactive.json()["status"]) == (202, "inactive")
+
+    async def test_nothing_is_kept_until_the_listener_is_back(
+        self, http: httpx.AsyncClient, session: Any, service: Any
+    ) -> None:
+        credentials: WebhookCredentials = service.state.webhook_inbox.credentials
+        instance_id = await settled_setup(session, credentials)
+        assert (await deliver(http, instance_id, STATUS_CHANGE, identifier="d-1")).is_success
+        assert instance_id in credentials
+        before = credentials.generation
+        terminated = await session.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND query LIKE 'LISTEN%jira_instances%'"
+            )
+        )
+        await session.commit()
+        assert terminated == 1
+        async with asyncio.timeout(10):
+            await credentials.changed_since(before)
+        assert instance_id not in credentials
+        await until_listening(credentials)
+        assert (await deliver(http, instance_id, STATUS_CHANGE, identifier="d-2")).is_success
+        assert instance_id in credentials
 
 
 class TestDeduplication:
