@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import SIM_BASE_URL, SIM_TOKEN, SIM_USER
+from tests.conftest import API_TOKEN, SIM_BASE_URL, SIM_TOKEN, SIM_USER
 from tests.support.helpdesk import API, configure_default_instance, create_ticket, ok, seed_helpdesk
 from tests.support.outbound import drain
 
@@ -50,7 +50,18 @@ class TestReports:
 
 
 async def test_metrics_expose_jobs_and_jira_calls(client: httpx.AsyncClient) -> None:
-    response = await client.get("/metrics")
+    response = await client.get(
+        "/metrics", auth=None, headers={"Authorization": "Bearer " + API_TOKEN}
+    )
     assert response.status_code == 200
     assert "sync_jobs_enqueued_total" in response.text
     assert "jira_requests_total" in response.text
+
+
+async def test_metrics_need_the_api_token(client: httpx.AsyncClient) -> None:
+    anonymous = await client.get("/metrics", auth=None)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["WWW-Authenticate"].startswith("Basic")
+    assert anonymous.json()["Error"]["Code"] == "Unauthorized"
+    wrong = await client.get("/metrics", auth=None, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
