@@ -8,22 +8,54 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from app.core.settings import Settings
+
+
+def _fail(message: str) -> NoReturn:
+    """A configuration problem: one plain sentence and exit status 2, no traceback."""
+    print(f"python -m app: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    from app.core.settings import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        # Names and reasons only: the rejected values may be secrets.
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors()
+        )
+        _fail(f"invalid settings ({problems}). Set them in the environment or in .env.")
 
 
 def _serve(_args: argparse.Namespace) -> None:
     import uvicorn
 
-    from app.core.settings import ensure_local_secrets, get_settings
+    from app.core.settings import ensure_local_secrets
 
-    token = ensure_local_secrets()
+    try:
+        token = ensure_local_secrets()
+    except OSError as exc:
+        _fail(
+            "API_TOKEN and SECRET_KEY are not set, and .env could not keep new ones "
+            f"({exc.strerror}). Set both in the environment (for a container: "
+            "docker run -e API_TOKEN=... -e SECRET_KEY=...)."
+        )
     if token:
         print(
             "Wrote new API_TOKEN and SECRET_KEY to .env (keep it private).\n"
             f"Your API token (shown once): {token}",
             file=sys.stderr,
         )
-    settings = get_settings()
+    settings = _settings()
     uvicorn.run(
         "app.main:app",
         host=settings.host,
@@ -37,6 +69,7 @@ def _serve(_args: argparse.Namespace) -> None:
 def _worker(_args: argparse.Namespace) -> None:
     from app.sync.runner import run_worker_forever
 
+    _settings()  # checked (and cached) before the worker starts
     asyncio.run(run_worker_forever())
 
 
