@@ -217,15 +217,20 @@ async def until_listening(credentials: WebhookCredentials) -> None:
             await credentials.changed_since(credentials.generation)
 
 
-async def settled_setup(session: Any, credentials: WebhookCredentials) -> int:
+async def kept_instance(
+    http: httpx.AsyncClient, session: Any, service: Any
+) -> tuple[WebhookCredentials, int]:
     """`linked_setup` once the service listens and has heard the setup's own instance change
-    (otherwise that notification could arrive in the middle of the test)."""
+    (else that notification could arrive mid-test), then one delivery: its instance is kept."""
+    credentials: WebhookCredentials = service.state.webhook_inbox.credentials
     await until_listening(credentials)
     before = credentials.generation
     instance_id, _ = await linked_setup(session)
     async with asyncio.timeout(10):
         await credentials.changed_since(before)
-    return instance_id
+    assert (await deliver(http, instance_id, STATUS_CHANGE, identifier="d-1")).is_success
+    assert instance_id in credentials
+    return credentials, instance_id
 
 
 @pytest.mark.postgres
@@ -236,10 +241,7 @@ class TestCredentialsInMemory:
     async def test_a_rotated_secret_and_a_deactivation_apply_at_once(
         self, http: httpx.AsyncClient, session: Any, service: Any
     ) -> None:
-        credentials: WebhookCredentials = service.state.webhook_inbox.credentials
-        instance_id = await settled_setup(session, credentials)
-        assert (await deliver(http, instance_id, STATUS_CHANGE, identifier="d-1")).is_success
-        assert instance_id in credentials
+        credentials, instance_id = await kept_instance(http, session, service)
 
         async def change(**fields: Any) -> None:
             before = credentials.generation
@@ -268,10 +270,7 @@ class TestCredentialsInMemory:
     async def test_nothing_is_kept_until_the_listener_is_back(
         self, http: httpx.AsyncClient, session: Any, service: Any
     ) -> None:
-        credentials: WebhookCredentials = service.state.webhook_inbox.credentials
-        instance_id = await settled_setup(session, credentials)
-        assert (await deliver(http, instance_id, STATUS_CHANGE, identifier="d-1")).is_success
-        assert instance_id in credentials
+        credentials, instance_id = await kept_instance(http, session, service)
         before = credentials.generation
         terminated = await session.scalar(
             text(
