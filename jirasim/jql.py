@@ -226,6 +226,12 @@ def _resolve_list(state: SimState, name: str, values: list[str]) -> set[str]:
             if project is None:
                 raise JqlError(f"The value '{value}' does not exist for the field 'project'.")
             out.add(project.id)
+        elif name == "id":
+            # Like Jira (validateQuery strict): an id of an issue that does not exist, e.g. one
+            # deleted since, fails the whole query rather than being left out.
+            if value not in state.issues:
+                raise JqlError(f"An issue with key '{value}' does not exist for field 'id'.")
+            out.add(value)
         elif name in ("key", "issue", "issuekey"):
             issue = state.find_issue(value)
             if issue is None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from app.api.deps import FormatDep, IdPath, SessionDep
 from app.api.responses import formatted
 from app.jira.instances import get_instance
-from app.sync.inbound import enqueue_reconcile
+from app.sync.inbound_reconcile import enqueue_reconcile
 
 router = APIRouter(tags=["Jira integration"])
 

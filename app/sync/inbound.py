@@ -1,11 +1,11 @@
-"""Jira → tickets jobs: apply a stored webhook delivery, refresh one issue, reconcile an instance,
-and prune old deliveries. Jira is called between transactions, never inside one."""
+"""Jira → tickets jobs: apply a stored webhook delivery, refresh one issue, and prune old
+deliveries (reconciliation is `inbound_reconcile`). Jira is called between transactions, never
+inside one."""
 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,17 +45,13 @@ from app.sync.inbound_rules import (
 from app.sync.jira_access import jira_client
 from app.sync.jira_webhooks import replay_unlinked
 from app.sync.logs import log_sync
-from app.sync.models import Direction, JobStatus, SyncJob, WebhookDelivery
+from app.sync.models import Direction, SyncJob, WebhookDelivery
 from app.sync.webhook_inbox import APPLY_WEBHOOK, issue_ordering_key
 
 log = get_logger(__name__)
 
 REFRESH_ISSUE = "jira.refresh_issue"
-RECONCILE = "jira.reconcile"
-RECONCILE_ALL = "jira.reconcile_all"
 PRUNE_DELIVERIES = "maintenance.prune_webhook_deliveries"
-RECONCILE_MARGIN = timedelta(minutes=5)
-RECONCILE_IDS_PER_QUERY = 100
 MIN_DELIVERY_RETENTION_DAYS = 7
 
 
@@ -79,22 +75,6 @@ async def enqueue_refresh(
     )
 
 
-async def enqueue_reconcile(session: AsyncSession, instance_id: int) -> SyncJob:
-    """Queue a reconciliation of one instance unless one is already waiting."""
-    waiting = await session.scalar(
-        select(SyncJob).where(
-            col(SyncJob.kind) == RECONCILE,
-            col(SyncJob.ordering_key) == f"reconcile:{instance_id}",
-            col(SyncJob.status) == JobStatus.QUEUED,
-        )
-    )
-    if waiting is not None:
-        return waiting
-    return await jobs.enqueue(
-        session, RECONCILE, {"instance_id": instance_id}, ordering_key=f"reconcile:{instance_id}"
-    )
-
-
 # -- shared helpers ----------------------------------------------------------------------------
 
 
@@ -103,7 +83,7 @@ def job_error(exc: JiraError) -> jobs.JobError:
     return jobs.JobError(str(exc), transient=exc.transient, retry_after=retry_after)
 
 
-async def _fail_instance_wide(
+async def fail_instance_wide(
     ctx: WorkerContext, instance_id: int, event: str, exc: JiraError
 ) -> jobs.JobError:
     """Authentication and other instance-wide errors: CrmSyncErrors, not ticket History."""
@@ -141,7 +121,7 @@ async def _has_linked_tickets(session: AsyncSession, issue: JiraIssue) -> bool:
     return found is not None
 
 
-async def _mapped_field_names(session: AsyncSession, instance_id: int) -> list[str]:
+async def mapped_field_names(session: AsyncSession, instance_id: int) -> list[str]:
     rows = await session.scalars(
         select(col(JiraMapping.jira_field)).where(
             col(JiraMapping.instance_id) == instance_id,
@@ -255,7 +235,7 @@ async def apply_webhook(ctx: WorkerContext, job: SyncJob) -> None:
             async with jira_client(ctx.services.jira, instance, ctx.secrets) as client:
                 await _check_comment_in_jira(client, issue.issue_id, plan)
         except JiraError as exc:
-            raise await _fail_instance_wide(ctx, instance.id or 0, "jira.comment", exc) from exc
+            raise await fail_instance_wide(ctx, instance.id or 0, "jira.comment", exc) from exc
         checked = plan
 
 
@@ -337,7 +317,7 @@ async def _apply_parsed(
 # -- jira.refresh_issue and reconciliation ---------------------------------------------------
 
 
-async def _field_names(client: JiraClient, mapped: Sequence[str]) -> dict[str, str]:
+async def field_names_by_id(client: JiraClient, mapped: Sequence[str]) -> dict[str, str]:
     if not mapped:
         return {}
     return {field.id: field.name for field in await client.fields()}
@@ -369,7 +349,7 @@ async def apply_fetched_issue(
             known_status=issue.status_name,
             known_type=issue.issue_type_name,
             field_names=field_names,
-            mapped=await _mapped_field_names(session, instance_id),
+            mapped=await mapped_field_names(session, instance_id),
         )
         report = await apply_issue_changes(session, instance, issue, changes, set_product=initial)
         if fetched.key and fetched.key != issue.issue_key:
@@ -386,14 +366,14 @@ async def refresh_issue(ctx: WorkerContext, job: SyncJob) -> None:
     async with ctx.transaction() as session:
         instance = await session.get(JiraInstance, instance_id)
         issue = await _issue_row(session, instance_id, issue_id)
-        mapped = await _mapped_field_names(session, instance_id)
+        mapped = await mapped_field_names(session, instance_id)
     if instance is None or issue is None or issue.deleted:
         log.info("jira.refresh.unlinked", instance_id=instance_id, issue_id=issue_id)
         return
     try:
         async with jira_client(ctx.services.jira, instance, ctx.secrets) as client:
             fetched = await client.get_issue(issue_id)
-            names = await _field_names(client, mapped)
+            names = await field_names_by_id(client, mapped)
     except JiraNotFound:
         async with ctx.transaction() as session:
             instance = await session.get(JiraInstance, instance_id)
@@ -402,7 +382,7 @@ async def refresh_issue(ctx: WorkerContext, job: SyncJob) -> None:
                 await mark_deleted(session, instance, row)
         return
     except JiraError as exc:
-        raise await _fail_instance_wide(ctx, instance_id, "jira.refresh_issue", exc) from exc
+        raise await fail_instance_wide(ctx, instance_id, "jira.refresh_issue", exc) from exc
     await apply_fetched_issue(ctx, instance_id, fetched, names)
     if "linked_since" in job.payload:
         since = datetime.fromisoformat(job.payload["linked_since"])
@@ -410,91 +390,6 @@ async def refresh_issue(ctx: WorkerContext, job: SyncJob) -> None:
             replayed = await replay_unlinked(session, instance_id, issue_id, since)
         if replayed:
             log.info("jira.refresh.replayed", issue_id=issue_id, deliveries=replayed)
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def reconcile_jql(issue_ids: Sequence[str], since: datetime | None, now: datetime) -> str:
-    """Linked issues (by id) updated since the last run, as a relative time (JQL dates would be
-    read in the Jira user's time zone; `-Nm` is not)."""
-    ids = ", ".join(i for i in issue_ids if i.isdigit())
-    jql = f"id in ({ids})"
-    if since is not None:
-        minutes = math.ceil((now - as_utc(since) + RECONCILE_MARGIN).total_seconds() / 60)
-        jql += f' AND updated >= "-{max(minutes, 1)}m"'
-    return jql + " ORDER BY updated ASC"
-
-
-async def reconcile(ctx: WorkerContext, job: SyncJob) -> None:
-    """Re-read the instance's linked issues changed since the last run; apply any difference."""
-    instance_id = int(job.payload["instance_id"])
-    started = utcnow()
-    async with ctx.transaction() as session:
-        instance = await session.get(JiraInstance, instance_id)
-        if instance is None or not instance.sync_active or not instance.host_name:
-            log.info("jira.reconcile.skipped", instance_id=instance_id)
-            return
-        since = instance.last_reconciled_at
-        issue_ids = sorted(
-            set(
-                await session.scalars(
-                    select(col(JiraIssue.issue_id))
-                    .join(Ticket, col(Ticket.jira_issue_ref) == JiraIssue.id)
-                    .where(
-                        col(JiraIssue.instance_id) == instance_id,
-                        col(JiraIssue.deleted).is_(False),
-                    )
-                )
-            )
-        )
-        mapped = await _mapped_field_names(session, instance_id)
-    checked = applied = 0
-    try:
-        async with jira_client(ctx.services.jira, instance, ctx.secrets) as client:
-            names = await _field_names(client, mapped) if issue_ids else {}
-            for chunk in _chunks(issue_ids, RECONCILE_IDS_PER_QUERY):
-                jql = reconcile_jql(chunk, since, started)
-                async for fetched in client.search_jql_all(jql, fields=["*all"]):
-                    checked += 1
-                    report = await apply_fetched_issue(ctx, instance_id, fetched, names)
-                    if report is not None and report.changed:
-                        applied += 1
-    except JiraError as exc:
-        raise await _fail_instance_wide(ctx, instance_id, "jira.reconcile", exc) from exc
-    async with ctx.transaction() as session:
-        instance = await session.get(JiraInstance, instance_id)
-        if instance is not None:
-            instance.last_reconciled_at = started
-            session.add(instance)
-        await log_sync(
-            session,
-            instance_id=instance_id,
-            direction=Direction.FROM_JIRA,
-            event="jira.reconcile",
-            message=(
-                f"Reconcile: {len(issue_ids)} linked issues, {checked} changed in Jira "
-                f"since {'the start' if since is None else as_utc(since).isoformat()}, "
-                f"{applied} brought differences to tickets"
-            ),
-        )
-    log.info("jira.reconcile.done", instance_id=instance_id, checked=checked, applied=applied)
-
-
-async def reconcile_all(ctx: WorkerContext, _job: SyncJob) -> None:
-    """Periodic: queue a reconciliation of every active instance."""
-    async with ctx.transaction() as session:
-        ids = list(
-            await session.scalars(
-                select(col(JiraInstance.id)).where(
-                    col(JiraInstance.sync_active).is_(True), col(JiraInstance.host_name) != ""
-                )
-            )
-        )
-        for instance_id in ids:
-            await enqueue_reconcile(session, instance_id or 0)
 
 
 async def prune_deliveries(ctx: WorkerContext, _job: SyncJob) -> None:
@@ -514,6 +409,4 @@ async def prune_deliveries(ctx: WorkerContext, _job: SyncJob) -> None:
 def register(registry: jobs.JobRegistry) -> None:
     registry.register(APPLY_WEBHOOK, apply_webhook)
     registry.register(REFRESH_ISSUE, refresh_issue)
-    registry.register(RECONCILE, reconcile)
-    registry.register_periodic(RECONCILE_ALL, reconcile_all, lambda s: s.reconcile_interval_seconds)
     registry.register_periodic(PRUNE_DELIVERIES, prune_deliveries, lambda _s: 6 * 3600.0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.crm import jobs as crm_jobs
-from app.sync import inbound
+from app.sync import inbound, inbound_reconcile
 from app.sync.jobs import JobRegistry
 from app.sync.linking import LINK_TICKET
 from app.sync.outbound_comments import PUSH_COMMENT, on_push_failed, run_push_comment
@@ -19,5 +19,6 @@ def job_registry() -> JobRegistry:
     registry.register(LINK_TICKET, run_link_ticket, on_failure=on_link_failed)
     registry.register(PUSH_COMMENT, run_push_comment, on_failure=on_push_failed)
     inbound.register(registry)
+    inbound_reconcile.register(registry)
     registry.register(crm_jobs.SET_PROPERTIES, crm_jobs.set_properties, crm_jobs.on_failure)
     return registry

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
-from app.sync.inbound import enqueue_refresh, reconcile_all
+from app.sync.inbound import enqueue_refresh
+from app.sync.inbound_reconcile import reconcile_all
 from app.sync.models import SyncJob
 from jirasim import JiraSimulator
 from tests.conftest import API_TOKEN
@@ -71,6 +72,49 @@ async def test_reconcile_repairs_a_dropped_webhook(
     assert "updated >=" in str(searches[-1].body)
     summaries = [log for log in await sync_logs(session) if log.event == "jira.reconcile"]
     assert "0 brought differences" in summaries[-1].message
+
+
+async def test_reconcile_finds_an_issue_deleted_while_its_webhook_was_lost(
+    http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
+) -> None:
+    """Jira refuses a search naming an issue id that no longer exists; the issues of that
+    search are then re-read one by one, so the deleted one is found and the others still
+    reconciled."""
+    catalog = await make_catalog(session)
+    jira = await make_instance(session)
+    kept = sim.create_issue("DEMO", "Printer on fire")
+    gone = sim.create_issue("DEMO", "Duplicate report")
+    kept_tickets = await make_tickets(session, catalog, 1)
+    gone_tickets = await make_tickets(session, catalog, 2)
+    await link(session, jira, kept.id, kept.key, kept_tickets)
+    await link(session, jira, gone.id, gone.key, gone_tickets)
+    await session.commit()
+    jira_id = jira.id
+    sim.set_webhook_client(http)
+    sim.register_webhook(f"http://helpdesk.test/webhooks/jira/{jira_id}", secret=WEBHOOK_SECRET)
+    sim.drop_next_webhooks(2)
+    sim.transition_issue(kept.key, "Done")
+    sim.delete_issue(gone.key)
+    await sim.webhooks_idle()
+    await drain(service)
+
+    answer = await http.post(
+        f"/api/json/JiraInstances/{jira_id}/Reconcile", auth=("admin", API_TOKEN)
+    )
+    assert answer.status_code == 202
+    await drain(service)
+    for ticket in await ticket_rows(session, gone_tickets):
+        assert ticket.jira_sync_status == "Error"
+        assert await history_of(session, ticket.id or 0) == [
+            f"Jira sync error: Jira issue {gone.key} was deleted in Jira; the link is broken"
+        ]
+    (kept_ticket,) = await ticket_rows(session, kept_tickets)
+    assert kept_ticket.jira_sync_status == "Linked"
+    assert kept_ticket.status_id == catalog.statuses[(catalog.bug, "Done")]
+    (summary,) = [log for log in await sync_logs(session) if log.event == "jira.reconcile"]
+    assert summary.status != "Error"
+    assert "2 re-read one by one" in summary.message
+    assert f"An issue with key '{gone.id}' does not exist for field 'id'." in summary.message
 
 
 async def test_reconcile_needs_the_api_token(http: httpx.AsyncClient, session: Any) -> None:
