@@ -5,6 +5,8 @@ cloud metadata or link-local address (`169.254.169.254.nip.io`), or start to do 
 saved (DNS rebinding). So every connection resolves the name itself, checks every address with
 the same rules, and connects to the address it checked, never to a second lookup's answer.
 TLS still verifies the certificate against the HostName: httpcore passes it as the server name.
+Where HTTP(S)_PROXY is set, httpx connects through the proxy instead, and the proxy decides
+where connections may go.
 """
 
 from __future__ import annotations
