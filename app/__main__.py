@@ -74,6 +74,8 @@ def _worker(_args: argparse.Namespace) -> None:
 
 
 def _migrate(_args: argparse.Namespace) -> None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
 
     from app.core.db import create_engine, is_sqlite_url
     from app.core.migrations import upgrade_to_head
@@ -91,7 +93,15 @@ def _migrate(_args: argparse.Namespace) -> None:
         finally:
             await engine.dispose()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except (OSError, SQLAlchemyError) as exc:
+        try:
+            where = make_url(url).render_as_string(hide_password=True)
+        except SQLAlchemyError:
+            where = "DATABASE_URL"
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        _fail(f"cannot migrate the database at {where}: {reason}")
     print("Database is at the latest migration.")
 
 

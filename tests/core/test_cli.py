@@ -50,3 +50,20 @@ def test_invalid_settings_are_named_without_their_values(
         message
     )
     assert "tiny-token" not in message
+
+
+def test_migrate_names_the_unreachable_database_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.live import free_port
+
+    port = free_port()
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+asyncpg://sync:s3cret@127.0.0.1:{port}/db")
+    with pytest.raises(SystemExit) as stopped:
+        main(["migrate"])
+    assert stopped.value.code == 2
+    message = capsys.readouterr().err
+    where = f"postgresql+asyncpg://sync:***@127.0.0.1:{port}/db"
+    assert message.startswith(f"python -m app: cannot migrate the database at {where}: ")
+    assert "s3cret" not in message
+    assert "Traceback" not in message
