@@ -17,7 +17,6 @@ from app.core.logging import configure_logging, get_logger
 from app.core.security import SecretBox
 from app.core.settings import Settings, get_settings
 from app.services import Services, feature_services
-from app.sync import jobs
 from app.sync.context import WorkerContext
 from app.sync.registry import job_registry
 from app.sync.wakeup import Waker, listen_for_jobs
@@ -49,10 +48,7 @@ def worker_context(
 @asynccontextmanager
 async def running_worker(ctx: WorkerContext) -> AsyncIterator[Worker]:
     """Run a worker (and, on PostgreSQL, its LISTEN connection) until the block ends."""
-    registry = job_registry()
-    async with ctx.transaction() as session:
-        await jobs.ensure_periodic(session, registry, ctx.settings)
-    worker = Worker(ctx, registry)
+    worker = Worker(ctx, job_registry())
     stop = asyncio.Event()
     tasks = [asyncio.create_task(worker.run(stop))]
     if not is_sqlite_url(ctx.settings.database_url):

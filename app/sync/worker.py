@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import utcnow
@@ -29,6 +30,7 @@ class LeaseLost(Exception):
 
 IDLE_CHECK_SECONDS = 30.0
 RECORD_ATTEMPTS = 6
+DATABASE_RETRY_MAX_SECONDS = 10.0
 
 
 class Worker:
@@ -45,6 +47,7 @@ class Worker:
         log.info("sync.worker.started", worker=self.ctx.worker_id, kinds=self.registry.kinds)
         stop_waiter: asyncio.Future[bool] = asyncio.ensure_future(stop.wait())
         try:
+            await self._start_periodic_chains(stop_waiter)
             while not stop.is_set():
                 claimed = await self._claim_and_start()
                 if claimed:
@@ -55,6 +58,24 @@ class Worker:
             if self._running:
                 await asyncio.gather(*self._running, return_exceptions=True)
             log.info("sync.worker.stopped", worker=self.ctx.worker_id)
+
+    async def _start_periodic_chains(self, stop_waiter: asyncio.Future[bool]) -> None:
+        """Queue each periodic job's first run (unless one is queued). The process may start
+        before its database does (a container platform starts them in any order), so this is
+        tried again, with backoff, until the database answers or the worker is stopped."""
+        delay = 0.5
+        while not stop_waiter.done():
+            try:
+                async with self.ctx.transaction() as session:
+                    await jobs.ensure_periodic(session, self.registry, self.ctx.settings)
+                return
+            except (OSError, DBAPIError) as exc:
+                log.warning(
+                    "sync.worker.database_unavailable", error=type(exc).__name__, retry_in=delay
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(stop_waiter), delay)
+            delay = min(delay * 2, DATABASE_RETRY_MAX_SECONDS)
 
     async def drain(self) -> int:
         """Run jobs until none is ready (used by tests and one-shot runs); returns how many."""

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import col
 
-from app.core.db import asyncpg_dsn, session_factory, utcnow
+from app.core.db import asyncpg_dsn, create_engine, session_factory, utcnow
 from app.core.security import SecretBox
 from app.jira.pool import JiraClientPool
 from app.services import Services
@@ -24,6 +24,7 @@ from app.sync.registry import job_registry
 from app.sync.runner import running_worker
 from app.sync.wakeup import Waker
 from app.sync.worker import Worker
+from tests.support.live import free_port
 
 
 def make_context(engine: Any, settings: Any, worker_id: str = "w1") -> WorkerContext:
@@ -231,6 +232,47 @@ class TestWakeUp:
 
 
 @pytest.mark.postgres
+class DownThenUp:
+    """Sessions on a database that refuses connections for the first `failures` sessions."""
+
+    def __init__(self, working: Any, failures: int) -> None:
+        self.working = working
+        self.failures = failures
+        self.dead = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/x")
+
+    def __call__(self) -> Any:
+        if self.failures > 0:
+            self.failures -= 1
+            return session_factory(self.dead)()
+        return self.working()
+
+
+class TestDatabaseLate:
+    async def test_the_periodic_jobs_start_once_the_database_answers(
+        self, db: Any, settings: Any
+    ) -> None:
+        sessions = DownThenUp(session_factory(db), failures=2)
+        ctx = make_context(db, settings)
+        ctx.sessions = sessions  # type: ignore[assignment]
+        ticked = asyncio.Event()
+        registry = JobRegistry()
+
+        async def tick(_ctx: WorkerContext, _job: SyncJob) -> None:
+            ticked.set()
+
+        registry.register_periodic("test.tick", tick, lambda _settings: 3600.0)
+        stop = asyncio.Event()
+        running = asyncio.create_task(Worker(ctx, registry).run(stop))
+        try:
+            async with asyncio.timeout(30):
+                await ticked.wait()
+        finally:
+            stop.set()
+            await running
+            await sessions.dead.dispose()
+        assert sessions.failures == 0
+
+
 class TestSeveralWorkers:
     async def test_two_workers_never_run_the_same_job(self, db: Any, settings: Any) -> None:
         runs: dict[int, int] = {}
