@@ -231,7 +231,6 @@ class TestWakeUp:
         assert sorted(job.kind for job in pending) == sorted(job_registry().periodic)
 
 
-@pytest.mark.postgres
 class DownThenUp:
     """Sessions on a database that refuses connections for the first `failures` sessions."""
 
@@ -273,6 +272,7 @@ class TestDatabaseLate:
         assert sessions.failures == 0
 
 
+@pytest.mark.postgres
 class TestSeveralWorkers:
     async def test_two_workers_never_run_the_same_job(self, db: Any, settings: Any) -> None:
         runs: dict[int, int] = {}
