@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from app.api.errors import install_error_handlers
 from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.api.openapi import build_openapi
-from app.api.router import api_router
+from app.api.router import include_routes
 from app.core.db import create_engine, is_sqlite_url, session_factory
 from app.core.logging import configure_logging, get_logger
 from app.core.migrations import upgrade_to_head
@@ -93,7 +93,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)
-    app.include_router(api_router)
+    include_routes(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
