@@ -89,8 +89,7 @@ class CheckedAddressBackend(httpcore.AsyncNetworkBackend):
             )
             if refusal is not None:
                 raise JiraAddressRefused(
-                    f"HostName {host} resolves to {address}, which is {refusal}; "
-                    "nothing was sent to it."
+                    f"HostName {host} resolves to {address}: {refusal}; nothing was sent to it."
                 )
         return addresses
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpcore
 import pytest
+from sqlalchemy import update
+from sqlmodel import col
 
 from app.core.security import SecretBox
 from app.jira.client import JiraClient
@@ -16,9 +18,18 @@ from app.jira.egress import CheckedAddressBackend
 from app.jira.errors import JiraAddressRefused
 from app.jira.models import JiraInstance
 from app.jira.pool import JiraClientPool
+from app.main import create_app
 from jirasim import JiraSimulator
-from tests.conftest import SECRET_KEY, SIM_TOKEN, SIM_USER
+from tests.conftest import SECRET_KEY, SIM_TOKEN, SIM_USER, api_client, started
 from tests.jira.test_pool import PoolSettings
+from tests.support.helpdesk import (
+    configure_default_instance,
+    create_ticket,
+    get_ticket,
+    history,
+    seed_helpdesk,
+)
+from tests.support.outbound import drain, jobs_of_kind
 
 
 class RecordingBackend(httpcore.AsyncNetworkBackend):
@@ -132,3 +143,32 @@ class TestJiraClientConnections:
         assert answer.message.startswith("HostName localhost resolves to ")
         assert "allow_private_jira_hosts" in answer.message
         assert live_sim.request_log.entries == []
+
+
+async def test_a_link_job_to_a_name_now_resolving_to_a_forbidden_address_ends_in_error(
+    make_settings: Any, db: Any
+) -> None:
+    """The HostName passed the check when saved; its name now resolves to a loopback address,
+    which this service is configured to refuse: the link ends in Error, in plain words, without
+    retries and without a request."""
+    application = create_app(make_settings(allow_private_jira_hosts=False))
+    async with started(application), api_client(application) as client:
+        await seed_helpdesk(client)
+        await configure_default_instance(client, "https://jira.example.com", SIM_USER, SIM_TOKEN)
+        async with application.state.session_factory() as session:
+            await session.execute(
+                update(JiraInstance)
+                .where(col(JiraInstance.id) == 1)
+                .values(host_name="http://localhost:9")
+            )
+            await session.commit()
+        ticket = await create_ticket(client, JiraKey="DEMO-1")
+        await drain(application)
+        linked = await get_ticket(client, ticket["ID"])
+        assert linked["JiraSyncStatus"] == "Error"
+        (line,) = [text for text in await history(client, ticket["ID"]) if "resolves" in text]
+        assert "HostName localhost resolves to " in line
+        assert "allow_private_jira_hosts" in line
+        assert "nothing was sent to it" in line
+        (job,) = await jobs_of_kind(application, "jira.link_ticket")
+        assert (job.status, job.attempts) == ("failed", 1)
