@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import asyncpg
 
+from app.core.backoff import Backoff
 from app.core.db import asyncpg_dsn
 from app.core.logging import get_logger
 
@@ -16,6 +17,24 @@ log = get_logger(__name__)
 
 def _nothing() -> None:
     pass
+
+
+async def _connect(dsn: str, stop: asyncio.Event) -> asyncpg.Connection | None:
+    """A connection, or None once `stop` is set first: a connect to a database host that does
+    not answer may otherwise hold up shutdown for a minute."""
+    connecting = asyncio.ensure_future(asyncpg.connect(dsn))
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        connecting.cancel()
+        raise
+    finally:
+        stopping.cancel()
+    if connecting.done():
+        return connecting.result()
+    connecting.cancel()
+    return None
 
 
 async def listen_forever(
@@ -27,24 +46,25 @@ async def listen_forever(
     on_listening: Callable[[], None] = _nothing,
     on_lost: Callable[[], None] = _nothing,
 ) -> None:
-    """Listen on `channel` until `stop` is set, reconnecting with backoff.
+    """Listen on `channel` until `stop` is set (at once, even mid-connect), reconnecting with
+    backoff.
 
     `on_message(payload)` runs for every NOTIFY. Notifications sent while no connection listens
     are lost, so `on_listening()` runs each time listening (re)starts and `on_lost()` each time
     the connection is gone: callers catch up or stop trusting what they kept.
     """
     dsn = asyncpg_dsn(database_url)
-    delay = 0.5
+    backoff = Backoff(stop)
     while not stop.is_set():
         try:
-            connection = await asyncpg.connect(dsn)
+            connection = await _connect(dsn, stop)
         except (OSError, asyncpg.PostgresError) as exc:
             log.warning("db.listen.connect_failed", channel=channel, error=type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), delay)
-            delay = min(delay * 2, 10.0)
+            await backoff.pause()
             continue
-        delay = 0.5
+        if connection is None:
+            return
+        backoff.reset()
         lost = asyncio.Event()
         try:
             await connection.add_listener(channel, lambda *args: on_message(str(args[-1])))

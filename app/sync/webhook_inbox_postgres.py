@@ -12,7 +12,6 @@ job insert wakes the workers through the `sync_jobs` NOTIFY trigger. Same decisi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -114,9 +113,7 @@ class PostgresInboxPool:
 
     async def close(self) -> None:
         self._stop.set()
-        self._listener.cancel()  # at once, even while it waits for a database that is down
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._listener
+        await self._listener
         await self.pool.close()
 
     @asynccontextmanager

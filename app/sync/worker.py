@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.backoff import Backoff
 from app.core.db import utcnow
 from app.core.logging import get_logger
 from app.sync import jobs
@@ -30,7 +31,6 @@ class LeaseLost(Exception):
 
 IDLE_CHECK_SECONDS = 30.0
 RECORD_ATTEMPTS = 6
-DATABASE_RETRY_MAX_SECONDS = 10.0
 
 
 class Worker:
@@ -47,7 +47,7 @@ class Worker:
         log.info("sync.worker.started", worker=self.ctx.worker_id, kinds=self.registry.kinds)
         stop_waiter: asyncio.Future[bool] = asyncio.ensure_future(stop.wait())
         try:
-            await self._start_periodic_chains(stop_waiter)
+            await self._start_periodic_chains(stop)
             while not stop.is_set():
                 claimed = await self._claim_and_start()
                 if claimed:
@@ -59,23 +59,23 @@ class Worker:
                 await asyncio.gather(*self._running, return_exceptions=True)
             log.info("sync.worker.stopped", worker=self.ctx.worker_id)
 
-    async def _start_periodic_chains(self, stop_waiter: asyncio.Future[bool]) -> None:
+    async def _start_periodic_chains(self, stop: asyncio.Event) -> None:
         """Queue each periodic job's first run (unless one is queued). The process may start
         before its database does (a container platform starts them in any order), so this is
         tried again, with backoff, until the database answers or the worker is stopped."""
-        delay = 0.5
-        while not stop_waiter.done():
+        backoff = Backoff(stop)
+        while not stop.is_set():
             try:
                 async with self.ctx.transaction() as session:
                     await jobs.ensure_periodic(session, self.registry, self.ctx.settings)
                 return
             except (OSError, DBAPIError) as exc:
                 log.warning(
-                    "sync.worker.database_unavailable", error=type(exc).__name__, retry_in=delay
+                    "sync.worker.database_unavailable",
+                    error=type(exc).__name__,
+                    retry_in=backoff.delay,
                 )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(stop_waiter), delay)
-            delay = min(delay * 2, DATABASE_RETRY_MAX_SECONDS)
+            await backoff.pause()
 
     async def drain(self) -> int:
         """Run jobs until none is ready (used by tests and one-shot runs); returns how many."""
