@@ -19,10 +19,10 @@ from app.core.db import create_engine, is_sqlite_url, session_factory
 from app.core.logging import configure_logging, get_logger
 from app.core.migrations import upgrade_to_head
 from app.core.settings import Settings, get_settings
-from app.services import feature_services
-from app.sync.runner import running_worker, worker_context
-from app.sync.wakeup import Waker
-from app.sync.webhook_inbox_postgres import PostgresInboxPool
+from app.integration.inbound.inbox_postgres import PostgresInboxPool
+from app.integration.services import feature_services
+from app.jobs.runner import running_worker, worker_context
+from app.jobs.wakeup import Waker
 
 log = get_logger(__name__)
 

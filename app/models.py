@@ -22,5 +22,5 @@ from app.helpdesk.models import (  # noqa: F401
     TicketType,
     Version,
 )
-from app.jira.models import JiraInstance, JiraIssue, JiraMapping  # noqa: F401
-from app.sync.models import SyncJob, SyncLog, WebhookDelivery  # noqa: F401
+from app.integration.models import JiraInstance, JiraIssue, JiraMapping, SyncLog, WebhookDelivery  # noqa: F401  # noqa: F401
+from app.jobs.models import SyncJob  # noqa: F401

@@ -16,7 +16,7 @@ from app.core.db import create_engine, session_factory, utcnow
 from app.core.security import hmac_sha256_hex
 from app.crm import service as crm_service
 from app.helpdesk.models import JiraSyncStatus, Ticket
-from app.jira.models import JiraIssue
+from app.integration.models import JiraIssue
 from bench.stack import JIRA_TOKEN, JIRA_USER, WEBHOOK_SECRET, Stack
 
 API = "/api/json"

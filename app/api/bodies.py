@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from fastapi import Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from app.api.formats import Format, parse_body
-from app.api.naming import canonical_keys
 from app.core.errors import BadRequest
+from app.core.wire import validate_elements
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -22,19 +22,6 @@ async def read_elements(request: Request, fmt: Format, wrapper: str) -> dict[str
     if not raw.strip():
         raise BadRequest(f"A {wrapper} body is required.")
     return parse_body(raw, request.headers.get("content-type"), fmt, wrapper)
-
-
-def validate_elements(
-    model: type[ModelT], elements: dict[str, Any], read_only: frozenset[str] = frozenset()
-) -> ModelT:
-    """Validate parsed elements; empty XML elements mean "no value"."""
-    cleaned = canonical_keys(model, elements, read_only)
-    try:
-        return model.model_validate(cleaned)
-    except ValidationError as exc:
-        from app.api.errors import describe_validation_error
-
-        raise BadRequest(describe_validation_error(exc)) from exc
 
 
 async def read_model(

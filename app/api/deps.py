@@ -12,10 +12,10 @@ from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.formats import Format, format_for_path
-from app.api.naming import MAX_ID
 from app.core.errors import Unauthorized
 from app.core.security import tokens_equal
 from app.core.settings import Settings
+from app.core.wire import MAX_ID
 
 
 def get_settings_dep(request: Request) -> Settings:

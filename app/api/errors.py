@@ -12,6 +12,7 @@ from starlette.responses import Response
 from app.api.responses import error_response_for_path
 from app.core.errors import ApiError, BadRequest
 from app.core.logging import get_logger
+from app.core.wire import describe_validation_error
 
 log = get_logger(__name__)
 
@@ -26,19 +27,6 @@ HTTP_CODES = {
     415: "UnsupportedMediaType",
     422: "ValidationError",
 }
-
-
-def describe_validation_error(exc: ValidationError | RequestValidationError) -> str:
-    """One readable sentence per problem: `Name: Field required; TicketTypeID: …`."""
-    parts: list[str] = []
-    for error in exc.errors():
-        location = [str(item) for item in error.get("loc", ()) if item not in ("body", "query")]
-        where = ".".join(location) or "request"
-        if error.get("type") == "extra_forbidden":
-            parts.append(f"Unknown element {where!r}")
-        else:
-            parts.append(f"{where}: {error.get('msg', 'invalid value')}")
-    return "; ".join(parts) or "Invalid request."
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

@@ -19,8 +19,8 @@ from app.api.deps import SessionDep, SettingsDep
 from app.core.db import utcnow
 from app.core.errors import BadRequest, Unauthorized
 from app.core.security import signature_matches
-from app.helpdesk.events import apply_event
-from app.sync.models import WebhookDelivery
+from app.helpdesk.external_events import apply_event
+from app.integration.models import WebhookDelivery
 
 router = APIRouter(tags=["Helpdesk events"])
 SOURCE = "helpdesk"

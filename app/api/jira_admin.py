@@ -13,9 +13,10 @@ from app.api.responses import formatted
 from app.core.errors import BadRequest
 from app.core.security import SecretBox
 from app.core.settings import Settings
-from app.jira import instances
-from app.jira.diagnostics import test_connection
-from app.jira.instance_schemas import (
+from app.integration import instances
+from app.integration.diagnostics import test_connection
+from app.integration.models import JiraInstance
+from app.integration.schemas import (
     JIRA_INSTANCE_READ_ONLY,
     ConnectionTestOut,
     JiraInstanceInput,
@@ -23,7 +24,6 @@ from app.jira.instance_schemas import (
     MappingInput,
     MappingOut,
 )
-from app.jira.models import JiraInstance
 
 router = APIRouter(tags=["JiraInstances"])
 ERRORS: dict[int | str, dict[str, Any]] = {

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Response
 
 from app.api.deps import FormatDep, IdPath, SessionDep
 from app.api.responses import formatted
-from app.jira.instances import get_instance
-from app.sync.inbound_reconcile import enqueue_reconcile
+from app.integration.inbound.reconcile import enqueue_reconcile
+from app.integration.instances import get_instance
 
 router = APIRouter(tags=["Jira integration"])
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.api.bodies import add_documented_models
-from app.api.naming import ApiModel
+from app.core.wire import ApiModel
 
 XML = "application/xml"
 JSON = "application/json"

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from app.api.deps import FormatDep, SessionDep, SettingsDep
 from app.api.formats import Format
-from app.api.naming import MAX_ID, ApiModel, IsoDateTime
 from app.api.responses import formatted
 from app.core.settings import Settings
-from app.sync.reports import ReportFilters, sync_log_page
+from app.core.wire import MAX_ID, ApiModel, IsoDateTime
+from app.integration.reports import ReportFilters, sync_log_page
 
 router = APIRouter(tags=["Reports"])
 

@@ -9,12 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.api.bodies import documented_body, read_elements, read_model, validate_elements
+from app.api.bodies import documented_body, read_elements, read_model
 from app.api.deps import ActorDep, FormatDep, IdPath, SessionDep, SettingsDep
 from app.api.formats import Format
-from app.api.naming import MAX_ID, IsoDateTime
 from app.api.responses import formatted
 from app.core.errors import BadRequest
+from app.core.wire import MAX_ID, IsoDateTime, validate_elements
 from app.helpdesk import actions, tickets
 from app.helpdesk.catalog import get_or_404
 from app.helpdesk.models import HistoryEntry, Ticket
@@ -28,8 +28,8 @@ from app.helpdesk.schemas import (
     TicketInput,
     TicketOut,
 )
-from app.sync import linking
-from app.sync.outbound_comments import enqueue_if_pushed
+from app.integration.outbound import link_request as linking
+from app.integration.outbound.comments import enqueue_if_pushed
 
 router = APIRouter(tags=["Tickets"])
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL

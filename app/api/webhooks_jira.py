@@ -17,17 +17,17 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.responses import JSONResponse
 
 from app.api.deps import unit_of_work
-from app.api.naming import MAX_ID, RecordId
 from app.core.errors import BadRequest
-from app.sync.jira_webhooks import (
+from app.core.wire import MAX_ID, RecordId
+from app.integration.inbound.inbox import SessionInbox, WebhookInbox
+from app.integration.inbound.inbox_postgres import PostgresInboxPool
+from app.integration.inbound.receive import (
     authenticate,
     delivery_identifier,
     instance_auth_or_404,
     parse_json,
     receive,
 )
-from app.sync.webhook_inbox import SessionInbox, WebhookInbox
-from app.sync.webhook_inbox_postgres import PostgresInboxPool
 
 router = APIRouter(tags=["Webhooks"])
 

@@ -15,11 +15,11 @@ from app.crm.models import CrmRecord
 from app.crm.naming import normalized
 from app.crm.params import Assignment
 from app.crm.service import CONTACTS
+from app.integration.access import jira_client
+from app.integration.models import JiraInstance
 from app.jira.errors import JiraError
-from app.jira.models import JiraInstance
 from app.jira.pool import JiraClientPool
 from app.jira.schemas import JiraUser
-from app.sync.jira_access import jira_client
 
 PAGE_SIZE = 100
 MAX_PAGES = 1000

@@ -8,15 +8,15 @@ from sqlmodel import col
 
 from app.core.errors import BadRequest, NotFound
 from app.core.logging import get_logger
+from app.integration.access import jira_client
+from app.integration.models import DEFAULT_INSTANCE_NAME, Direction, JiraInstance
+from app.integration.sync_logs import log_sync
 from app.jira.client import JiraClient
 from app.jira.errors import JiraError
-from app.jira.models import DEFAULT_INSTANCE_NAME, JiraInstance
-from app.sync import jobs
-from app.sync.context import WorkerContext
-from app.sync.jira_access import jira_client
-from app.sync.jobs import JobError
-from app.sync.logs import log_sync
-from app.sync.models import Direction, SyncJob
+from app.jobs import outbox as jobs
+from app.jobs.context import WorkerContext
+from app.jobs.models import SyncJob
+from app.jobs.outbox import JobError
 
 SET_PROPERTIES = "crm.set_properties"
 log = get_logger(__name__)

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.api.naming import MAX_ID
 from app.core.db import utcnow
 from app.core.errors import BadRequest, NotFound
+from app.core.wire import MAX_ID
 from app.helpdesk.models import Action, ActionSource, ActionType, Ticket
 from app.helpdesk.schemas import ActionInput, ActionOut
 

@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
-from app.api.naming import MAX_ID, ApiModel
 from app.core.errors import BadRequest, Conflict, NotFound
+from app.core.wire import MAX_ID, ApiModel
 from app.helpdesk import schemas
 from app.helpdesk.fields import FieldValueError, validate_pick_list
 from app.helpdesk.models import (
@@ -27,7 +27,7 @@ from app.helpdesk.models import (
     TicketType,
     Version,
 )
-from app.jira.models import JiraInstance
+from app.integration.models import JiraInstance
 
 Hook = Callable[[AsyncSession, Any, dict[str, Any], bool], Awaitable[None]]
 InUse = Callable[[AsyncSession, Any], Awaitable[str | None]]

@@ -21,7 +21,7 @@ from app.helpdesk.models import (
     Version,
 )
 from app.helpdesk.schemas import TicketOut
-from app.jira.models import JiraInstance, JiraIssue
+from app.integration.models import JiraInstance, JiraIssue
 
 
 def jira_link_url(host_name: str, key: str) -> str:

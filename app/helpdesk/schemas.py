@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from app.api.naming import ApiModel, RecordId
+from app.core.wire import ApiModel, RecordId
 from app.helpdesk.models import FieldType
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]

@@ -29,7 +29,7 @@ from app.helpdesk.models import (
     Version,
 )
 from app.helpdesk.schemas import TicketInput
-from app.jira.models import JiraIssue
+from app.integration.models import JiraIssue
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
+from app.jira.auth import AuthMethod
 from app.jira.errors import (
     JiraNotFound,
     JiraUnexpectedResponse,
@@ -21,7 +22,6 @@ from app.jira.errors import (
 )
 from app.jira.http import Clock, JiraHttp, Sleep, make_auth, parse, parse_as, response_json
 from app.jira.metrics import JiraMetrics
-from app.jira.models import AuthMethod
 from app.jira.pacing import IssueWritePacer, Random, RetryPolicy
 from app.jira.schemas import (
     Comment,

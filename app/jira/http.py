@@ -13,6 +13,7 @@ import httpx
 import structlog
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from app.jira.auth import AuthMethod
 from app.jira.egress import CheckedAddressTransport
 from app.jira.errors import (
     JiraRateLimited,
@@ -21,7 +22,6 @@ from app.jira.errors import (
     unexpected_body,
 )
 from app.jira.metrics import JiraMetrics, default_metrics
-from app.jira.models import AuthMethod
 from app.jira.pacing import IssueWritePacer, Random, RetryPolicy, parse_retry_after
 
 log = structlog.get_logger(__name__)

@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from app.jira.auth import AuthMethod
 from app.jira.client import JiraClient
-from app.jira.models import AuthMethod
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ down_revision: str | None = "20261123_30"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The channel is app.sync.jobs.NOTIFY_CHANNEL; a migration keeps its own copy of the value.
+# The channel is app.jobs.outbox.NOTIFY_CHANNEL; a migration keeps its own copy of the value.
 # Statement-level: one notification per inserting statement, and PostgreSQL folds identical
 # notifications of one transaction into one, delivered at commit.
 CREATE_FUNCTION = """

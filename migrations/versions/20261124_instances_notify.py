@@ -15,7 +15,7 @@ down_revision: str | None = "20261123_40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The channel is app.sync.webhook_credentials.CHANNEL; a migration keeps its own copy.
+# The channel is app.integration.inbound.credentials.CHANNEL; a migration keeps its own copy.
 CREATE_FUNCTION = """
 CREATE FUNCTION jira_instances_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

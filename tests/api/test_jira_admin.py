@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app.core.settings import Settings
-from app.jira.models import JiraInstance
+from app.integration.models import JiraInstance
 from app.main import create_app
 from tests.conftest import SIM_BASE_URL, SIM_TOKEN, SIM_USER, api_client, started
 from tests.support import server_errors

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.helpdesk.models import Ticket
-from app.jira.models import JiraInstance, JiraIssue
+from app.integration.models import JiraInstance, JiraIssue
 from tests.conftest import API_TOKEN, api_client
 from tests.support.api import HelpdeskApi
 

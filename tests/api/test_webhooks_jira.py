@@ -13,9 +13,10 @@ from sqlalchemy import func, select, text, update
 from sqlmodel import col
 
 from app.core.db import utcnow
-from app.sync.inbound import prune_deliveries
-from app.sync.models import SyncJob, WebhookDelivery
-from app.sync.webhook_credentials import WebhookCredentials
+from app.integration.inbound.apply import prune_deliveries
+from app.integration.inbound.credentials import WebhookCredentials
+from app.integration.models import WebhookDelivery
+from app.jobs.models import SyncJob
 from tests.conftest import API_TOKEN
 from tests.support.inbound import (
     WEBHOOK_SECRET,

@@ -12,11 +12,11 @@ from sqlmodel import col
 
 from app.core.security import SecretBox
 from app.crm.rights import ALL_RIGHTS
-from app.jira.models import JiraInstance
+from app.integration.models import JiraInstance
+from app.jobs.models import JobStatus, SyncJob
+from app.jobs.worker import Worker
 from app.main import create_app
-from app.sync.models import JobStatus, SyncJob
-from app.sync.registry import job_registry
-from app.sync.worker import Worker
+from app.wiring import job_registry
 from jirasim import JiraSimulator
 from jirasim.seed import INTEGRATION_EMAIL, INTEGRATION_TOKEN
 from tests.conftest import SECRET_KEY, api_client

@@ -10,6 +10,7 @@ import respx
 from prometheus_client import CollectorRegistry
 from structlog.testing import capture_logs
 
+from app.jira.auth import AuthMethod
 from app.jira.client import JiraClient
 from app.jira.errors import (
     JiraAmbiguousResult,
@@ -21,7 +22,6 @@ from app.jira.errors import (
     JiraUnexpectedResponse,
     JiraValidationError,
 )
-from app.jira.models import AuthMethod
 from tests.jira.conftest import SECRET, USER, MakeClient, RecordingSleep
 
 ISSUE = {"id": "10001", "key": "ABC-1", "fields": {"summary": "Printer on fire"}}

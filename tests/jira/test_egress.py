@@ -12,11 +12,11 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from app.core.security import SecretBox
+from app.integration.diagnostics import test_connection as check_connection
+from app.integration.models import JiraInstance
 from app.jira.client import JiraClient
-from app.jira.diagnostics import test_connection as check_connection
 from app.jira.egress import CheckedAddressBackend
 from app.jira.errors import JiraAddressRefused
-from app.jira.models import JiraInstance
 from app.jira.pool import JiraClientPool
 from app.main import create_app
 from jirasim import JiraSimulator

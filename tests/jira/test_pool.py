@@ -6,8 +6,8 @@ from typing import Any
 import httpx
 import pytest
 
+from app.jira.auth import AuthMethod
 from app.jira.client import JiraClient
-from app.jira.models import AuthMethod
 from app.jira.pool import JiraClientPool, JiraConnection
 
 CONNECTION = JiraConnection("https://a.atlassian.net", "sync@example.com", "token-1")

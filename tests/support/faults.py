@@ -12,7 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import httpx
 
-from app.sync.rules import SYNC_PROPERTY
+from app.integration.outbound.rules import SYNC_PROPERTY
 from tests.support.helpdesk import API, create_ticket, get_ticket, ok
 from tests.support.outbound import sim_issues
 from tests.support.polling import eventually

@@ -25,8 +25,7 @@ from app.helpdesk.models import (
     TicketStatus,
     TicketType,
 )
-from app.jira.models import JiraInstance, JiraIssue, JiraMapping
-from app.sync.models import SyncLog
+from app.integration.models import JiraInstance, JiraIssue, JiraMapping, SyncLog
 from tests.conftest import SECRET_KEY
 
 WEBHOOK_SECRET = "jira-webhook-secret-0123"

@@ -10,9 +10,9 @@ import pytest
 import structlog
 
 from app.core.settings import Settings
+from app.jobs.worker import Worker
 from app.main import create_app
-from app.sync.registry import job_registry
-from app.sync.worker import Worker
+from app.wiring import job_registry
 from jirasim import JiraSimulator
 from jirasim.state import utc_now
 from tests.support.inbound import JIRA_URL

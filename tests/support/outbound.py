@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import col
 
-from app.sync.models import JobStatus, SyncJob, SyncLog
-from app.sync.registry import job_registry
-from app.sync.worker import Worker
+from app.integration.models import SyncLog
+from app.jobs.models import JobStatus, SyncJob
+from app.jobs.worker import Worker
+from app.wiring import job_registry
 
 
 async def drain(app: Any) -> int:

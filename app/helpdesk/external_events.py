@@ -1,0 +1,113 @@
+"""Events from an external helpdesk (`POST /webhooks/helpdesk`), applied through the same
+service functions as the API, keyed by the helpdesk's own ticket and action ids.
+
+Shape (JSON, signed with `X-Signature: sha256=<hex HMAC-SHA256 of the raw body, key API_TOKEN>`):
+
+    {"id": "evt-1", "type": "ticket.upserted",
+     "ticket": {"ExternalID": "hd-42", "Name": "…", "TicketTypeName": "…", "JiraKey": "…", …}}
+    {"id": "evt-2", "type": "action.created",
+     "action": {"ExternalID": "hd-a-7", "TicketExternalID": "hd-42", "ActionType": "Comment",
+                "Description": "…", "CreatorName": "…"}}
+
+`ticket` takes every element a ticket POST/PUT takes (custom fields by name, `JiraKey` too). The
+event `id` makes a delivery idempotent; ExternalIDs make the effect idempotent across events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.core.errors import BadRequest
+from app.core.wire import validate_elements
+from app.helpdesk import actions, tickets
+from app.helpdesk.models import Action, Ticket
+from app.helpdesk.schemas import ACTION_READ_ONLY, TICKET_READ_ONLY, ActionInput, TicketInput
+from app.integration.outbound import link_request as linking
+from app.integration.outbound.comments import enqueue_if_pushed
+
+TICKET_UPSERTED = "ticket.upserted"
+ACTION_CREATED = "action.created"
+ACTOR = "Helpdesk"
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    status: str  # applied, ignored
+    ticket_id: int | None = None
+    action_id: int | None = None
+
+
+def _record(event: dict[str, Any], name: str) -> dict[str, Any]:
+    record = event.get(name)
+    if not isinstance(record, dict):
+        raise BadRequest(f"A {event.get('type')} event needs a {name!r} object.")
+    return dict(record)
+
+
+def _pop_ci(record: dict[str, Any], name: str) -> Any:
+    for key in list(record):
+        if key.lower() == name.lower():
+            return record.pop(key)
+    return None
+
+
+def _external_id(value: Any, what: str) -> str:
+    if value is None or not str(value).strip():
+        raise BadRequest(f"{what} is required.")
+    text = str(value).strip()
+    if len(text) > 255:
+        raise BadRequest(f"{what} is longer than 255 characters.")
+    return text
+
+
+async def apply_event(session: AsyncSession, event: dict[str, Any]) -> EventOutcome:
+    kind = event.get("type")
+    if kind == TICKET_UPSERTED:
+        return await _ticket_upserted(session, _record(event, "ticket"))
+    if kind == ACTION_CREATED:
+        return await _action_created(session, _record(event, "action"))
+    return EventOutcome("ignored")
+
+
+async def _ticket_upserted(session: AsyncSession, record: dict[str, Any]) -> EventOutcome:
+    external_id = _external_id(_pop_ci(record, "ExternalID"), "ticket.ExternalID")
+    for key, value in list(record.items()):
+        if isinstance(value, dict):
+            raise BadRequest(f"Element {key!r} must be a value, not an object.")
+    builtin, custom = tickets.split_elements(record, await tickets.all_custom_fields(session))
+    data = validate_elements(TicketInput, builtin, TICKET_READ_ONLY)
+    ticket = await session.scalar(select(Ticket).where(col(Ticket.external_id) == external_id))
+    if ticket is None:
+        ticket = await tickets.create_ticket(session, data, custom, ACTOR)
+        ticket.external_id = external_id
+        session.add(ticket)
+        await session.flush()
+    else:
+        await tickets.update_ticket(session, ticket, data, custom, ACTOR)
+    if "jira_key" in data.model_fields_set:
+        await linking.apply_jira_key(
+            session, ticket, data.jira_key, ACTOR, instance_id=data.jira_instance_id
+        )
+    return EventOutcome("applied", ticket_id=ticket.id)
+
+
+async def _action_created(session: AsyncSession, record: dict[str, Any]) -> EventOutcome:
+    external_id = _external_id(_pop_ci(record, "ExternalID"), "action.ExternalID")
+    ticket_ref = _external_id(_pop_ci(record, "TicketExternalID"), "action.TicketExternalID")
+    ticket = await session.scalar(select(Ticket).where(col(Ticket.external_id) == ticket_ref))
+    if ticket is None:
+        raise BadRequest(
+            f"No ticket with ExternalID {ticket_ref!r}; send its ticket.upserted first."
+        )
+    existing = await session.scalar(select(Action).where(col(Action.external_id) == external_id))
+    if existing is not None:
+        return EventOutcome("applied", ticket_id=ticket.id, action_id=existing.id)
+    data = validate_elements(ActionInput, record, ACTION_READ_ONLY)
+    action = await actions.create_action(session, ticket, data, ACTOR, external_id=external_id)
+    await enqueue_if_pushed(session, ticket, action)
+    return EventOutcome("applied", ticket_id=ticket.id, action_id=action.id)

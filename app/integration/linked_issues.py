@@ -1,0 +1,35 @@
+"""The `jira_issues` rows tickets link to, keyed by (instance, Jira's issue ID)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.integration.models import JiraIssue
+
+
+async def upsert_issue(
+    session: AsyncSession, *, instance_id: int, issue_id: str, issue_key: str
+) -> JiraIssue:
+    """The row for this issue, created or given its current key; safe against a concurrent
+    insert of the same issue by another worker (ON CONFLICT on both databases)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(JiraIssue).values(
+        instance_id=instance_id, issue_id=issue_id, issue_key=issue_key, deleted=False
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["instance_id", "issue_id"],
+        set_={"issue_key": issue_key, "deleted": False},
+    )
+    await session.execute(statement)
+    row = await session.scalar(
+        select(JiraIssue)
+        .where(col(JiraIssue.instance_id) == instance_id, col(JiraIssue.issue_id) == issue_id)
+        .execution_options(populate_existing=True)
+    )
+    assert row is not None
+    return row

@@ -1,0 +1,161 @@
+"""Ticket actions → Jira comments (`jira.push_comment`).
+
+An action created on a linked (or being-linked) ticket whose type passes ActionTypeToPush is
+queued in the same transaction; the job posts one comment carrying a `helpdesk-sync` property
+that names the action, and stores the comment's id on the action at once. After a create whose
+outcome is unknown (or on any retry) the issue's comments are searched for that property first,
+so a comment is never posted twice. Actions from Jira are never pushed; edits are not pushed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.helpdesk.models import Action, JiraSyncStatus, Ticket
+from app.integration.access import jira_client
+from app.integration.models import Direction, JiraInstance, JiraIssue
+from app.integration.outbound.failures import report_failure, retry_error
+from app.integration.outbound.link_request import ticket_ordering_key
+from app.integration.outbound.rules import SYNC_PROPERTY, should_push_action
+from app.integration.sync_logs import log_sync, log_ticket_error
+from app.jira.client import JiraClient
+from app.jira.errors import JiraError
+from app.jira.schemas import Comment
+from app.jobs import outbox as jobs
+from app.jobs.context import WorkerContext
+from app.jobs.models import SyncJob
+
+PUSH_COMMENT = "jira.push_comment"
+COMMENT_PAGE = 100
+GAVE_UP = "Gave up after "  # how the worker words a transient failure it stopped retrying
+
+
+async def enqueue_if_pushed(session: AsyncSession, ticket: Ticket, action: Action) -> bool:
+    """Queue the action's comment when the rules say it goes to Jira; same transaction."""
+    push_type_id = None
+    if ticket.jira_instance_id is not None:
+        instance = await session.get(JiraInstance, ticket.jira_instance_id)
+        push_type_id = instance.action_type_to_push_id if instance else None
+    if not should_push_action(
+        source=action.source,
+        action_type_id=action.action_type_id,
+        push_type_id=push_type_id,
+        link_status=ticket.jira_sync_status,
+    ):
+        return False
+    await jobs.enqueue(
+        session,
+        PUSH_COMMENT,
+        {"ticket_id": ticket.id, "action_id": action.id},
+        ordering_key=ticket_ordering_key(ticket.id or 0),
+    )
+    return True
+
+
+def comment_body(action: Action) -> str:
+    author = action.creator_name.strip()
+    return f"{action.description}\n\n— {author} (helpdesk)" if author else action.description
+
+
+def _made_for(comment: Comment, action_id: int) -> bool:
+    for prop in comment.properties:
+        if prop.key == SYNC_PROPERTY and isinstance(prop.value, dict):
+            if prop.value.get("actionId") == action_id:
+                return True
+    return False
+
+
+async def find_earlier_comment(client: JiraClient, issue: str, action_id: int) -> Comment | None:
+    """The comment an earlier attempt posted for this action, newest first."""
+    start = 0
+    while True:
+        page = await client.list_comments(
+            issue, start_at=start, max_results=COMMENT_PAGE, expand=["properties"]
+        )
+        for comment in page.comments:
+            if _made_for(comment, action_id):
+                return comment
+        start += len(page.comments)
+        if not page.comments or start >= page.total:
+            return None
+
+
+async def run_push_comment(ctx: WorkerContext, job: SyncJob) -> None:
+    ticket_id = int(job.payload["ticket_id"])
+    action_id = int(job.payload["action_id"])
+    async with ctx.transaction() as session:
+        action = await session.get(Action, action_id)
+        ticket = await session.get(Ticket, ticket_id)
+        if action is None or ticket is None or action.jira_comment_id is not None:
+            return  # deleted meanwhile, or already pushed by an earlier attempt
+        issue = await session.get(JiraIssue, ticket.jira_issue_ref or 0)
+        instance = await session.get(JiraInstance, ticket.jira_instance_id or 0)
+        if ticket.jira_sync_status != JiraSyncStatus.LINKED or issue is None or instance is None:
+            await log_sync(
+                session,
+                instance_id=ticket.jira_instance_id,
+                direction=Direction.TO_JIRA,
+                event="push_comment",
+                message=f"Action {action_id} not pushed: the ticket is not linked to Jira "
+                f"(link status {ticket.jira_sync_status})",
+                ticket_id=ticket_id,
+            )
+            return
+        body = comment_body(action)
+    try:
+        async with jira_client(ctx.services.jira, instance, ctx.secrets) as client:
+            earlier = None
+            if job.attempts > 1:
+                earlier = await find_earlier_comment(client, issue.issue_id, action_id)
+            comment = earlier or await client.add_comment(
+                issue.issue_id,
+                body,
+                properties={SYNC_PROPERTY: {"actionId": action_id, "ticketId": ticket_id}},
+            )
+    except JiraError as exc:
+        if (again := retry_error(exc)) is not None:
+            raise again from exc
+        async with ctx.transaction() as session:
+            message = await report_failure(
+                session,
+                exc,
+                instance_id=instance.id,
+                ticket_id=ticket_id,
+                event="push_comment",
+                jira_key=issue.issue_key,
+                subject=f"Jira issue {issue.issue_key}",
+            )
+        raise jobs.JobError(message, transient=False) from exc
+    async with ctx.transaction() as session:
+        stored = await session.get(Action, action_id)
+        if stored is not None:
+            stored.jira_comment_id = comment.id
+            session.add(stored)
+        await log_sync(
+            session,
+            instance_id=instance.id,
+            direction=Direction.TO_JIRA,
+            event="push_comment",
+            message=f"Action {action_id} added to {issue.issue_key} as comment {comment.id}"
+            + (" (found from an earlier attempt)" if earlier else ""),
+            ticket_id=ticket_id,
+            jira_key=issue.issue_key,
+        )
+
+
+async def on_push_failed(ctx: WorkerContext, job: SyncJob, message: str) -> None:
+    """Transient failures the worker stopped retrying become the ticket's error."""
+    if not message.startswith(GAVE_UP):
+        return  # permanent failures were reported by the job itself
+    async with ctx.transaction() as session:
+        ticket = await session.get(Ticket, int(job.payload["ticket_id"]))
+        if ticket is None:
+            return
+        await log_ticket_error(
+            session,
+            instance_id=ticket.jira_instance_id,
+            ticket_id=ticket.id or 0,
+            direction=Direction.TO_JIRA,
+            event="push_comment",
+            message=f"Action {job.payload['action_id']} was not added to Jira: {message}",
+        )

@@ -1,0 +1,434 @@
+"""`jira.link_ticket`: link a ticket to an existing issue, or create the issue from the ticket.
+
+Steps, each safe to repeat after a crash:
+1. read what to do (short transaction; a superseded request is logged and skipped);
+2. existing key: GET the issue. NewJiraIssue: unless an earlier attempt already recorded the
+   created issue, look for one it may have created (entity property `helpdesk-sync` with this
+   job's id; an unconfirmed create is looked for only once Jira's search index has settled)
+   and otherwise create it with that property, recording its id and key at once;
+3. add the remote link back to the ticket (stable globalId, so never twice);
+4. mark the ticket Linked, log, and for an existing issue enqueue `jira.refresh_issue` so the
+   ticket takes the issue's status, type and mapped fields.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.core.logging import get_logger
+from app.helpdesk.fields import from_stored
+from app.helpdesk.history import add_history
+from app.helpdesk.models import (
+    CustomField,
+    JiraSyncStatus,
+    Product,
+    Ticket,
+    TicketCustomValue,
+    TicketType,
+    Version,
+)
+from app.integration.access import jira_client
+from app.integration.inbound.apply import enqueue_refresh
+from app.integration.inbound.receive import replay_unlinked
+from app.integration.linked_issues import upsert_issue
+from app.integration.models import Direction, JiraInstance, JiraIssue, JiraMapping, MappingType
+from app.integration.outbound.failures import report_failure, retry_error
+from app.integration.outbound.field_mapping import MappedValue, create_fields
+from app.integration.outbound.rules import (
+    NEW_JIRA_ISSUE,
+    SYNC_PROPERTY,
+    ProjectKeyInputs,
+    issue_type_for,
+    jql_string,
+    project_key_for,
+    ticket_global_id,
+    ticket_url,
+)
+from app.integration.sync_logs import log_sync, log_ticket_error
+from app.jira.client import JiraClient
+from app.jira.errors import JiraAmbiguousResult, JiraError, JiraNotFound, JiraValidationError
+from app.jira.schemas import CreatedIssue
+from app.jobs import outbox as jobs
+from app.jobs.context import WorkerContext
+from app.jobs.models import SyncJob
+
+log = get_logger(__name__)
+
+SUMMARY_MAX = 255
+_PHRASE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ]*")
+
+
+@dataclass
+class NewIssue:
+    project_key: str
+    project_source: str
+    issue_type: str
+    summary: str
+    description: str
+    mapped: list[MappedValue] = field(default_factory=list)
+    include_non_required: bool = False
+
+
+@dataclass
+class LinkPlan:
+    ticket_id: int
+    ticket_number: int
+    ticket_name: str
+    requested: str
+    instance: JiraInstance
+    recorded: CreatedIssue | None = None  # an issue created by an earlier attempt of this job
+    new: NewIssue | None = None
+
+
+class PlanProblem(Exception):
+    """The link cannot be attempted as things stand (e.g. no project key for a new issue)."""
+
+
+def _is_current(ticket: Ticket | None, requested: str) -> bool:
+    return (
+        ticket is not None
+        and ticket.jira_sync_status == JiraSyncStatus.PENDING
+        and (ticket.jira_requested_key or "").upper() == requested.upper()
+    )
+
+
+async def run_link_ticket(ctx: WorkerContext, job: SyncJob) -> None:
+    ticket_id = int(job.payload["ticket_id"])
+    requested = str(job.payload["key"])
+    async with ctx.transaction() as session:
+        ticket = await session.get(Ticket, ticket_id)
+        if not _is_current(ticket, requested):
+            await log_sync(
+                session,
+                instance_id=job.payload.get("instance_id"),
+                direction=Direction.TO_JIRA,
+                event="link",
+                message=f"Link request {requested} superseded or withdrawn; skipped",
+                ticket_id=ticket_id if ticket else None,
+            )
+            return
+        assert ticket is not None
+        try:
+            plan = await _plan(session, ticket, requested)
+        except PlanProblem as exc:
+            await _mark_error(session, ticket, requested, str(exc))
+            raise jobs.JobError(str(exc), transient=False) from None
+    try:
+        async with jira_client(ctx.services.jira, plan.instance, ctx.secrets) as client:
+            if plan.new is not None:
+                issue = await _create_or_find(ctx, job, client, plan)
+                event = "create_issue"
+            else:
+                found = await client.get_issue(requested, fields=["summary"])
+                issue = CreatedIssue(id=found.id, key=found.key)
+                event = "link"
+            await client.upsert_remote_link(
+                issue.id,
+                ticket_global_id(ticket_id),
+                ticket_url(ctx.settings.public_url, ticket_id),
+                f"Ticket {plan.ticket_number}: {plan.ticket_name}"[:255],
+            )
+    except JiraError as exc:
+        if (again := retry_error(exc)) is not None:
+            raise again from exc
+        async with ctx.transaction() as session:
+            message = await _report(session, plan, exc)
+        raise jobs.JobError(message, transient=False) from exc
+    async with ctx.transaction() as session:
+        await _mark_linked(session, plan, issue, event, requested_at=job.created_at)
+
+
+async def on_link_failed(ctx: WorkerContext, job: SyncJob, message: str) -> None:
+    """The job gave up (or failed before reporting): the ticket's link goes to Error."""
+    ticket_id = int(job.payload["ticket_id"])
+    requested = str(job.payload["key"])
+    async with ctx.transaction() as session:
+        ticket = await session.get(Ticket, ticket_id)
+        if ticket is not None and _is_current(ticket, requested):
+            await _mark_error(session, ticket, requested, message)
+
+
+async def _plan(session: AsyncSession, ticket: Ticket, requested: str) -> LinkPlan:
+    instance = await session.get(JiraInstance, ticket.jira_instance_id or 0)
+    if instance is None:
+        raise PlanProblem("The ticket's Jira instance no longer exists.")
+    if not instance.sync_active:
+        raise PlanProblem(f"Jira instance {instance.name!r} is not active (SyncActive is off).")
+    plan = LinkPlan(
+        ticket_id=ticket.id or 0,
+        ticket_number=ticket.ticket_number,
+        ticket_name=ticket.name,
+        requested=requested,
+        instance=instance,
+    )
+    if requested.upper() != NEW_JIRA_ISSUE.upper():
+        return plan
+    if ticket.jira_issue_ref is not None:
+        recorded = await session.get(JiraIssue, ticket.jira_issue_ref)
+        if recorded is not None:
+            plan.recorded = CreatedIssue(id=recorded.issue_id, key=recorded.issue_key)
+            return plan
+    plan.new = await _new_issue(session, ticket, instance)
+    return plan
+
+
+async def _new_issue(session: AsyncSession, ticket: Ticket, instance: JiraInstance) -> NewIssue:
+    product = await session.get(Product, ticket.product_id) if ticket.product_id else None
+    version = (
+        await session.get(Version, ticket.reported_version_id)
+        if ticket.reported_version_id
+        else None
+    )
+    chosen = project_key_for(
+        ProjectKeyInputs(
+            always_use_default=instance.always_use_default_project_key,
+            default_project_key=instance.default_project_key,
+            version_project_key=version.jira_project_key if version else None,
+            product_name=product.name if product else None,
+            product_project_key=product.jira_project_key if product else None,
+        )
+    )
+    if chosen is None:
+        raise PlanProblem(
+            "No Jira project key for a new issue: the ticket has no product and the Jira "
+            f"instance {instance.name!r} has no DefaultProjectKey."
+        )
+    mappings = (
+        await session.scalars(
+            select(JiraMapping).where(col(JiraMapping.instance_id) == instance.id)
+        )
+    ).all()
+    type_mappings = {
+        m.teamsupport_field: m.jira_field
+        for m in mappings
+        if m.mapping_type == MappingType.TICKET_TYPE
+    }
+    ticket_type = await session.get(TicketType, ticket.ticket_type_id)
+    assert ticket_type is not None
+    values = await _ticket_values(session, ticket, product, version)
+    mapped = [
+        MappedValue(m.jira_field, m.teamsupport_field, values.get(m.teamsupport_field.lower()))
+        for m in mappings
+        if m.mapping_type == MappingType.TICKET
+    ]
+    summary = " ".join(ticket.name.split())[:SUMMARY_MAX]
+    return NewIssue(
+        project_key=chosen[0],
+        project_source=chosen[1],
+        issue_type=issue_type_for(ticket_type.name, type_mappings),
+        summary=summary,
+        description=ticket.description,
+        mapped=mapped,
+        include_non_required=instance.include_non_required_fields,
+    )
+
+
+async def _ticket_values(
+    session: AsyncSession, ticket: Ticket, product: Product | None, version: Version | None
+) -> dict[str, Any]:
+    """The ticket's mappable values by lower-cased field name."""
+    values: dict[str, Any] = {
+        "ticketnumber": ticket.ticket_number,
+        "name": ticket.name,
+        "description": ticket.description,
+        "productname": product.name if product else None,
+        "reportedversion": version.version_number if version else None,
+    }
+    rows = await session.execute(
+        select(CustomField, TicketCustomValue)
+        .join(TicketCustomValue, col(TicketCustomValue.custom_field_id) == CustomField.id)
+        .where(col(TicketCustomValue.ticket_id) == ticket.id)
+    )
+    for custom, stored in rows.all():
+        values[custom.name.lower()] = from_stored(custom.field_type, stored.value)
+    return values
+
+
+async def _create_or_find(
+    ctx: WorkerContext, job: SyncJob, client: JiraClient, plan: LinkPlan
+) -> CreatedIssue:
+    if plan.recorded is not None:
+        return plan.recorded
+    new = plan.new
+    assert new is not None
+    found = None
+    if job.attempts > 1:
+        found = await find_earlier_issue(client, new, plan.ticket_id, job.id or 0)
+    if found is None:
+        try:
+            meta = await client.create_meta(new.project_key, new.issue_type)
+        except JiraNotFound as exc:
+            raise JiraValidationError(
+                f"Jira project {new.project_key!r} (from {new.project_source}) or its issue type "
+                f"{new.issue_type!r} does not exist or the integration user cannot create issues "
+                f"there: {exc.message}",
+                status=exc.status,
+            ) from exc
+        extra = create_fields(meta, new.mapped, include_non_required=new.include_non_required)
+        fields: dict[str, Any] = {
+            **extra.fields,
+            "project": {"key": new.project_key},
+            "issuetype": {"name": new.issue_type},
+            "summary": new.summary,
+        }
+        if new.description:
+            fields["description"] = new.description
+        try:
+            created = await client.create_issue(
+                fields, properties={SYNC_PROPERTY: {"ticketId": plan.ticket_id, "jobId": job.id}}
+            )
+        except JiraAmbiguousResult as exc:
+            # The issue may exist; searching for it at once could miss it (Jira's index lags
+            # behind writes) and create a second one, so the next attempt waits for the index.
+            settle = ctx.settings.jira_search_settle_seconds
+            raise jobs.JobError(
+                f"{exc.message} (the issue may have been created; looking for it in {settle:g} s"
+                " before creating it again)",
+                transient=True,
+                retry_after=settle,
+            ) from exc
+        notes = extra.notes
+    else:
+        created, notes = found, ["Found the issue an earlier attempt created; not created again"]
+    async with ctx.transaction() as session:  # recorded before anything else can fail
+        ticket = await session.get(Ticket, plan.ticket_id)
+        if _is_current(ticket, plan.requested):
+            assert ticket is not None
+            row = await upsert_issue(
+                session,
+                instance_id=plan.instance.id or 0,
+                issue_id=created.id,
+                issue_key=created.key,
+            )
+            ticket.jira_issue_ref = row.id
+            session.add(ticket)
+        for note in notes:
+            await log_sync(
+                session,
+                instance_id=plan.instance.id,
+                direction=Direction.TO_JIRA,
+                event="create_issue",
+                message=note,
+                ticket_id=plan.ticket_id,
+                jira_key=created.key,
+            )
+    return created
+
+
+def summary_phrase(summary: str) -> str:
+    """The longest plain run of the summary (letters, digits, spaces): a JQL text search for it
+    cannot trip over reserved characters."""
+    runs = sorted((m.group(0).strip() for m in _PHRASE.finditer(summary)), key=len, reverse=True)
+    return runs[0][:80].strip() if runs else ""
+
+
+async def find_earlier_issue(
+    client: JiraClient, new: NewIssue, ticket_id: int, job_id: int
+) -> CreatedIssue | None:
+    """An issue an earlier attempt of this job created (its `helpdesk-sync` property says so)."""
+    clauses = [f"project = {jql_string(new.project_key)}", "created >= -2d"]
+    if phrase := summary_phrase(new.summary):
+        clauses.append(f"summary ~ {jql_string(phrase)}")
+    jql = " AND ".join(clauses) + " ORDER BY created DESC"
+    page = await client.search(jql, max_results=50, fields=["summary"])
+    for issue in page.issues:
+        prop = await client.get_issue_property(issue.id, SYNC_PROPERTY)
+        value = prop.value if prop is not None else None
+        if (
+            isinstance(value, dict)
+            and value.get("ticketId") == ticket_id
+            and value.get("jobId") == job_id
+        ):
+            return CreatedIssue(id=issue.id, key=issue.key)
+    return None
+
+
+async def _mark_linked(
+    session: AsyncSession,
+    plan: LinkPlan,
+    issue: CreatedIssue,
+    event: str,
+    *,
+    requested_at: datetime,
+) -> None:
+    ticket = await session.get(Ticket, plan.ticket_id)
+    instance_id = plan.instance.id or 0
+    if not _is_current(ticket, plan.requested):
+        await log_sync(
+            session,
+            instance_id=instance_id,
+            direction=Direction.TO_JIRA,
+            event=event,
+            message=f"{issue.key} ready, but the ticket's link request changed meanwhile",
+            ticket_id=plan.ticket_id,
+            jira_key=issue.key,
+        )
+        return
+    assert ticket is not None
+    row = await upsert_issue(
+        session, instance_id=instance_id, issue_id=issue.id, issue_key=issue.key
+    )
+    ticket.jira_issue_ref = row.id
+    ticket.jira_sync_status = JiraSyncStatus.LINKED
+    ticket.jira_requested_key = None
+    session.add(ticket)
+    created = plan.new is not None or plan.recorded is not None
+    what = f"Jira issue {issue.key} created and linked" if created else f"Linked to {issue.key}"
+    if plan.new is not None:
+        what += f" (project from {plan.new.project_source})"
+    await add_history(session, plan.ticket_id, what)
+    await log_sync(
+        session,
+        instance_id=instance_id,
+        direction=Direction.TO_JIRA,
+        event=event,
+        message=what,
+        ticket_id=plan.ticket_id,
+        jira_key=issue.key,
+    )
+    if created:
+        # Nothing to apply from a brand-new issue, but a comment made in Jira the moment it was
+        # created may have arrived before this link existed.
+        await replay_unlinked(session, instance_id, issue.id, requested_at)
+    else:
+        await enqueue_refresh(session, instance_id, issue.id, linked_since=requested_at)
+
+
+async def _report(session: AsyncSession, plan: LinkPlan, exc: JiraError) -> str:
+    ticket = await session.get(Ticket, plan.ticket_id)
+    key = None if plan.requested.upper() == NEW_JIRA_ISSUE.upper() else plan.requested
+    message = await report_failure(
+        session,
+        exc,
+        instance_id=plan.instance.id,
+        ticket_id=plan.ticket_id,
+        event="create_issue" if plan.new is not None else "link",
+        jira_key=key,
+        subject=f"Jira issue {key}" if key else None,
+    )
+    if ticket is not None and _is_current(ticket, plan.requested):
+        ticket.jira_sync_status = JiraSyncStatus.ERROR
+        session.add(ticket)
+    return message
+
+
+async def _mark_error(session: AsyncSession, ticket: Ticket, requested: str, message: str) -> None:
+    ticket.jira_sync_status = JiraSyncStatus.ERROR
+    session.add(ticket)
+    key = None if requested.upper() == NEW_JIRA_ISSUE.upper() else requested
+    await log_ticket_error(
+        session,
+        instance_id=ticket.jira_instance_id,
+        ticket_id=ticket.id or 0,
+        direction=Direction.TO_JIRA,
+        event="link",
+        message=message,
+        jira_key=key,
+    )

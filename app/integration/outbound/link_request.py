@@ -1,0 +1,124 @@
+"""A ticket's `JiraKey` request: checked at once, then handed to the worker in the same
+transaction (`jira.link_ticket`); an empty key unlinks."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import BadRequest
+from app.helpdesk.history import add_history
+from app.helpdesk.models import JiraSyncStatus, Product, Ticket, TicketType
+from app.integration.instances import default_instance
+from app.integration.models import Direction, JiraInstance, JiraIssue
+from app.integration.outbound.rules import LinkRequestKind, parse_jira_key
+from app.integration.sync_logs import log_sync
+from app.jobs import outbox as jobs
+
+LINK_TICKET = "jira.link_ticket"
+
+
+def ticket_ordering_key(ticket_id: int) -> str:
+    return f"ticket:{ticket_id}"
+
+
+async def instance_for_ticket(
+    session: AsyncSession, ticket: Ticket, instance_id: int | None = None
+) -> JiraInstance:
+    """The instance a ticket links through: the one asked for, else its product's, else Default."""
+    if instance_id is not None:
+        chosen = await session.get(JiraInstance, instance_id)
+        if chosen is None:
+            raise BadRequest(f"JiraInstanceID {instance_id} does not exist.")
+        return chosen
+    product = await session.get(Product, ticket.product_id) if ticket.product_id else None
+    if product is not None and product.jira_instance_id is not None:
+        found = await session.get(JiraInstance, product.jira_instance_id)
+        if found is not None:
+            return found
+    return await default_instance(session)
+
+
+async def apply_jira_key(
+    session: AsyncSession,
+    ticket: Ticket,
+    jira_key: str | None,
+    actor: str,
+    *,
+    instance_id: int | None = None,
+) -> None:
+    """Link (Pending + a link job), create a new issue, or unlink, as `JiraKey` asks."""
+    try:
+        request = parse_jira_key(jira_key)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    ticket_id = ticket.id or 0
+    if request.kind is LinkRequestKind.UNLINK:
+        await unlink(session, ticket, actor)
+        return
+    instance = await instance_for_ticket(session, ticket, instance_id)
+    if not instance.sync_active:
+        raise BadRequest(
+            f"Jira instance {instance.name!r} is not active (SyncActive is off); "
+            "the ticket cannot be linked to Jira."
+        )
+    if not instance.host_name:
+        raise BadRequest(f"Jira instance {instance.name!r} has no HostName yet.")
+    if not instance.use_all_ticket_types and (
+        ticket.ticket_type_id not in instance.allowed_ticket_type_ids
+    ):
+        ticket_type = await session.get(TicketType, ticket.ticket_type_id)
+        name = ticket_type.name if ticket_type else str(ticket.ticket_type_id)
+        raise BadRequest(
+            f"Tickets of type {name!r} are not synchronised with Jira instance "
+            f"{instance.name!r} (not in its AllowedTicketTypeIDs)."
+        )
+    if (
+        request.kind is LinkRequestKind.EXISTING
+        and ticket.jira_sync_status == JiraSyncStatus.LINKED
+        and ticket.jira_instance_id == instance.id
+        and ticket.jira_issue_ref is not None
+    ):
+        current = await session.get(JiraIssue, ticket.jira_issue_ref)
+        if current is not None and current.issue_key.upper() == request.key:
+            return  # already linked to that issue: nothing to do
+    assert request.key is not None
+    ticket.jira_sync_status = JiraSyncStatus.PENDING
+    ticket.jira_requested_key = request.key
+    ticket.jira_instance_id = instance.id
+    ticket.jira_issue_ref = None
+    session.add(ticket)
+    target = "a new issue" if request.kind is LinkRequestKind.NEW_ISSUE else request.key
+    await add_history(session, ticket_id, f"Jira link to {target} requested by {actor}")
+    await session.flush()
+    await jobs.enqueue(
+        session,
+        LINK_TICKET,
+        {"ticket_id": ticket_id, "key": request.key, "instance_id": instance.id},
+        ordering_key=ticket_ordering_key(ticket_id),
+    )
+
+
+async def unlink(session: AsyncSession, ticket: Ticket, actor: str) -> None:
+    if ticket.jira_sync_status == JiraSyncStatus.NONE and ticket.jira_issue_ref is None:
+        return
+    issue = await session.get(JiraIssue, ticket.jira_issue_ref) if ticket.jira_issue_ref else None
+    old_key = issue.issue_key if issue else ticket.jira_requested_key
+    instance_id = ticket.jira_instance_id
+    ticket.jira_sync_status = JiraSyncStatus.NONE
+    ticket.jira_issue_ref = None
+    ticket.jira_requested_key = None
+    ticket.jira_instance_id = None
+    session.add(ticket)
+    await add_history(
+        session, ticket.id or 0, f"Jira link to {old_key or 'an issue'} removed by {actor}"
+    )
+    await log_sync(
+        session,
+        instance_id=instance_id,
+        direction=Direction.TO_JIRA,
+        event="unlink",
+        message=f"Unlinked from {old_key or 'an issue'} by {actor}",
+        ticket_id=ticket.id,
+        jira_key=old_key,
+    )
+    await session.flush()

@@ -1,0 +1,254 @@
+"""The job outbox: jobs are rows written in the same transaction as the change that asks for
+them, claimed by workers with row locks, retried with backoff and finished exactly once."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlmodel import col
+
+from app.core.db import utcnow
+from app.jobs.metrics import JOBS_ENQUEUED
+from app.jobs.models import JobStatus, SyncJob
+
+if TYPE_CHECKING:
+    from app.core.settings import Settings
+    from app.jobs.context import WorkerContext
+
+# PostgreSQL notifies this channel on every insert into sync_jobs (trigger, migration _40).
+NOTIFY_CHANNEL = "sync_jobs"
+WAKE_FLAG = "sync_jobs_enqueued"
+
+JobHandler = Callable[["WorkerContext", SyncJob], Awaitable[None]]
+FailureHandler = Callable[["WorkerContext", SyncJob, str], Awaitable[None]]
+
+
+class JobError(Exception):
+    """A job failure; `transient` ones are retried later, the others end the job as failed."""
+
+    def __init__(self, message: str, *, transient: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class JobKind:
+    run: JobHandler
+    on_failure: FailureHandler | None = None
+
+
+class JobRegistry:
+    """Which function runs which job kind; each feature registers its kinds at startup."""
+
+    def __init__(self) -> None:
+        self._kinds: dict[str, JobKind] = {}
+        self.periodic: dict[str, Callable[[Settings], float]] = {}
+
+    def register(
+        self, kind: str, run: JobHandler, on_failure: FailureHandler | None = None
+    ) -> None:
+        self._kinds[kind] = JobKind(run, on_failure)
+
+    def register_periodic(
+        self, kind: str, run: JobHandler, interval: Callable[[Settings], float]
+    ) -> None:
+        """A job that runs every `interval(settings)` seconds (0 = never) on one worker at a
+        time: each run schedules the next, so the schedule is a row, not a timer per process."""
+
+        async def run_and_reschedule(ctx: WorkerContext, job: SyncJob) -> None:
+            try:
+                await run(ctx, job)
+            finally:
+                seconds = interval(ctx.settings)
+                if seconds > 0:
+                    async with ctx.transaction() as session:
+                        await enqueue(
+                            session,
+                            kind,
+                            {},
+                            ordering_key=f"periodic:{kind}",
+                            run_after=utcnow() + timedelta(seconds=seconds),
+                        )
+
+        self._kinds[kind] = JobKind(run_and_reschedule)
+        self.periodic[kind] = interval
+
+    def get(self, kind: str) -> JobKind | None:
+        return self._kinds.get(kind)
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted(self._kinds)
+
+
+async def enqueue(
+    session: AsyncSession,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    ordering_key: str | None = None,
+    run_after: datetime | None = None,
+) -> SyncJob:
+    """Add a job to the caller's transaction; workers are woken when it commits (in this
+    process by the unit of work's waker, in others by the `sync_jobs` NOTIFY trigger)."""
+    job = SyncJob(
+        kind=kind, payload=payload, ordering_key=ordering_key, run_after=run_after or utcnow()
+    )
+    session.add(job)
+    await session.flush()
+    session.info[WAKE_FLAG] = True
+    JOBS_ENQUEUED.labels(kind).inc()
+    return job
+
+
+def _claimable(now: datetime) -> Any:
+    earlier = aliased(SyncJob)
+    blocked_by_earlier = exists().where(
+        col(earlier.ordering_key) == col(SyncJob.ordering_key),
+        col(earlier.id) < col(SyncJob.id),
+        col(earlier.status).in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+    )
+    ready = or_(
+        and_(col(SyncJob.status) == JobStatus.QUEUED, col(SyncJob.run_after) <= now),
+        and_(col(SyncJob.status) == JobStatus.RUNNING, col(SyncJob.lease_until) < now),
+    )
+    return and_(ready, or_(col(SyncJob.ordering_key).is_(None), ~blocked_by_earlier))
+
+
+async def claim(
+    session: AsyncSession, worker_id: str, limit: int, lease_seconds: float
+) -> Sequence[SyncJob]:
+    """Take up to `limit` ready jobs (and jobs whose lease expired) in one short transaction.
+
+    PostgreSQL skips rows other workers hold (FOR UPDATE SKIP LOCKED); SQLite's single writer
+    (BEGIN IMMEDIATE) makes the same statement safe there.
+    """
+    now = utcnow()
+    candidates = (
+        select(col(SyncJob.id)).where(_claimable(now)).order_by(col(SyncJob.id)).limit(limit)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    statement = (
+        update(SyncJob)
+        .where(col(SyncJob.id).in_(candidates.scalar_subquery()))
+        .values(
+            status=JobStatus.RUNNING,
+            locked_by=worker_id,
+            lease_until=now + timedelta(seconds=lease_seconds),
+            attempts=col(SyncJob.attempts) + 1,
+            updated_at=now,
+        )
+        .returning(SyncJob)
+        .execution_options(synchronize_session=False)
+    )
+    jobs = (await session.scalars(statement)).all()
+    return sorted(jobs, key=lambda job: job.id or 0)
+
+
+async def renew_lease(
+    session: AsyncSession, job: SyncJob, worker_id: str, lease_seconds: float
+) -> bool:
+    """Extend a running job's lease; False when the job is no longer ours."""
+    result = await session.execute(
+        update(SyncJob)
+        .where(
+            col(SyncJob.id) == job.id,
+            col(SyncJob.locked_by) == worker_id,
+            col(SyncJob.status) == JobStatus.RUNNING,
+        )
+        .values(lease_until=utcnow() + timedelta(seconds=lease_seconds), updated_at=utcnow())
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def finish(session: AsyncSession, job: SyncJob, worker_id: str) -> bool:
+    """Mark a job done, unless another worker took it over after our lease ran out."""
+    result = await session.execute(
+        update(SyncJob)
+        .where(
+            col(SyncJob.id) == job.id,
+            col(SyncJob.locked_by) == worker_id,
+            col(SyncJob.status) == JobStatus.RUNNING,
+        )
+        .values(status=JobStatus.DONE, lease_until=None, updated_at=utcnow(), last_error=None)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def retry_later(
+    session: AsyncSession, job: SyncJob, worker_id: str, message: str, delay: float
+) -> None:
+    await session.execute(
+        update(SyncJob)
+        .where(col(SyncJob.id) == job.id, col(SyncJob.locked_by) == worker_id)
+        .values(
+            status=JobStatus.QUEUED,
+            lease_until=None,
+            locked_by=None,
+            last_error=message,
+            run_after=utcnow() + timedelta(seconds=delay),
+            updated_at=utcnow(),
+        )
+    )
+
+
+async def fail(session: AsyncSession, job: SyncJob, worker_id: str, message: str) -> None:
+    await session.execute(
+        update(SyncJob)
+        .where(col(SyncJob.id) == job.id, col(SyncJob.locked_by) == worker_id)
+        .values(status=JobStatus.FAILED, lease_until=None, last_error=message, updated_at=utcnow())
+    )
+
+
+def backoff_seconds(attempts: int, base: float, cap: float, rng: random.Random) -> float:
+    """Exponential backoff with jitter: between half and all of min(cap, base * 2**(attempts-1))."""
+    ceiling = min(cap, base * (2 ** max(attempts - 1, 0)))
+    return rng.uniform(ceiling / 2, ceiling)
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    """When the next queued job becomes ready or a running job's lease runs out."""
+    queued = await session.scalar(
+        select(func.min(SyncJob.run_after)).where(col(SyncJob.status) == JobStatus.QUEUED)
+    )
+    leased = await session.scalar(
+        select(func.min(SyncJob.lease_until)).where(col(SyncJob.status) == JobStatus.RUNNING)
+    )
+    moments = [moment for moment in (queued, leased) if moment is not None]
+    return min(moments) if moments else None
+
+
+async def prune_done(session: AsyncSession, older_than: datetime) -> int:
+    result = await session.execute(
+        delete(SyncJob).where(
+            col(SyncJob.status) == JobStatus.DONE, col(SyncJob.updated_at) < older_than
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def ensure_periodic(session: AsyncSession, registry: JobRegistry, settings: Settings) -> None:
+    """Start each enabled periodic job's chain unless a run is already queued or running."""
+    for kind, interval in registry.periodic.items():
+        if interval(settings) <= 0:
+            continue
+        pending = await session.scalar(
+            select(col(SyncJob.id))
+            .where(
+                col(SyncJob.kind) == kind,
+                col(SyncJob.status).in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+            )
+            .limit(1)
+        )
+        if pending is None:
+            await enqueue(session, kind, {}, ordering_key=f"periodic:{kind}")

@@ -1,0 +1,240 @@
+"""The sync worker: claims ready jobs, runs them concurrently, retries or fails them, and sleeps
+until it is woken (never on a polling timer; the only timeout is the next scheduled moment)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.backoff import Backoff
+from app.core.db import utcnow
+from app.core.logging import get_logger
+from app.jobs import outbox as jobs
+from app.jobs.context import WorkerContext
+from app.jobs.metrics import JOB_LATENCY, JOBS_DONE, JOBS_FAILED, JOBS_RETRIED
+from app.jobs.models import SyncJob
+from app.jobs.outbox import JobError, JobHandler, JobRegistry
+
+log = get_logger(__name__)
+
+
+class LeaseLost(Exception):
+    """The job's lease ran out and another worker claimed it."""
+
+
+IDLE_CHECK_SECONDS = 30.0
+RECORD_ATTEMPTS = 6
+
+
+class Worker:
+    def __init__(
+        self, ctx: WorkerContext, registry: JobRegistry, rng: random.Random | None = None
+    ) -> None:
+        self.ctx = ctx
+        self.registry = registry
+        self.rng = rng or random.Random()
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until `stop` is set; then let the jobs in hand finish."""
+        log.info("sync.worker.started", worker=self.ctx.worker_id, kinds=self.registry.kinds)
+        stop_waiter: asyncio.Future[bool] = asyncio.ensure_future(stop.wait())
+        try:
+            await self._start_periodic_chains(stop)
+            while not stop.is_set():
+                claimed = await self._claim_and_start()
+                if claimed:
+                    continue
+                await self._wait_for_work(stop_waiter)
+        finally:
+            stop_waiter.cancel()
+            if self._running:
+                await asyncio.gather(*self._running, return_exceptions=True)
+            log.info("sync.worker.stopped", worker=self.ctx.worker_id)
+
+    async def _start_periodic_chains(self, stop: asyncio.Event) -> None:
+        """Queue each periodic job's first run (unless one is queued). The process may start
+        before its database does (a container platform starts them in any order), so this is
+        tried again, with backoff, until the database answers or the worker is stopped."""
+        backoff = Backoff(stop)
+        while not stop.is_set():
+            try:
+                async with self.ctx.transaction() as session:
+                    await jobs.ensure_periodic(session, self.registry, self.ctx.settings)
+                return
+            except (OSError, DBAPIError) as exc:
+                log.warning(
+                    "sync.worker.database_unavailable",
+                    error=type(exc).__name__,
+                    retry_in=backoff.delay,
+                )
+            await backoff.pause()
+
+    async def drain(self) -> int:
+        """Run jobs until none is ready (used by tests and one-shot runs); returns how many."""
+        total = 0
+        while True:
+            async with self.ctx.transaction() as session:
+                batch = await jobs.claim(
+                    session,
+                    self.ctx.worker_id,
+                    self.ctx.settings.worker_concurrency,
+                    self.ctx.settings.job_lease_seconds,
+                )
+            if not batch:
+                return total
+            total += len(batch)
+            await asyncio.gather(*(self.execute(job) for job in batch))
+
+    async def _claim_and_start(self) -> int:
+        free = self.ctx.settings.worker_concurrency - len(self._running)
+        if free <= 0:
+            return 0
+        try:
+            async with self.ctx.transaction() as session:
+                batch = await jobs.claim(
+                    session, self.ctx.worker_id, free, self.ctx.settings.job_lease_seconds
+                )
+        except Exception:
+            log.exception("sync.worker.claim_failed")
+            await asyncio.sleep(1.0)  # the database is unavailable: back off before asking again
+            return 0
+        for job in batch:
+            task = asyncio.create_task(self.execute(job))
+            self._running.add(task)
+            task.add_done_callback(self._job_finished)
+        return len(batch)
+
+    def _job_finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self.ctx.waker.wake()  # a slot is free, and jobs ordered after this one may be ready
+
+    async def _wait_for_work(self, stop_waiter: asyncio.Future[bool]) -> None:
+        timeout = IDLE_CHECK_SECONDS
+        if len(self._running) < self.ctx.settings.worker_concurrency:
+            try:
+                async with self.ctx.transaction() as session:
+                    due = await jobs.next_due(session)
+            except Exception:
+                log.exception("sync.worker.next_due_failed")
+                due = None
+            if due is not None:
+                timeout = max(0.0, min(timeout, (due - utcnow()).total_seconds()))
+        wake: asyncio.Future[None] = asyncio.ensure_future(self.ctx.waker.wait(timeout))
+        waiting: set[asyncio.Future[Any]] = {wake, stop_waiter}
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        wake.cancel()
+
+    async def execute(self, job: SyncJob) -> None:
+        kind = self.registry.get(job.kind)
+        bound = log.bind(job_id=job.id, kind=job.kind, attempt=job.attempts)
+        try:
+            if kind is None:
+                raise JobError(f"No handler for job kind {job.kind!r}.", transient=False)
+            await self._run_holding_lease(kind.run, job)
+        except LeaseLost:
+            bound.warning("sync.job.lease_lost")  # another worker has it now; let it finish
+            return
+        except JobError as exc:
+            await self._failed(job, exc.message, exc.transient, exc.retry_after)
+            return
+        except Exception as exc:
+            bound.exception("sync.job.crashed")
+            await self._failed(job, f"{type(exc).__name__}: {exc}", True, None)
+            return
+        await self._record(job, lambda session: jobs.finish(session, job, self.ctx.worker_id))
+        JOBS_DONE.labels(job.kind).inc()
+        JOB_LATENCY.labels(job.kind).observe((utcnow() - job.created_at).total_seconds())
+        bound.info("sync.job.done")
+
+    async def _record(
+        self, job: SyncJob, write: Callable[[AsyncSession], Awaitable[object]]
+    ) -> None:
+        """Write a job's outcome, retrying briefly when the database is away, so a finished
+        job does not sit RUNNING until its lease runs out (and then run again)."""
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                async with self.ctx.transaction() as session:
+                    await write(session)
+                return
+            except Exception:
+                if attempt == RECORD_ATTEMPTS - 1:
+                    log.exception("sync.job.outcome_not_recorded", job_id=job.id)
+                    return
+                await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
+
+    async def _run_holding_lease(self, run: JobHandler, job: SyncJob) -> None:
+        """Run a job while renewing its lease, so a long job (e.g. waiting out a Retry-After)
+        is never taken over by another worker; if the lease is lost anyway (the database was
+        unreachable for a whole lease), stop rather than race the worker that took it."""
+        task: asyncio.Future[None] = asyncio.ensure_future(run(self.ctx, job))
+        lease = self.ctx.settings.job_lease_seconds
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=lease / 3)
+            if done:
+                task.result()  # re-raises the job's own error
+                return
+            try:
+                async with self.ctx.transaction() as session:
+                    renewed = await jobs.renew_lease(session, job, self.ctx.worker_id, lease)
+            except Exception:
+                log.warning("sync.job.lease_renewal_failed", job_id=job.id)
+                continue
+            if not renewed:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+                raise LeaseLost
+
+    async def _failed(
+        self, job: SyncJob, message: str, transient: bool, retry_after: float | None
+    ) -> None:
+        settings = self.ctx.settings
+        bound = log.bind(job_id=job.id, kind=job.kind, attempt=job.attempts, error=message)
+        if transient and job.attempts < settings.job_max_attempts:
+            delay = (
+                retry_after
+                if retry_after is not None
+                else jobs.backoff_seconds(
+                    job.attempts,
+                    settings.job_retry_base_seconds,
+                    settings.job_retry_max_seconds,
+                    self.rng,
+                )
+            )
+            await self._record(
+                job,
+                lambda session: jobs.retry_later(session, job, self.ctx.worker_id, message, delay),
+            )
+            JOBS_RETRIED.labels(job.kind).inc()
+            bound.warning("sync.job.retry", delay=round(delay, 3))
+            return
+        if transient:
+            message = f"Gave up after {job.attempts} attempts: {message}"
+        await self._record(
+            job, lambda session: jobs.fail(session, job, self.ctx.worker_id, message)
+        )
+        JOBS_FAILED.labels(job.kind).inc()
+        bound.error("sync.job.failed")
+        kind = self.registry.get(job.kind)
+        if kind is not None and kind.on_failure is not None:
+            try:
+                await kind.on_failure(self.ctx, job, message)
+            except Exception:
+                bound.exception("sync.job.failure_handler_crashed")
+
+
+async def prune(ctx: WorkerContext, _job: SyncJob) -> None:
+    """Periodic: remove done jobs past their retention so the outbox stays small."""
+    cutoff = utcnow() - timedelta(seconds=ctx.settings.done_job_retention_seconds)
+    async with ctx.transaction() as session:
+        removed = await jobs.prune_done(session, cutoff)
+    if removed:
+        log.info("sync.jobs.pruned", removed=removed)

@@ -1,0 +1,89 @@
+"""The two webhook inboxes decide alike: stored once, accepted only for a linked issue, an
+outcome decided by the receiver kept; PostgreSQL's one-statement inbox answers a deleted
+instance with 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from app.core.db import session_factory, utcnow
+from app.core.errors import NotFound
+from app.integration.inbound.inbox import NewDelivery, Outcome, SessionInbox, Stored, WebhookInbox
+from app.integration.inbound.inbox_postgres import PostgresInboxPool
+from app.jobs.models import SyncJob
+from app.jobs.wakeup import Waker
+from tests.support.inbound import link, make_catalog, make_instance, make_tickets
+
+
+def delivery(
+    instance_id: int, delivery_id: str, issue_id: str | None, outcome: str | None = None
+) -> NewDelivery:
+    return NewDelivery(
+        instance_id=instance_id,
+        delivery_id=delivery_id,
+        event="jira:issue_updated",
+        body="{}",
+        received_at=utcnow(),
+        outcome=outcome,
+        issue_id=issue_id,
+    )
+
+
+async def decisions(inbox: WebhookInbox, instance_id: int) -> list[tuple[bool, str | None]]:
+    """(stored as new?, outcome) for: linked, unlinked, decided by the receiver, a repeat."""
+    results: list[Stored] = [
+        await inbox.store(delivery(instance_id, "d-linked", "10040")),
+        await inbox.store(delivery(instance_id, "d-unlinked", "99999")),
+        await inbox.store(delivery(instance_id, "d-ignored", None, Outcome.IGNORED)),
+        await inbox.store(delivery(instance_id, "d-linked", "10040")),
+    ]
+    return [(result.row_id is not None, result.outcome) for result in results]
+
+
+EXPECTED = [(True, None), (True, Outcome.UNLINKED), (True, Outcome.IGNORED), (False, None)]
+
+
+async def linked_instance(session: Any) -> int:
+    catalog = await make_catalog(session)
+    instance = await make_instance(session)
+    await link(session, instance, "10040", "DEMO-1", await make_tickets(session, catalog, 2))
+    await session.commit()
+    return instance.id or 0
+
+
+async def apply_jobs(session: Any) -> int:
+    count = await session.scalar(select(func.count()).select_from(SyncJob))
+    await session.commit()
+    return int(count or 0)
+
+
+async def test_session_inbox(db: Any, session: Any) -> None:
+    instance_id = await linked_instance(session)
+    async with session_factory(db)() as own, own.begin():
+        assert await decisions(SessionInbox(own), instance_id) == EXPECTED
+    assert await apply_jobs(session) == 1
+
+
+@pytest.mark.postgres
+class TestPostgresInbox:
+    async def test_decides_like_the_session_inbox(self, settings: Any, session: Any) -> None:
+        instance_id = await linked_instance(session)
+        pool = await PostgresInboxPool.open(settings.database_url, 2, Waker())
+        try:
+            async with pool.inbox() as inbox:
+                assert await decisions(inbox, instance_id) == EXPECTED
+        finally:
+            await pool.close()
+        assert await apply_jobs(session) == 1
+
+    async def test_a_deleted_instance_is_not_found(self, settings: Any, db: Any) -> None:
+        pool = await PostgresInboxPool.open(settings.database_url, 2, Waker())
+        try:
+            async with pool.inbox() as inbox:
+                with pytest.raises(NotFound):
+                    await inbox.store(delivery(424242, "d-1", None, Outcome.IGNORED))
+        finally:
+            await pool.close()

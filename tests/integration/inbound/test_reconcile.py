@@ -1,0 +1,189 @@
+"""`jira.refresh_issue` and reconciliation: a change whose webhook was lost is repaired."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+
+from app.integration.inbound.apply import enqueue_refresh
+from app.integration.inbound.reconcile import reconcile_all
+from app.jobs.models import SyncJob
+from jirasim import JiraSimulator
+from tests.conftest import API_TOKEN
+from tests.support.inbound import (
+    WEBHOOK_SECRET,
+    history_of,
+    link,
+    make_catalog,
+    make_instance,
+    make_tickets,
+    sync_logs,
+    ticket_rows,
+)
+from tests.support.inbound_fixtures import drain
+
+
+@pytest.mark.parametrize("flavor", ["cloud", "server"])
+async def test_reconcile_repairs_a_dropped_webhook(
+    flavor: str, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
+) -> None:
+    sim.flavor = flavor  # Server has no /search/jql: the client falls back to /search
+    catalog = await make_catalog(session)
+    jira = await make_instance(session)
+    issue = sim.create_issue("DEMO", "Printer on fire")
+    tickets = await make_tickets(session, catalog, 2)
+    await link(session, jira, issue.id, issue.key, tickets)
+    await session.commit()
+    jira_id = jira.id
+    sim.set_webhook_client(http)
+    sim.register_webhook(
+        f"http://helpdesk.test/webhooks/jira/{jira_id}", secret=WEBHOOK_SECRET, style=flavor
+    )
+    sim.drop_next_webhooks(1)
+    sim.transition_issue(issue.key, "Done")
+    await sim.webhooks_idle()
+    await drain(service)
+    open_ = catalog.statuses[(catalog.bug, "Open")]
+    assert {t.status_id for t in await ticket_rows(session, tickets)} == {open_}
+
+    answer = await http.post(
+        f"/api/json/JiraInstances/{jira_id}/Reconcile", auth=("admin", API_TOKEN)
+    )
+    assert answer.status_code == 202
+    assert answer.json()["Reconcile"]["Status"] == "Queued"
+    await drain(service)
+    done = catalog.statuses[(catalog.bug, "Done")]
+    assert {t.status_id for t in await ticket_rows(session, tickets)} == {done}
+    assert "Status changed from Open to Done by Jira" in await history_of(session, tickets[0])
+    (summary,) = [log for log in await sync_logs(session) if log.event == "jira.reconcile"]
+    assert "1 linked issues, 1 changed" in summary.message
+    assert "1 brought differences" in summary.message
+
+    # the next run only asks for what changed since (relative JQL), and finds nothing to do
+    sim.clear_requests()
+    await http.post(f"/api/json/JiraInstances/{jira_id}/Reconcile", auth=("admin", API_TOKEN))
+    await drain(service)
+    searches = [r for r in sim.requests if "/search" in r.path]
+    assert searches
+    assert "updated >=" in str(searches[-1].body)
+    summaries = [log for log in await sync_logs(session) if log.event == "jira.reconcile"]
+    assert "0 brought differences" in summaries[-1].message
+
+
+async def test_reconcile_finds_an_issue_deleted_while_its_webhook_was_lost(
+    http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
+) -> None:
+    """Jira refuses a search naming an issue id that no longer exists; the issues of that
+    search are then re-read one by one, so the deleted one is found and the others still
+    reconciled."""
+    catalog = await make_catalog(session)
+    jira = await make_instance(session)
+    kept = sim.create_issue("DEMO", "Printer on fire")
+    gone = sim.create_issue("DEMO", "Duplicate report")
+    kept_tickets = await make_tickets(session, catalog, 1)
+    gone_tickets = await make_tickets(session, catalog, 2)
+    await link(session, jira, kept.id, kept.key, kept_tickets)
+    await link(session, jira, gone.id, gone.key, gone_tickets)
+    await session.commit()
+    jira_id = jira.id
+    sim.set_webhook_client(http)
+    sim.register_webhook(f"http://helpdesk.test/webhooks/jira/{jira_id}", secret=WEBHOOK_SECRET)
+    sim.drop_next_webhooks(2)
+    sim.transition_issue(kept.key, "Done")
+    sim.delete_issue(gone.key)
+    await sim.webhooks_idle()
+    await drain(service)
+
+    answer = await http.post(
+        f"/api/json/JiraInstances/{jira_id}/Reconcile", auth=("admin", API_TOKEN)
+    )
+    assert answer.status_code == 202
+    await drain(service)
+    for ticket in await ticket_rows(session, gone_tickets):
+        assert ticket.jira_sync_status == "Error"
+        assert await history_of(session, ticket.id or 0) == [
+            f"Jira sync error: Jira issue {gone.key} was deleted in Jira; the link is broken"
+        ]
+    (kept_ticket,) = await ticket_rows(session, kept_tickets)
+    assert kept_ticket.jira_sync_status == "Linked"
+    assert kept_ticket.status_id == catalog.statuses[(catalog.bug, "Done")]
+    (summary,) = [log for log in await sync_logs(session) if log.event == "jira.reconcile"]
+    assert summary.status != "Error"
+    assert "2 re-read one by one" in summary.message
+    assert f"An issue with key '{gone.id}' does not exist for field 'id'." in summary.message
+
+
+async def test_reconcile_needs_the_api_token(http: httpx.AsyncClient, session: Any) -> None:
+    answer = await http.post("/api/xml/JiraInstances/1/Reconcile")
+    assert answer.status_code == 401
+    answer = await http.post("/api/xml/JiraInstances/999/Reconcile", auth=("a", API_TOKEN))
+    assert answer.status_code == 404
+
+
+async def test_periodic_run_queues_each_active_instance_once(service: Any, session: Any) -> None:
+    await make_instance(session)
+    await make_instance(session, name="Inactive", sync_active=False)
+    await session.commit()
+    ctx = service.state.worker_context
+    await reconcile_all(ctx, SyncJob(kind="jira.reconcile_all"))
+    await reconcile_all(ctx, SyncJob(kind="jira.reconcile_all"))
+    queued = list(
+        await session.scalars(select(SyncJob).where(col(SyncJob.kind) == "jira.reconcile"))
+    )
+    await session.commit()
+    assert len(queued) == 1
+
+
+async def test_refresh_after_linking_reflects_the_issue(
+    service: Any, session: Any, sim: JiraSimulator
+) -> None:
+    catalog = await make_catalog(session)
+    jira = await make_instance(session)
+    issue = sim.create_issue("DEMO", "Printer on fire", issue_type="Task")
+    sim.transition_issue(issue.key, "In Progress")
+    tickets = await make_tickets(session, catalog, 2)
+    await link(session, jira, issue.id, issue.key, tickets, status_name=None, issue_type_name=None)
+    await enqueue_refresh(session, jira.id or 0, issue.id)
+    await session.commit()
+    await drain(service)
+    for ticket in await ticket_rows(session, tickets):
+        assert ticket.ticket_type_id == catalog.task
+        assert ticket.status_id == catalog.statuses[(catalog.task, "New")]  # Task lacks it
+        assert ticket.product_id == catalog.demo_product  # by the project key DEMO
+
+
+async def test_refresh_of_a_deleted_issue_marks_the_links(
+    service: Any, session: Any, sim: JiraSimulator
+) -> None:
+    catalog = await make_catalog(session)
+    jira = await make_instance(session)
+    tickets = await make_tickets(session, catalog, 1)
+    await link(session, jira, "99999", "DEMO-99", tickets)
+    await enqueue_refresh(session, jira.id or 0, "99999")
+    await session.commit()
+    await drain(service)
+    (ticket,) = await ticket_rows(session, tickets)
+    assert ticket.jira_sync_status == "Error"
+
+
+async def test_refresh_with_a_wrong_token_is_an_instance_wide_error(
+    service: Any, session: Any, sim: JiraSimulator
+) -> None:
+    from app.core.security import SecretBox
+    from tests.conftest import SECRET_KEY
+
+    catalog = await make_catalog(session)
+    jira = await make_instance(session)
+    jira.api_token_encrypted = SecretBox(SECRET_KEY).encrypt("wrong")
+    tickets = await make_tickets(session, catalog, 1)
+    await link(session, jira, "10000", "DEMO-1", tickets)
+    await enqueue_refresh(session, jira.id or 0, "10000")
+    await session.commit()
+    await drain(service)
+    errors = [log for log in await sync_logs(session) if log.status == "Error"]
+    assert [log.ticket_id for log in errors] == [None]
+    assert await history_of(session, tickets[0]) == []

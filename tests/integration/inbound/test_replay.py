@@ -1,0 +1,65 @@
+"""Deliveries that arrive while a link is being set up are replayed once the link exists."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from app.core.db import utcnow
+from app.integration.inbound.apply import enqueue_refresh
+from jirasim import JiraSimulator
+from tests.support.inbound import (
+    actions_of,
+    cloud_comment_created,
+    deliver,
+    link,
+    make_catalog,
+    make_instance,
+    make_tickets,
+)
+from tests.support.inbound_fixtures import drain
+
+
+class TestReplayAfterLinking:
+    async def _comment_before_link(
+        self, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
+    ) -> tuple[Any, Any, list[int]]:
+        catalog = await make_catalog(session)
+        instance = await make_instance(session)
+        tickets = await make_tickets(session, catalog, 1)
+        await session.commit()
+        issue = sim.create_issue("DEMO", "Created for a ticket")
+        answer = await deliver(
+            http, instance.id or 0, cloud_comment_created(issue.id, issue.key, "50001")
+        )
+        assert answer.json()["status"] == "unlinked"
+        return instance, issue, tickets
+
+    async def test_a_comment_made_before_the_link_committed_becomes_an_action(
+        self, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
+    ) -> None:
+        requested = utcnow() - timedelta(seconds=1)
+        instance, issue, tickets = await self._comment_before_link(http, service, session, sim)
+        await link(session, instance, issue.id, issue.key, tickets)
+        await enqueue_refresh(session, instance.id, issue.id, linked_since=requested)
+        await session.commit()
+        await drain(service)
+        (action,) = await actions_of(session, tickets[0])
+        assert (action.source, action.jira_comment_id) == ("Jira", "50001")
+
+        await enqueue_refresh(session, instance.id, issue.id, linked_since=requested)
+        await session.commit()
+        await drain(service)
+        assert len(await actions_of(session, tickets[0])) == 1
+
+    async def test_without_the_link_time_nothing_is_replayed(
+        self, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
+    ) -> None:
+        instance, issue, tickets = await self._comment_before_link(http, service, session, sim)
+        await link(session, instance, issue.id, issue.key, tickets)
+        await enqueue_refresh(session, instance.id, issue.id)
+        await session.commit()
+        await drain(service)
+        assert await actions_of(session, tickets[0]) == []

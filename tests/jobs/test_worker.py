@@ -1,0 +1,381 @@
+"""The job outbox and worker: order, retries, failures, leases, wake-ups, several workers."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import select, update
+from sqlmodel import col
+
+from app.core.db import asyncpg_dsn, create_engine, session_factory, utcnow
+from app.core.security import SecretBox
+from app.integration.services import Services
+from app.jira.pool import JiraClientPool
+from app.jobs import outbox as jobs
+from app.jobs.context import WorkerContext
+from app.jobs.models import JobStatus, SyncJob
+from app.jobs.outbox import JobError, JobRegistry
+from app.jobs.runner import running_worker
+from app.jobs.wakeup import Waker
+from app.jobs.worker import Worker
+from app.wiring import job_registry
+from tests.support.live import free_port
+
+
+def make_context(engine: Any, settings: Any, worker_id: str = "w1") -> WorkerContext:
+    return WorkerContext(
+        settings=settings,
+        sessions=session_factory(engine),
+        secrets=SecretBox(settings.secret_key.get_secret_value()),
+        waker=Waker(),
+        worker_id=worker_id,
+        services=Services(jira=JiraClientPool.from_settings(settings)),
+    )
+
+
+async def add_jobs(ctx: WorkerContext, *specs: tuple[str, dict[str, Any], str | None]) -> None:
+    async with ctx.transaction() as session:
+        for kind, payload, key in specs:
+            await jobs.enqueue(session, kind, payload, ordering_key=key)
+
+
+async def all_jobs(ctx: WorkerContext) -> list[SyncJob]:
+    async with ctx.transaction() as session:
+        return list((await session.scalars(select(SyncJob).order_by(col(SyncJob.id)))).all())
+
+
+class TestDrain:
+    async def test_runs_each_job_once_and_marks_it_done(self, db: Any, settings: Any) -> None:
+        ctx = make_context(db, settings)
+        seen: list[int] = []
+        registry = JobRegistry()
+
+        async def record(_ctx: WorkerContext, job: SyncJob) -> None:
+            seen.append(job.payload["n"])
+
+        registry.register("test.record", record)
+        await add_jobs(ctx, *[("test.record", {"n": n}, None) for n in range(5)])
+        assert await Worker(ctx, registry).drain() == 5
+        assert sorted(seen) == [0, 1, 2, 3, 4]
+        assert {job.status for job in await all_jobs(ctx)} == {JobStatus.DONE}
+        assert await Worker(ctx, registry).drain() == 0
+
+    async def test_jobs_with_one_ordering_key_run_in_order(self, db: Any, settings: Any) -> None:
+        ctx = make_context(db, settings)
+        order: list[str] = []
+        registry = JobRegistry()
+
+        async def record(_ctx: WorkerContext, job: SyncJob) -> None:
+            await asyncio.sleep(0)  # give a concurrently claimed job the chance to overtake
+            order.append(job.payload["name"])
+
+        registry.register("test.record", record)
+        await add_jobs(
+            ctx,
+            ("test.record", {"name": "create"}, "ticket:1"),
+            ("test.record", {"name": "comment-1"}, "ticket:1"),
+            ("test.record", {"name": "comment-2"}, "ticket:1"),
+        )
+        async with ctx.transaction() as session:
+            first_batch = await jobs.claim(session, "w1", 10, 60)
+        assert [job.payload["name"] for job in first_batch] == ["create"]
+        await Worker(ctx, registry).execute(first_batch[0])
+        await Worker(ctx, registry).drain()
+        assert order == ["create", "comment-1", "comment-2"]
+
+
+class TestFailures:
+    async def test_transient_error_is_retried_later_with_backoff(
+        self, db: Any, make_settings: Any
+    ) -> None:
+        # A base delay no drain can outlast, so the retry is never due again inside this test
+        # however slow the machine (a 0.5 s base once let a slow CI run claim it twice).
+        settings = make_settings(job_retry_base_seconds=60.0, job_retry_max_seconds=600.0)
+        ctx = make_context(db, settings)
+        registry = JobRegistry()
+
+        async def flaky(_ctx: WorkerContext, _job: SyncJob) -> None:
+            raise JobError("Jira is down", transient=True)
+
+        registry.register("test.flaky", flaky)
+        await add_jobs(ctx, ("test.flaky", {}, None))
+        before = utcnow()
+        await Worker(ctx, registry, rng=random.Random(1)).drain()
+        (job,) = await all_jobs(ctx)
+        assert job.status == JobStatus.QUEUED
+        assert job.attempts == 1
+        assert job.last_error == "Jira is down"
+        # first retry: jittered between half and all of the base delay
+        assert timedelta(seconds=30) <= job.run_after - before <= timedelta(seconds=65)
+
+    async def test_retry_after_is_used_as_the_delay(self, db: Any, settings: Any) -> None:
+        ctx = make_context(db, settings)
+        registry = JobRegistry()
+
+        async def limited(_ctx: WorkerContext, _job: SyncJob) -> None:
+            raise JobError("rate limited", transient=True, retry_after=120)
+
+        registry.register("test.limited", limited)
+        await add_jobs(ctx, ("test.limited", {}, None))
+        before = utcnow()
+        await Worker(ctx, registry).drain()
+        (job,) = await all_jobs(ctx)
+        assert timedelta(seconds=119) <= job.run_after - before <= timedelta(seconds=125)
+
+    async def test_gives_up_after_max_attempts_and_reports(
+        self, db: Any, make_settings: Any
+    ) -> None:
+        settings = make_settings(
+            job_max_attempts=3, job_retry_base_seconds=0.0, job_retry_max_seconds=0.0
+        )
+        ctx = make_context(db, settings)
+        registry = JobRegistry()
+        reported: list[str] = []
+
+        async def flaky(_ctx: WorkerContext, _job: SyncJob) -> None:
+            raise JobError("Jira is down", transient=True)
+
+        async def report(_ctx: WorkerContext, _job: SyncJob, message: str) -> None:
+            reported.append(message)
+
+        registry.register("test.flaky", flaky, on_failure=report)
+        await add_jobs(ctx, ("test.flaky", {}, None))
+        await Worker(ctx, registry).drain()
+        (job,) = await all_jobs(ctx)
+        assert (job.status, job.attempts) == (JobStatus.FAILED, 3)
+        assert reported == ["Gave up after 3 attempts: Jira is down"]
+
+    async def test_permanent_error_fails_at_once(self, db: Any, settings: Any) -> None:
+        ctx = make_context(db, settings)
+        registry = JobRegistry()
+
+        async def invalid(_ctx: WorkerContext, _job: SyncJob) -> None:
+            raise JobError("Severity is required.", transient=False)
+
+        registry.register("test.invalid", invalid)
+        await add_jobs(ctx, ("test.invalid", {}, None))
+        await Worker(ctx, registry).drain()
+        (job,) = await all_jobs(ctx)
+        assert (job.status, job.attempts, job.last_error) == (
+            JobStatus.FAILED,
+            1,
+            "Severity is required.",
+        )
+
+    async def test_unknown_kind_fails(self, db: Any, settings: Any) -> None:
+        ctx = make_context(db, settings)
+        await add_jobs(ctx, ("test.nobody", {}, None))
+        await Worker(ctx, JobRegistry()).drain()
+        (job,) = await all_jobs(ctx)
+        assert job.status == JobStatus.FAILED
+
+
+class TestLeases:
+    async def test_a_job_whose_lease_ran_out_is_taken_again(self, db: Any, settings: Any) -> None:
+        ctx = make_context(db, settings)
+        await add_jobs(ctx, ("test.any", {}, None))
+        async with ctx.transaction() as session:
+            (claimed,) = await jobs.claim(session, "dead-worker", 10, 60)
+        async with ctx.transaction() as session:
+            assert await jobs.claim(session, "w2", 10, 60) == []
+            await session.execute(update(SyncJob).values(lease_until=utcnow() - timedelta(1)))
+        async with ctx.transaction() as session:
+            (again,) = await jobs.claim(session, "w2", 10, 60)
+        assert again.id == claimed.id
+        assert (again.locked_by, again.attempts) == ("w2", 2)
+
+    async def test_the_late_worker_cannot_finish_a_job_taken_over(
+        self, db: Any, settings: Any
+    ) -> None:
+        ctx = make_context(db, settings)
+        await add_jobs(ctx, ("test.any", {}, None))
+        async with ctx.transaction() as session:
+            (claimed,) = await jobs.claim(session, "slow", 10, 60)
+            await session.execute(update(SyncJob).values(lease_until=utcnow() - timedelta(1)))
+        async with ctx.transaction() as session:
+            await jobs.claim(session, "fast", 10, 60)
+        async with ctx.transaction() as session:
+            assert await jobs.finish(session, claimed, "slow") is False
+
+
+class TestWakeUp:
+    async def test_a_committed_job_wakes_the_running_worker(self, db: Any, settings: Any) -> None:
+        ctx = make_context(db, settings)
+        done = asyncio.Event()
+        registry = JobRegistry()
+
+        async def signal(_ctx: WorkerContext, _job: SyncJob) -> None:
+            done.set()
+
+        registry.register("test.signal", signal)
+        stop = asyncio.Event()
+        task = asyncio.create_task(Worker(ctx, registry).run(stop))
+        await add_jobs(ctx, ("test.signal", {}, None))
+        await asyncio.wait_for(done.wait(), 5)
+        stop.set()
+        await task
+
+    async def test_periodic_job_reschedules_itself_once(self, db: Any, settings: Any) -> None:
+        ctx = make_context(db, settings)
+        async with running_worker(ctx):
+            pass
+        async with ctx.transaction() as session:
+            await jobs.ensure_periodic(session, job_registry(), settings)
+        pending = [job for job in await all_jobs(ctx) if job.status != JobStatus.DONE]
+        # one pending run per periodic kind, however often the chains are ensured
+        assert sorted(job.kind for job in pending) == sorted(job_registry().periodic)
+
+
+class DownThenUp:
+    """Sessions on a database that refuses connections for the first `failures` sessions."""
+
+    def __init__(self, working: Any, failures: int) -> None:
+        self.working = working
+        self.failures = failures
+        self.dead = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/x")
+
+    def __call__(self) -> Any:
+        if self.failures > 0:
+            self.failures -= 1
+            return session_factory(self.dead)()
+        return self.working()
+
+
+class TestDatabaseLate:
+    async def test_the_periodic_jobs_start_once_the_database_answers(
+        self, db: Any, settings: Any
+    ) -> None:
+        sessions = DownThenUp(session_factory(db), failures=2)
+        ctx = make_context(db, settings)
+        ctx.sessions = sessions  # type: ignore[assignment]
+        ticked = asyncio.Event()
+        registry = JobRegistry()
+
+        async def tick(_ctx: WorkerContext, _job: SyncJob) -> None:
+            ticked.set()
+
+        registry.register_periodic("test.tick", tick, lambda _settings: 3600.0)
+        stop = asyncio.Event()
+        running = asyncio.create_task(Worker(ctx, registry).run(stop))
+        try:
+            async with asyncio.timeout(30):
+                await ticked.wait()
+        finally:
+            stop.set()
+            await running
+            await sessions.dead.dispose()
+        assert sessions.failures == 0
+
+
+@pytest.mark.postgres
+class TestSeveralWorkers:
+    async def test_two_workers_never_run_the_same_job(self, db: Any, settings: Any) -> None:
+        runs: dict[int, int] = {}
+        registry = JobRegistry()
+
+        async def count(_ctx: WorkerContext, job: SyncJob) -> None:
+            runs[job.payload["n"]] = runs.get(job.payload["n"], 0) + 1
+            await asyncio.sleep(0)
+
+        registry.register("test.count", count)
+        first, second = make_context(db, settings, "w1"), make_context(db, settings, "w2")
+        await add_jobs(first, *[("test.count", {"n": n}, None) for n in range(200)])
+        done = await asyncio.gather(
+            Worker(first, registry).drain(), Worker(second, registry).drain()
+        )
+        assert sum(done) == 200
+        assert runs == {n: 1 for n in range(200)}
+
+    async def test_a_committed_job_notifies_other_processes(self, db: Any, settings: Any) -> None:
+        """Workers in other processes hear of a committed job (the `sync_jobs` NOTIFY trigger)."""
+        ctx = make_context(db, settings)
+        heard = asyncio.Event()
+        listener = await asyncpg.connect(asyncpg_dsn(settings.database_url))
+        try:
+            await listener.add_listener(jobs.NOTIFY_CHANNEL, lambda *_: heard.set())
+            async with ctx.transaction() as session:
+                await jobs.enqueue(session, "test.notify", {})
+            await asyncio.wait_for(heard.wait(), 5)
+        finally:
+            await listener.close()
+
+
+class TestLeaseRenewal:
+    async def test_a_job_longer_than_its_lease_keeps_it(self, db: Any, make_settings: Any) -> None:
+        # A one-second lease renewed every third of it: slack for a busy CI machine.
+        settings = make_settings(job_lease_seconds=1.0)
+        ctx = make_context(db, settings)
+        registry = JobRegistry()
+        release = asyncio.Event()
+        started = asyncio.Event()
+
+        async def slow(_ctx: WorkerContext, _job: SyncJob) -> None:
+            started.set()
+            await release.wait()
+
+        registry.register("test.slow", slow)
+        await add_jobs(ctx, ("test.slow", {}, None))
+        async with ctx.transaction() as session:
+            (job,) = await jobs.claim(session, "w1", 1, 1.0)
+        running = asyncio.create_task(Worker(ctx, registry).execute(job))
+        await started.wait()
+        for _ in range(4):  # well past the first lease: another worker still finds nothing
+            await asyncio.sleep(0.4)
+            async with ctx.transaction() as session:
+                assert await jobs.claim(session, "w2", 1, 1.0) == []
+        release.set()
+        await running
+        (done,) = await all_jobs(ctx)
+        assert (done.status, done.attempts) == (JobStatus.DONE, 1)
+
+    async def test_a_job_whose_lease_was_taken_over_stops(self, db: Any, settings: Any) -> None:
+        ctx = make_context(db, settings.model_copy(update={"job_lease_seconds": 0.3}))
+        registry = JobRegistry()
+        cancelled = asyncio.Event()
+
+        async def endless(_ctx: WorkerContext, _job: SyncJob) -> None:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+        registry.register("test.endless", endless)
+        await add_jobs(ctx, ("test.endless", {}, None))
+        async with ctx.transaction() as session:
+            (job,) = await jobs.claim(session, "w1", 1, 0.3)
+            await session.execute(update(SyncJob).values(locked_by="someone-else"))
+        await asyncio.wait_for(Worker(ctx, registry).execute(job), 5)
+        assert cancelled.is_set()
+
+
+class TestRecordingOutcomes:
+    async def test_a_failed_write_of_the_outcome_is_retried(
+        self, db: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        ctx = make_context(db, settings)
+        registry = JobRegistry()
+        runs: list[int] = []
+
+        async def work(_ctx: WorkerContext, job: SyncJob) -> None:
+            runs.append(job.id or 0)
+
+        registry.register("test.work", work)
+        await add_jobs(ctx, ("test.work", {}, None))
+        real_finish = jobs.finish
+        failures = [ConnectionResetError("connection lost")]
+
+        async def flaky_finish(*args: Any) -> bool:
+            if failures:
+                raise failures.pop()
+            return await real_finish(*args)
+
+        monkeypatch.setattr(jobs, "finish", flaky_finish)
+        await Worker(ctx, registry).drain()
+        (job,) = await all_jobs(ctx)
+        assert (job.status, job.attempts, len(runs)) == (JobStatus.DONE, 1, 1)
