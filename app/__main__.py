@@ -67,7 +67,7 @@ def _serve(_args: argparse.Namespace) -> None:
 
 
 def _worker(_args: argparse.Namespace) -> None:
-    from app.jobs.runner import run_worker_forever
+    from app.wiring import run_worker_forever
 
     _settings()  # checked (and cached) before the worker starts
     asyncio.run(run_worker_forever())

@@ -15,14 +15,15 @@ from app.api.errors import install_error_handlers
 from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.api.openapi import build_openapi
 from app.api.router import include_routes
-from app.core.db import create_engine, is_sqlite_url, session_factory
+from app.core.db import create_engine, is_sqlite_url
 from app.core.logging import configure_logging, get_logger
 from app.core.migrations import upgrade_to_head
 from app.core.settings import Settings, get_settings
 from app.integration.inbound.inbox_postgres import PostgresInboxPool
 from app.integration.services import feature_services
-from app.jobs.runner import running_worker, worker_context
+from app.jobs.runner import running_worker
 from app.jobs.wakeup import Waker
+from app.wiring import job_registry, session_factory, worker_context
 
 log = get_logger(__name__)
 
@@ -65,7 +66,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             settings, app.state.session_factory, app.state.waker, app.state.services
         )
         if settings.run_worker:
-            await stack.enter_async_context(running_worker(app.state.worker_context))
+            await stack.enter_async_context(
+                running_worker(app.state.worker_context, job_registry())
+            )
         log.info(
             "app.started",
             database=make_url(settings.database_url).get_backend_name(),

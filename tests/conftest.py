@@ -13,10 +13,11 @@ import httpx
 import pytest
 import structlog
 
-from app.core.db import create_engine, is_sqlite_url, session_factory
+from app.core.db import create_engine, is_sqlite_url
 from app.core.migrations import upgrade_to_head
 from app.core.settings import Settings
 from app.main import create_app
+from app.wiring import session_factory as wired_session_factory
 from tests.support import server_errors
 from tests.support.database import (
     DatabaseReset,
@@ -112,7 +113,8 @@ async def db(engine: Any, database_reset: DatabaseReset) -> Any:
 
 @pytest.fixture
 async def session(db: Any) -> AsyncIterator[Any]:
-    async with session_factory(db)() as session:
+    """A session of the app's kind: the helpdesk's domain events reach the integration."""
+    async with wired_session_factory(db)() as session:
         yield session
 
 

@@ -8,10 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from app.api.deps import unit_of_work
+from app.api.deps import get_services, unit_of_work
 from app.core.errors import BadRequest
 from app.core.logging import get_logger
-from app.core.security import SecretBox
 from app.crm import access
 from app.crm.commands import COMMANDS, CommandContext, command_key
 from app.crm.jira_sync import fetch_users, import_users
@@ -93,8 +92,7 @@ async def crm_command(request: Request) -> JSONResponse:
         else:
             answer = await COMMANDS[name](CommandContext(session, params))
     if name == "sync":
-        secrets = SecretBox(request.app.state.settings.secret_key.get_secret_value())
-        users = await fetch_users(request.app.state.services.jira, instance, secrets)
+        users = await fetch_users(get_services(request), instance)
         async with unit_of_work(request) as session:
             counts = await import_users(session, users)
         answer = {

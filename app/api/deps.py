@@ -16,6 +16,7 @@ from app.core.errors import Unauthorized
 from app.core.security import tokens_equal
 from app.core.settings import Settings
 from app.core.wire import MAX_ID
+from app.integration.services import Services
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -24,6 +25,15 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+# The integration's long-lived services: the Jira client pool and the secret box.
+ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 @asynccontextmanager

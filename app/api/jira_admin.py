@@ -7,11 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from app.api.bodies import documented_body, read_model
-from app.api.deps import FormatDep, IdPath, SessionDep, SettingsDep
+from app.api.deps import FormatDep, IdPath, ServicesDep, SessionDep, SettingsDep
 from app.api.formats import Format
 from app.api.responses import formatted
 from app.core.errors import BadRequest
-from app.core.security import SecretBox
 from app.core.settings import Settings
 from app.integration import instances
 from app.integration.diagnostics import test_connection
@@ -31,10 +30,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "Not found"},
     409: {"description": "Conflict"},
 }
-
-
-def _box(settings: Settings) -> SecretBox:
-    return SecretBox(settings.secret_key.get_secret_value())
 
 
 async def _one(
@@ -62,13 +57,17 @@ async def list_jira_instances(
     openapi_extra=documented_body(JiraInstanceInput, "JiraInstance"),
 )
 async def create_jira_instance(
-    request: Request, session: SessionDep, settings: SettingsDep, fmt: FormatDep
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    services: ServicesDep,
+    fmt: FormatDep,
 ) -> Response:
     data = await read_model(
         request, fmt, JiraInstanceInput, "JiraInstance", JIRA_INSTANCE_READ_ONLY
     )
     instance = await instances.create_instance(
-        session, data, _box(settings), allow_private=settings.allow_private_jira_hosts
+        session, data, services.secrets, allow_private=settings.allow_private_jira_hosts
     )
     return await _one(session, instance, settings, fmt, 201)
 
@@ -94,6 +93,7 @@ async def update_jira_instance(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    services: ServicesDep,
     fmt: FormatDep,
 ) -> Response:
     instance = await instances.get_instance(session, ID)
@@ -103,15 +103,15 @@ async def update_jira_instance(
     if not data.model_fields_set:
         raise BadRequest("Send at least one JiraInstance element to change.")
     await instances.update_instance(
-        session, instance, data, _box(settings), allow_private=settings.allow_private_jira_hosts
+        session, instance, data, services.secrets, allow_private=settings.allow_private_jira_hosts
     )
     return await _one(session, instance, settings, fmt)
 
 
 @router.delete("/JiraInstances/{ID}", status_code=204, responses=ERRORS)
-async def delete_jira_instance(ID: IdPath, request: Request, session: SessionDep) -> Response:  # noqa: N803
+async def delete_jira_instance(ID: IdPath, session: SessionDep, services: ServicesDep) -> Response:  # noqa: N803
     await instances.delete_instance(session, await instances.get_instance(session, ID))
-    await request.app.state.services.jira.discard(ID)
+    await services.jira.discard(ID)
     return Response(status_code=204)
 
 
@@ -120,18 +120,13 @@ async def delete_jira_instance(ID: IdPath, request: Request, session: SessionDep
 )
 async def test_jira_instance(
     ID: IdPath,  # noqa: N803
-    request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    services: ServicesDep,
     fmt: FormatDep,
 ) -> Response:
     instance = await instances.get_instance(session, ID)
-    result = await test_connection(
-        request.app.state.services.jira,
-        instance,
-        _box(settings),
-        timeout=settings.jira_test_timeout_seconds,
-    )
+    result = await test_connection(services, instance, timeout=settings.jira_test_timeout_seconds)
     return formatted({"Test": result.model_dump(by_alias=True)}, fmt)
 
 

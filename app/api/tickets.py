@@ -18,7 +18,6 @@ from app.core.wire import MAX_ID, IsoDateTime, validate_elements
 from app.helpdesk import actions, tickets
 from app.helpdesk.catalog import get_or_404
 from app.helpdesk.models import HistoryEntry, Ticket
-from app.helpdesk.rendering import ticket_answers
 from app.helpdesk.schemas import (
     ACTION_READ_ONLY,
     TICKET_READ_ONLY,
@@ -28,8 +27,7 @@ from app.helpdesk.schemas import (
     TicketInput,
     TicketOut,
 )
-from app.integration.outbound import link_request as linking
-from app.integration.outbound.comments import enqueue_if_pushed
+from app.integration import ticket_views
 
 router = APIRouter(tags=["Tickets"])
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
@@ -52,20 +50,10 @@ async def _read_ticket(
     return data, custom
 
 
-async def _apply_jira_key(
-    session: AsyncSession, ticket: Ticket, data: TicketInput, actor: str
-) -> None:
-    """`JiraKey` on a ticket POST/PUT: checked now, linked by the worker (answer says Pending)."""
-    if "jira_key" in data.model_fields_set:
-        await linking.apply_jira_key(
-            session, ticket, data.jira_key, actor, instance_id=data.jira_instance_id
-        )
-
-
 async def _ticket_answer(
     session: AsyncSession, ticket: Ticket, fmt: Format, status_code: int = 200
 ) -> Response:
-    (answer,) = await ticket_answers(session, [ticket])
+    (answer,) = await ticket_views.ticket_views(session, [ticket])
     return formatted({"Ticket": answer}, fmt, status_code)
 
 
@@ -84,10 +72,12 @@ async def list_tickets(
 ) -> Response:
     size = min(page_size or settings.page_size_default, settings.page_size_max)
     filters = tickets.TicketFilters(
-        status, product_id, ticket_type_id, jira_key, date_modified_since
+        status=status,
+        product_id=product_id,
+        ticket_type_id=ticket_type_id,
+        date_modified_since=date_modified_since,
     )
-    rows, total = await tickets.list_tickets(session, filters, page_number, size)
-    answers = await ticket_answers(session, rows)
+    answers, total = await ticket_views.ticket_page(session, filters, jira_key, page_number, size)
     return formatted(
         {"Tickets": answers}, fmt, headers={"X-Total-Count": str(total), "X-Page-Size": str(size)}
     )
@@ -105,7 +95,6 @@ async def create_ticket(
 ) -> Response:
     data, custom = await _read_ticket(request, session, fmt)
     ticket = await tickets.create_ticket(session, data, custom, actor)
-    await _apply_jira_key(session, ticket, data, actor)
     return await _ticket_answer(session, ticket, fmt, 201)
 
 
@@ -137,7 +126,6 @@ async def update_ticket(
     ticket = await get_or_404(session, Ticket, ID, "Ticket")
     data, custom = await _read_ticket(request, session, fmt)
     await tickets.update_ticket(session, ticket, data, custom, actor)
-    await _apply_jira_key(session, ticket, data, actor)
     return await _ticket_answer(session, ticket, fmt)
 
 
@@ -171,7 +159,6 @@ async def create_action(
     ticket = await get_or_404(session, Ticket, ID, "Ticket")
     data = await read_model(request, fmt, ActionInput, "Action", ACTION_READ_ONLY)
     action = await actions.create_action(session, ticket, data, actor)
-    await enqueue_if_pushed(session, ticket, action)
     (answer,) = await actions.action_answers(session, [action])
     return formatted({"Action": answer.model_dump(mode="json", by_alias=True)}, fmt, 201)
 

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from pydantic import TypeAdapter, ValidationError
 from starlette.responses import JSONResponse
 
-from app.api.deps import unit_of_work
+from app.api.deps import get_services, unit_of_work
 from app.core.errors import BadRequest
 from app.core.wire import MAX_ID, RecordId
 from app.integration.inbound.inbox import SessionInbox, WebhookInbox
@@ -100,7 +100,7 @@ async def jira_webhook(request: Request) -> JSONResponse:
         instance = await instance_auth_or_404(inbox, instance_id)
         authenticate(
             instance,
-            request.app.state.worker_context.secrets,
+            get_services(request).secrets,
             body,
             headers.get("x-hub-signature"),
             secret,

@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.errors import ApiError
-from app.core.security import SecretBox
 from app.crm import service
 from app.crm.models import CrmRecord
 from app.crm.naming import normalized
@@ -17,8 +16,8 @@ from app.crm.params import Assignment
 from app.crm.service import CONTACTS
 from app.integration.access import jira_client
 from app.integration.models import JiraInstance
+from app.integration.services import Services
 from app.jira.errors import JiraError
-from app.jira.pool import JiraClientPool
 from app.jira.schemas import JiraUser
 
 PAGE_SIZE = 100
@@ -57,13 +56,11 @@ def contact_values(user: JiraUser) -> dict[str, str]:
     return values
 
 
-async def fetch_users(
-    pool: JiraClientPool, instance: JiraInstance, secrets: SecretBox
-) -> list[JiraUser]:
+async def fetch_users(services: Services, instance: JiraInstance) -> list[JiraUser]:
     """Every user of Jira's user search, page by page (no database transaction is held)."""
     users: dict[str, JiraUser] = {}
     try:
-        async with jira_client(pool, instance, secrets) as client:
+        async with jira_client(services, instance) as client:
             for page_number in range(MAX_PAGES):
                 page = await client.search_users(page_number * PAGE_SIZE, PAGE_SIZE)
                 fresh = [u for u in page if login_of(u) and login_of(u) not in users]

@@ -8,18 +8,29 @@ from sqlmodel import col
 
 from app.core.errors import BadRequest, NotFound
 from app.core.logging import get_logger
-from app.integration.access import jira_client
+from app.integration.access import jira_client, job_error
 from app.integration.models import DEFAULT_INSTANCE_NAME, Direction, JiraInstance
+from app.integration.services import JobContext
 from app.integration.sync_logs import log_sync
 from app.jira.client import JiraClient
 from app.jira.errors import JiraError
 from app.jobs import outbox as jobs
-from app.jobs.context import WorkerContext
+from app.jobs.kinds import Failure, Job, JobError, JobPayload, JobRegistry
 from app.jobs.models import SyncJob
-from app.jobs.outbox import JobError
 
-SET_PROPERTIES = "crm.set_properties"
 log = get_logger(__name__)
+
+
+class SetProperties(JobPayload):
+    """Write an issue's CRM Property field (the instance's `CrmPropertyField`)."""
+
+    kind = "crm.set_properties"
+    instance_id: int
+    issue_key: str
+    value: str
+
+    def ordering_key(self) -> str:
+        return f"crm:{self.instance_id}:{self.issue_key}"
 
 
 async def instance_for(session: AsyncSession, instance_id: int | None) -> JiraInstance:
@@ -47,10 +58,7 @@ async def enqueue_set_properties(
         )
     key = issue_key.strip().upper()
     return await jobs.enqueue(
-        session,
-        SET_PROPERTIES,
-        {"instance_id": instance.id, "issue_key": key, "value": value},
-        ordering_key=f"crm:{instance.id}:{key}",
+        session, SetProperties(instance_id=instance.id or 0, issue_key=key, value=value)
     )
 
 
@@ -65,40 +73,44 @@ async def field_id(client: JiraClient, configured: str) -> str:
     raise JobError(f"Jira has no field {configured!r}", transient=False)
 
 
-async def set_properties(ctx: WorkerContext, job: SyncJob) -> None:
+async def set_properties(ctx: JobContext, job: Job[SetProperties]) -> None:
     """Idempotent: writes the same value again when repeated."""
     payload = job.payload
     async with ctx.transaction() as session:
-        instance = await session.get(JiraInstance, int(payload["instance_id"]))
+        instance = await session.get(JiraInstance, payload.instance_id)
     if instance is None or not instance.crm_property_field:
         raise JobError("the Jira instance or its CRM property field is gone", transient=False)
-    issue_key = str(payload["issue_key"])
+    issue_key = payload.issue_key
     try:
-        async with jira_client(ctx.services.jira, instance, ctx.secrets) as client:
+        async with jira_client(ctx.services, instance) as client:
             target = await field_id(client, instance.crm_property_field)
-            await client.edit_issue(issue_key, {target: payload["value"]})
+            await client.edit_issue(issue_key, {target: payload.value})
     except JiraError as exc:
-        raise JobError(str(exc), transient=exc.transient) from exc
+        raise job_error(exc) from exc
     async with ctx.transaction() as session:
         await log_sync(
             session,
             instance_id=instance.id,
             direction=Direction.TO_JIRA,
             event="crm.properties_set",
-            message=f"CRM property set: {payload['value']}",
+            message=f"CRM property set: {payload.value}",
             jira_key=issue_key,
         )
     log.info("crm.properties.set", issue=issue_key, instance=instance.id)
 
 
-async def on_failure(ctx: WorkerContext, job: SyncJob, message: str) -> None:
+async def on_failure(ctx: JobContext, job: Job[SetProperties], failure: Failure) -> None:
     async with ctx.transaction() as session:
         await log_sync(
             session,
-            instance_id=job.payload.get("instance_id"),
+            instance_id=job.payload.instance_id,
             direction=Direction.TO_JIRA,
             event="crm.properties_set",
-            message=message,
-            jira_key=job.payload.get("issue_key"),
+            message=failure.message,
+            jira_key=job.payload.issue_key,
             error=True,
         )
+
+
+def register(registry: JobRegistry) -> None:
+    registry.register(SetProperties, set_properties, on_failure)

@@ -10,7 +10,9 @@ from sqlmodel import col
 
 from app.core.db import utcnow
 from app.core.errors import BadRequest, NotFound
+from app.core.events import publish
 from app.core.wire import MAX_ID
+from app.helpdesk.events import ActionCreated
 from app.helpdesk.models import Action, ActionSource, ActionType, Ticket
 from app.helpdesk.schemas import ActionInput, ActionOut
 
@@ -44,6 +46,7 @@ async def create_action(
     ticket.date_modified = utcnow()
     session.add(ticket)
     await session.flush()
+    await publish(session, ActionCreated(ticket_id=ticket.id or 0, action_id=action.id or 0))
     return action
 
 

@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from app.core.errors import BadRequest, Conflict, NotFound
+from app.core.events import publish
 from app.core.wire import MAX_ID, ApiModel
 from app.helpdesk import schemas
+from app.helpdesk.events import ActionTypeDeleteRequested, StillUsed
 from app.helpdesk.fields import FieldValueError, validate_pick_list
 from app.helpdesk.models import (
     Action,
@@ -27,7 +29,6 @@ from app.helpdesk.models import (
     TicketType,
     Version,
 )
-from app.integration.models import JiraInstance
 
 Hook = Callable[[AsyncSession, Any, dict[str, Any], bool], Awaitable[None]]
 InUse = Callable[[AsyncSession, Any], Awaitable[str | None]]
@@ -131,6 +132,17 @@ async def get_referenced(session: AsyncSession, model: type[Any], ident: int, el
     return found
 
 
+async def _foreign_row_exists(session: AsyncSession, column: Any, ident: int, element: str) -> None:
+    """The row a foreign-key column would point at exists (read through the key itself, so the
+    helpdesk need not know the other feature's table); else a 400 naming the element."""
+    (key,) = column.property.columns[0].foreign_keys
+    found = None
+    if 0 < ident <= MAX_ID:
+        found = await session.scalar(select(key.column).where(key.column == ident))
+    if found is None:
+        raise BadRequest(f"{element} {ident} does not exist.")
+
+
 async def _count(session: AsyncSession, column: Any, value: Any) -> int:
     return int(await session.scalar(select(func.count()).where(column == value)) or 0)
 
@@ -183,8 +195,10 @@ async def _status_in_use(session: AsyncSession, status: TicketStatus) -> str | N
 async def _action_type_in_use(session: AsyncSession, action_type: ActionType) -> str | None:
     if await _count(session, Action.action_type_id, action_type.id):
         return "actions have this type"
-    if await _count(session, JiraInstance.action_type_to_push_id, action_type.id):
-        return "a Jira instance pushes this action type"
+    try:
+        await publish(session, ActionTypeDeleteRequested(action_type.id or 0))
+    except StillUsed as used:
+        return used.reason
     return None
 
 
@@ -192,7 +206,9 @@ async def _check_product(
     session: AsyncSession, _product: Product, values: dict[str, Any], _creating: bool
 ) -> None:
     if values.get("jira_instance_id") is not None:
-        await get_referenced(session, JiraInstance, values["jira_instance_id"], "JiraInstanceID")
+        await _foreign_row_exists(
+            session, Product.jira_instance_id, values["jira_instance_id"], "JiraInstanceID"
+        )
     _normalise_key(values)
 
 

@@ -27,8 +27,6 @@ from app.core.wire import validate_elements
 from app.helpdesk import actions, tickets
 from app.helpdesk.models import Action, Ticket
 from app.helpdesk.schemas import ACTION_READ_ONLY, TICKET_READ_ONLY, ActionInput, TicketInput
-from app.integration.outbound import link_request as linking
-from app.integration.outbound.comments import enqueue_if_pushed
 
 TICKET_UPSERTED = "ticket.upserted"
 ACTION_CREATED = "action.created"
@@ -89,10 +87,6 @@ async def _ticket_upserted(session: AsyncSession, record: dict[str, Any]) -> Eve
         await session.flush()
     else:
         await tickets.update_ticket(session, ticket, data, custom, ACTOR)
-    if "jira_key" in data.model_fields_set:
-        await linking.apply_jira_key(
-            session, ticket, data.jira_key, ACTOR, instance_id=data.jira_instance_id
-        )
     return EventOutcome("applied", ticket_id=ticket.id)
 
 
@@ -109,5 +103,4 @@ async def _action_created(session: AsyncSession, record: dict[str, Any]) -> Even
         return EventOutcome("applied", ticket_id=ticket.id, action_id=existing.id)
     data = validate_elements(ActionInput, record, ACTION_READ_ONLY)
     action = await actions.create_action(session, ticket, data, ACTOR, external_id=external_id)
-    await enqueue_if_pushed(session, ticket, action)
     return EventOutcome("applied", ticket_id=ticket.id, action_id=action.id)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -12,7 +13,6 @@ from sqlmodel import col
 from app.helpdesk.fields import from_stored
 from app.helpdesk.models import (
     CustomField,
-    JiraSyncStatus,
     Product,
     Ticket,
     TicketCustomValue,
@@ -21,11 +21,17 @@ from app.helpdesk.models import (
     Version,
 )
 from app.helpdesk.schemas import TicketOut
-from app.integration.models import JiraInstance, JiraIssue
 
 
-def jira_link_url(host_name: str, key: str) -> str:
-    return f"{host_name.rstrip('/')}/browse/{key}"
+@dataclass(frozen=True)
+class JiraLinkView:
+    """How a ticket's Jira link reads in its answer (worked out by the Jira integration)."""
+
+    jira_key: str | None = None
+    jira_link_url: str | None = None
+
+
+NO_LINK = JiraLinkView()
 
 
 async def _by_id(session: AsyncSession, model: type[Any], ids: set[int | None]) -> dict[int, Any]:
@@ -36,13 +42,16 @@ async def _by_id(session: AsyncSession, model: type[Any], ids: set[int | None]) 
     return {row.id: row for row in rows}
 
 
-async def ticket_answers(session: AsyncSession, tickets: Sequence[Ticket]) -> list[dict[str, Any]]:
+async def ticket_answers(
+    session: AsyncSession,
+    tickets: Sequence[Ticket],
+    links: Mapping[int, JiraLinkView] | None = None,
+) -> list[dict[str, Any]]:
+    """The tickets as the API shows them; `links` (by ticket id) fills JiraKey and JiraLinkURL."""
     types = await _by_id(session, TicketType, {t.ticket_type_id for t in tickets})
     statuses = await _by_id(session, TicketStatus, {t.status_id for t in tickets})
     products = await _by_id(session, Product, {t.product_id for t in tickets})
     versions = await _by_id(session, Version, {t.reported_version_id for t in tickets})
-    issues = await _by_id(session, JiraIssue, {t.jira_issue_ref for t in tickets})
-    instances = await _by_id(session, JiraInstance, {t.jira_instance_id for t in tickets})
     fields = {f.id: f for f in (await session.scalars(select(CustomField))).all()}
     values: dict[int, dict[str, Any]] = {t.id or 0: {} for t in tickets}
     if tickets and fields:
@@ -57,10 +66,7 @@ async def ticket_answers(session: AsyncSession, tickets: Sequence[Ticket]) -> li
         status = statuses[ticket.status_id]
         product = products.get(ticket.product_id or 0)
         version = versions.get(ticket.reported_version_id or 0)
-        issue = issues.get(ticket.jira_issue_ref or 0)
-        instance = instances.get(ticket.jira_instance_id or 0)
-        key = issue.issue_key if issue else ticket.jira_requested_key
-        linked = issue is not None and ticket.jira_sync_status != JiraSyncStatus.NONE
+        link = (links or {}).get(ticket.id or 0, NO_LINK)
         out = TicketOut(
             id=ticket.id or 0,
             ticket_number=ticket.ticket_number,
@@ -77,10 +83,8 @@ async def ticket_answers(session: AsyncSession, tickets: Sequence[Ticket]) -> li
             reported_version=version.version_number if version else None,
             date_created=ticket.date_created,
             date_modified=ticket.date_modified,
-            jira_key=key,
-            jira_link_url=jira_link_url(instance.host_name, issue.issue_key)
-            if linked and instance and issue and instance.host_name
-            else None,
+            jira_key=link.jira_key,
+            jira_link_url=link.jira_link_url,
             jira_sync_status=ticket.jira_sync_status,
             jira_instance_id=ticket.jira_instance_id,
         )

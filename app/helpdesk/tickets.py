@@ -3,6 +3,7 @@ elements, sequential ticket numbers and a History line for every change."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,9 @@ from sqlmodel import col
 
 from app.core.db import utcnow
 from app.core.errors import BadRequest
+from app.core.events import publish
 from app.helpdesk.catalog import get_referenced
+from app.helpdesk.events import JiraKeyRequested
 from app.helpdesk.fields import FieldValueError, to_stored
 from app.helpdesk.history import add_history
 from app.helpdesk.models import (
@@ -29,7 +32,6 @@ from app.helpdesk.models import (
     Version,
 )
 from app.helpdesk.schemas import TicketInput
-from app.integration.models import JiraIssue
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,8 @@ class TicketFilters:
     status: str | None = None
     product_id: int | None = None
     ticket_type_id: int | None = None
-    jira_key: str | None = None
+    # Tickets linked to one of these Jira issue rows (the integration resolves a JiraKey to them).
+    jira_issue_refs: Collection[int] | None = None
     date_modified_since: datetime | None = None
 
 
@@ -101,6 +104,7 @@ async def create_ticket(
     await session.flush()
     await _store_custom_values(session, ticket, custom, actor, announce=False)
     await add_history(session, ticket.id or 0, f"Ticket created by {actor}")
+    await _announce_jira_key(session, ticket, data, actor)
     return ticket
 
 
@@ -161,7 +165,17 @@ async def update_ticket(
         ticket.date_modified = utcnow()
         session.add(ticket)
         await session.flush()
+    await _announce_jira_key(session, ticket, data, actor)
     return ticket
+
+
+async def _announce_jira_key(
+    session: AsyncSession, ticket: Ticket, data: TicketInput, actor: str
+) -> None:
+    """`JiraKey` given: the Jira integration checks it now and links later (answer: Pending)."""
+    if "jira_key" in data.model_fields_set:
+        event = JiraKeyRequested(ticket.id or 0, data.jira_key, data.jira_instance_id, actor)
+        await publish(session, event)
 
 
 async def delete_ticket(session: AsyncSession, ticket: Ticket) -> None:
@@ -181,10 +195,8 @@ def filtered_query(filters: TicketFilters) -> Select[Any]:
         query = query.where(col(Ticket.product_id) == filters.product_id)
     if filters.ticket_type_id is not None:
         query = query.where(col(Ticket.ticket_type_id) == filters.ticket_type_id)
-    if filters.jira_key:
-        query = query.join(JiraIssue, col(JiraIssue.id) == Ticket.jira_issue_ref).where(
-            func.upper(JiraIssue.issue_key) == filters.jira_key.upper()
-        )
+    if filters.jira_issue_refs is not None:
+        query = query.where(col(Ticket.jira_issue_ref).in_(list(filters.jira_issue_refs)))
     if filters.date_modified_since is not None:
         query = query.where(col(Ticket.date_modified) >= filters.date_modified_since)
     return query

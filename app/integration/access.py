@@ -7,9 +7,12 @@ from contextlib import asynccontextmanager
 
 from app.core.security import SecretBox
 from app.integration.models import JiraInstance
+from app.integration.services import Services
 from app.jira.auth import AuthMethod
 from app.jira.client import JiraClient
-from app.jira.pool import JiraClientPool, JiraConnection
+from app.jira.errors import JiraError, JiraRateLimited
+from app.jira.pool import JiraConnection
+from app.jobs.kinds import JobError
 
 
 def connection_for(instance: JiraInstance, secrets: SecretBox) -> JiraConnection:
@@ -23,8 +26,14 @@ def connection_for(instance: JiraInstance, secrets: SecretBox) -> JiraConnection
 
 
 @asynccontextmanager
-async def jira_client(
-    pool: JiraClientPool, instance: JiraInstance, secrets: SecretBox
-) -> AsyncIterator[JiraClient]:
-    async with pool.lease(instance.id or 0, connection_for(instance, secrets)) as client:
+async def jira_client(services: Services, instance: JiraInstance) -> AsyncIterator[JiraClient]:
+    connection = connection_for(instance, services.secrets)
+    async with services.jira.lease(instance.id or 0, connection) as client:
         yield client
+
+
+def job_error(exc: JiraError) -> JobError:
+    """What a failed Jira call means for a job: retried when transient, after the time Jira
+    asked for when it rate-limited us."""
+    retry_after = exc.retry_after if isinstance(exc, JiraRateLimited) else None
+    return JobError(str(exc), transient=exc.transient, retry_after=retry_after)

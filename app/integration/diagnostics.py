@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from app.core.security import SecretBox
 from app.integration.access import connection_for
 from app.integration.models import JiraInstance
 from app.integration.schemas import ConnectionTestOut
+from app.integration.services import Services
 from app.jira.errors import (
     JiraAddressRefused,
     JiraAuthError,
@@ -15,7 +15,6 @@ from app.jira.errors import (
     JiraNotFound,
     JiraTransientError,
 )
-from app.jira.pool import JiraClientPool
 
 # What the integration needs, and how Jira's permission screen names it.
 REQUIRED_PERMISSIONS = {
@@ -32,7 +31,7 @@ def _who(instance: JiraInstance) -> str:
 
 
 async def test_connection(
-    pool: JiraClientPool, instance: JiraInstance, secrets: SecretBox, *, timeout: float
+    services: Services, instance: JiraInstance, *, timeout: float
 ) -> ConnectionTestOut:
     """Calls `myself` and `mypermissions` and says in plain words what is wrong, if anything.
 
@@ -48,7 +47,9 @@ async def test_connection(
     try:
         async with (
             asyncio.timeout(timeout),
-            pool.probe(connection_for(instance, secrets), timeout=timeout) as client,
+            services.jira.probe(
+                connection_for(instance, services.secrets), timeout=timeout
+            ) as client,
         ):
             try:
                 user = await client.myself()

@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from app.core.errors import BadRequest, Conflict, NotFound
 from app.core.security import SecretBox
+from app.helpdesk.events import ActionTypeDeleteRequested, StillUsed
 from app.helpdesk.models import ActionType, CustomField, Product, Ticket, TicketType
 from app.integration.models import (
     DEFAULT_INSTANCE_NAME,
@@ -53,6 +54,16 @@ async def default_instance(session: AsyncSession) -> JiraInstance:
     )
     assert instance is not None, "the Default instance is created by the first migration"
     return instance
+
+
+async def refuse_deleting_a_pushed_action_type(
+    session: AsyncSession, event: ActionTypeDeleteRequested
+) -> None:
+    pushing = await session.scalar(
+        select(func.count()).where(col(JiraInstance.action_type_to_push_id) == event.action_type_id)
+    )
+    if pushing:
+        raise StillUsed("a Jira instance pushes this action type")
 
 
 async def list_instances(session: AsyncSession) -> Sequence[JiraInstance]:

@@ -1,4 +1,5 @@
-"""Long-lived services features need (the Jira client pool), built once per process."""
+"""The integration's long-lived services (the Jira client pool and the secret box that opens
+stored credentials), built once per process and handed to its jobs as `ctx.services`."""
 
 from __future__ import annotations
 
@@ -9,13 +10,19 @@ from typing import Any
 
 import httpx
 
+from app.core.security import SecretBox
 from app.core.settings import Settings
 from app.jira.pool import JiraClientPool
+from app.jobs.context import WorkerContext
 
 
 @dataclass
 class Services:
     jira: JiraClientPool
+    secrets: SecretBox
+
+
+JobContext = WorkerContext[Services]
 
 
 @asynccontextmanager
@@ -28,6 +35,6 @@ async def feature_services(
         options["transport"] = jira_transport
     pool = JiraClientPool.from_settings(settings, **options)
     try:
-        yield Services(jira=pool)
+        yield Services(jira=pool, secrets=SecretBox(settings.secret_key.get_secret_value()))
     finally:
         await pool.aclose()

@@ -1,27 +1,28 @@
-"""What a job handler gets: settings, transactions, the Jira clients and the secret box."""
+"""What a job handler gets: settings, transactions, and the long-lived services of the features
+(`services`, e.g. the Jira client pool; the jobs package knows nothing of what they are)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.core.security import SecretBox
 from app.core.settings import Settings
-from app.integration.services import Services
 from app.jobs.wakeup import Waker
+
+ServicesT = TypeVar("ServicesT")
 
 
 @dataclass
-class WorkerContext:
+class WorkerContext(Generic[ServicesT]):
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
-    secrets: SecretBox
     waker: Waker
     worker_id: str
-    services: Services
+    services: ServicesT
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -3,9 +3,7 @@ them, claimed by workers with row locks, retried with backoff and finished exact
 
 from __future__ import annotations
 
-import random
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -15,98 +13,33 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.core.db import utcnow
+from app.jobs.kinds import JobPayload, JobRegistry
 from app.jobs.metrics import JOBS_ENQUEUED
 from app.jobs.models import JobStatus, SyncJob
 
 if TYPE_CHECKING:
     from app.core.settings import Settings
-    from app.jobs.context import WorkerContext
 
 # PostgreSQL notifies this channel on every insert into sync_jobs (trigger, migration _40).
 NOTIFY_CHANNEL = "sync_jobs"
 WAKE_FLAG = "sync_jobs_enqueued"
 
-JobHandler = Callable[["WorkerContext", SyncJob], Awaitable[None]]
-FailureHandler = Callable[["WorkerContext", SyncJob, str], Awaitable[None]]
-
-
-class JobError(Exception):
-    """A job failure; `transient` ones are retried later, the others end the job as failed."""
-
-    def __init__(self, message: str, *, transient: bool, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.transient = transient
-        self.retry_after = retry_after
-
-
-@dataclass(frozen=True)
-class JobKind:
-    run: JobHandler
-    on_failure: FailureHandler | None = None
-
-
-class JobRegistry:
-    """Which function runs which job kind; each feature registers its kinds at startup."""
-
-    def __init__(self) -> None:
-        self._kinds: dict[str, JobKind] = {}
-        self.periodic: dict[str, Callable[[Settings], float]] = {}
-
-    def register(
-        self, kind: str, run: JobHandler, on_failure: FailureHandler | None = None
-    ) -> None:
-        self._kinds[kind] = JobKind(run, on_failure)
-
-    def register_periodic(
-        self, kind: str, run: JobHandler, interval: Callable[[Settings], float]
-    ) -> None:
-        """A job that runs every `interval(settings)` seconds (0 = never) on one worker at a
-        time: each run schedules the next, so the schedule is a row, not a timer per process."""
-
-        async def run_and_reschedule(ctx: WorkerContext, job: SyncJob) -> None:
-            try:
-                await run(ctx, job)
-            finally:
-                seconds = interval(ctx.settings)
-                if seconds > 0:
-                    async with ctx.transaction() as session:
-                        await enqueue(
-                            session,
-                            kind,
-                            {},
-                            ordering_key=f"periodic:{kind}",
-                            run_after=utcnow() + timedelta(seconds=seconds),
-                        )
-
-        self._kinds[kind] = JobKind(run_and_reschedule)
-        self.periodic[kind] = interval
-
-    def get(self, kind: str) -> JobKind | None:
-        return self._kinds.get(kind)
-
-    @property
-    def kinds(self) -> list[str]:
-        return sorted(self._kinds)
-
 
 async def enqueue(
-    session: AsyncSession,
-    kind: str,
-    payload: dict[str, Any],
-    *,
-    ordering_key: str | None = None,
-    run_after: datetime | None = None,
+    session: AsyncSession, payload: JobPayload, *, run_after: datetime | None = None
 ) -> SyncJob:
     """Add a job to the caller's transaction; workers are woken when it commits (in this
     process by the unit of work's waker, in others by the `sync_jobs` NOTIFY trigger)."""
     job = SyncJob(
-        kind=kind, payload=payload, ordering_key=ordering_key, run_after=run_after or utcnow()
+        kind=payload.kind,
+        payload=payload.model_dump(mode="json"),
+        ordering_key=payload.ordering_key(),
+        run_after=run_after or utcnow(),
     )
     session.add(job)
     await session.flush()
     session.info[WAKE_FLAG] = True
-    JOBS_ENQUEUED.labels(kind).inc()
+    JOBS_ENQUEUED.labels(payload.kind).inc()
     return job
 
 
@@ -156,13 +89,13 @@ async def claim(
 
 
 async def renew_lease(
-    session: AsyncSession, job: SyncJob, worker_id: str, lease_seconds: float
+    session: AsyncSession, job_id: int, worker_id: str, lease_seconds: float
 ) -> bool:
     """Extend a running job's lease; False when the job is no longer ours."""
     result = await session.execute(
         update(SyncJob)
         .where(
-            col(SyncJob.id) == job.id,
+            col(SyncJob.id) == job_id,
             col(SyncJob.locked_by) == worker_id,
             col(SyncJob.status) == JobStatus.RUNNING,
         )
@@ -210,12 +143,6 @@ async def fail(session: AsyncSession, job: SyncJob, worker_id: str, message: str
     )
 
 
-def backoff_seconds(attempts: int, base: float, cap: float, rng: random.Random) -> float:
-    """Exponential backoff with jitter: between half and all of min(cap, base * 2**(attempts-1))."""
-    ceiling = min(cap, base * (2 ** max(attempts - 1, 0)))
-    return rng.uniform(ceiling / 2, ceiling)
-
-
 async def next_due(session: AsyncSession) -> datetime | None:
     """When the next queued job becomes ready or a running job's lease runs out."""
     queued = await session.scalar(
@@ -239,7 +166,7 @@ async def prune_done(session: AsyncSession, older_than: datetime) -> int:
 
 async def ensure_periodic(session: AsyncSession, registry: JobRegistry, settings: Settings) -> None:
     """Start each enabled periodic job's chain unless a run is already queued or running."""
-    for kind, interval in registry.periodic.items():
+    for kind, (payload_type, interval) in registry.periodic.items():
         if interval(settings) <= 0:
             continue
         pending = await session.scalar(
@@ -251,4 +178,4 @@ async def ensure_periodic(session: AsyncSession, registry: JobRegistry, settings
             .limit(1)
         )
         if pending is None:
-            await enqueue(session, kind, {}, ordering_key=f"periodic:{kind}")
+            await enqueue(session, payload_type())

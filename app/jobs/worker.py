@@ -10,17 +10,18 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.backoff import Backoff
+from app.core.backoff import Backoff, BackoffPolicy, Jitter
 from app.core.db import utcnow
 from app.core.logging import get_logger
 from app.jobs import outbox as jobs
 from app.jobs.context import WorkerContext
+from app.jobs.kinds import Failure, FailureReason, Handler, Job, JobError, JobRegistry
 from app.jobs.metrics import JOB_LATENCY, JOBS_DONE, JOBS_FAILED, JOBS_RETRIED
 from app.jobs.models import SyncJob
-from app.jobs.outbox import JobError, JobHandler, JobRegistry
 
 log = get_logger(__name__)
 
@@ -31,16 +32,22 @@ class LeaseLost(Exception):
 
 IDLE_CHECK_SECONDS = 30.0
 RECORD_ATTEMPTS = 6
+# Writing a job's outcome while the database is away: 0.1 s, 0.2 s, … up to 2 s.
+RECORD_BACKOFF = BackoffPolicy(0.1, 2.0)
 
 
 class Worker:
     def __init__(
-        self, ctx: WorkerContext, registry: JobRegistry, rng: random.Random | None = None
+        self, ctx: WorkerContext[Any], registry: JobRegistry, rng: random.Random | None = None
     ) -> None:
         self.ctx = ctx
         self.registry = registry
         self.rng = rng or random.Random()
+        self.retry_policy = BackoffPolicy(
+            ctx.settings.job_retry_base_seconds, ctx.settings.job_retry_max_seconds, Jitter.HALF
+        )
         self._running: set[asyncio.Task[None]] = set()
+        self._claim_backoff = Backoff(asyncio.Event(), BackoffPolicy(1.0, 10.0))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set; then let the jobs in hand finish."""
@@ -104,8 +111,9 @@ class Worker:
                 )
         except Exception:
             log.exception("sync.worker.claim_failed")
-            await asyncio.sleep(1.0)  # the database is unavailable: back off before asking again
+            await self._claim_backoff.pause()  # the database is unavailable
             return 0
+        self._claim_backoff.reset()
         for job in batch:
             task = asyncio.create_task(self.execute(job))
             self._running.add(task)
@@ -138,7 +146,15 @@ class Worker:
         try:
             if kind is None:
                 raise JobError(f"No handler for job kind {job.kind!r}.", transient=False)
-            await self._run_holding_lease(kind.run, job)
+            typed = self._typed(job)
+            try:
+                await self._run_holding_lease(kind.run, typed)
+            except LeaseLost:
+                raise  # the worker that took the job over schedules the next run
+            except BaseException:
+                await self._schedule_next_run(job.kind)
+                raise
+            await self._schedule_next_run(job.kind)
         except LeaseLost:
             bound.warning("sync.job.lease_lost")  # another worker has it now; let it finish
             return
@@ -168,9 +184,29 @@ class Worker:
                 if attempt == RECORD_ATTEMPTS - 1:
                     log.exception("sync.job.outcome_not_recorded", job_id=job.id)
                     return
-                await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
+                await asyncio.sleep(RECORD_BACKOFF.delay(attempt + 1))
 
-    async def _run_holding_lease(self, run: JobHandler, job: SyncJob) -> None:
+    def _typed(self, job: SyncJob) -> Job[Any]:
+        kind = self.registry.get(job.kind)
+        assert kind is not None
+        try:
+            payload = kind.payload_type.model_validate(job.payload)
+        except ValidationError as exc:
+            raise JobError(f"Unreadable {job.kind} payload: {exc}", transient=False) from exc
+        return Job(job.id or 0, job.attempts, job.created_at, payload)
+
+    async def _schedule_next_run(self, kind: str) -> None:
+        if kind not in self.registry.periodic:
+            return
+        payload_type, interval = self.registry.periodic[kind]
+        seconds = interval(self.ctx.settings)
+        if seconds > 0:
+            async with self.ctx.transaction() as session:
+                await jobs.enqueue(
+                    session, payload_type(), run_after=utcnow() + timedelta(seconds=seconds)
+                )
+
+    async def _run_holding_lease(self, run: Handler[Any], job: Job[Any]) -> None:
         """Run a job while renewing its lease, so a long job (e.g. waiting out a Retry-After)
         is never taken over by another worker; if the lease is lost anyway (the database was
         unreachable for a whole lease), stop rather than race the worker that took it."""
@@ -183,7 +219,7 @@ class Worker:
                 return
             try:
                 async with self.ctx.transaction() as session:
-                    renewed = await jobs.renew_lease(session, job, self.ctx.worker_id, lease)
+                    renewed = await jobs.renew_lease(session, job.id, self.ctx.worker_id, lease)
             except Exception:
                 log.warning("sync.job.lease_renewal_failed", job_id=job.id)
                 continue
@@ -202,12 +238,7 @@ class Worker:
             delay = (
                 retry_after
                 if retry_after is not None
-                else jobs.backoff_seconds(
-                    job.attempts,
-                    settings.job_retry_base_seconds,
-                    settings.job_retry_max_seconds,
-                    self.rng,
-                )
+                else self.retry_policy.delay(job.attempts, self.rng.random)
             )
             await self._record(
                 job,
@@ -216,6 +247,7 @@ class Worker:
             JOBS_RETRIED.labels(job.kind).inc()
             bound.warning("sync.job.retry", delay=round(delay, 3))
             return
+        reason = FailureReason.GAVE_UP if transient else FailureReason.PERMANENT
         if transient:
             message = f"Gave up after {job.attempts} attempts: {message}"
         await self._record(
@@ -226,15 +258,6 @@ class Worker:
         kind = self.registry.get(job.kind)
         if kind is not None and kind.on_failure is not None:
             try:
-                await kind.on_failure(self.ctx, job, message)
+                await kind.on_failure(self.ctx, self._typed(job), Failure(message, reason))
             except Exception:
                 bound.exception("sync.job.failure_handler_crashed")
-
-
-async def prune(ctx: WorkerContext, _job: SyncJob) -> None:
-    """Periodic: remove done jobs past their retention so the outbox stays small."""
-    cutoff = utcnow() - timedelta(seconds=ctx.settings.done_job_retention_seconds)
-    async with ctx.transaction() as session:
-        removed = await jobs.prune_done(session, cutoff)
-    if removed:
-        log.info("sync.jobs.pruned", removed=removed)

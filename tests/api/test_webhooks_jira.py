@@ -15,7 +15,9 @@ from sqlmodel import col
 from app.core.db import utcnow
 from app.integration.inbound.apply import prune_deliveries
 from app.integration.inbound.credentials import WebhookCredentials
+from app.integration.job_kinds import PruneDeliveries
 from app.integration.models import WebhookDelivery
+from app.jobs.kinds import Job
 from app.jobs.models import SyncJob
 from tests.conftest import API_TOKEN
 from tests.support.inbound import (
@@ -182,7 +184,11 @@ class TestStorage:
         delivery = await session.scalar(select(WebhookDelivery))
         await session.commit()
         assert job.ordering_key == f"issue:{instance_id}:10040"
-        assert job.payload == {"delivery_id": delivery.id}
+        assert job.payload == {
+            "delivery_id": delivery.id,
+            "instance_id": instance_id,
+            "issue_id": "10040",
+        }
         assert (job.status, job.attempts) == ("queued", 0)
         assert timedelta(0) <= job.run_after - delivery.received_at < timedelta(seconds=5)
         assert (delivery.outcome, delivery.processed_at, delivery.event) == (
@@ -327,7 +333,7 @@ class TestPrune:
             .values(received_at=utcnow() - timedelta(days=8))
         )
         await session.commit()
-        await prune_deliveries(service.state.worker_context, SyncJob(kind="x"))
+        await prune_deliveries(service.state.worker_context, Job(0, 1, utcnow(), PruneDeliveries()))
         session.expire_all()
         left = list(await session.scalars(select(col(WebhookDelivery.delivery_id))))
         await session.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from app.core.backoff import Backoff
+from app.core.backoff import Backoff, BackoffPolicy
 from app.core.listen import listen_forever
 
 
@@ -45,7 +45,7 @@ async def test_a_connect_to_a_database_that_never_answers_ends_when_stopped() ->
 
 async def test_backoff_doubles_to_its_cap_resets_and_ends_a_pause_when_stopped() -> None:
     stop = asyncio.Event()
-    backoff = Backoff(stop, first=0.001, cap=0.004)
+    backoff = Backoff(stop, BackoffPolicy(0.001, 0.004))
     delays = []
     for _ in range(4):
         delays.append(backoff.delay)
@@ -54,6 +54,6 @@ async def test_backoff_doubles_to_its_cap_resets_and_ends_a_pause_when_stopped()
     backoff.reset()
     assert backoff.delay == 0.001
     stop.set()
-    long = Backoff(stop, first=3600)
+    long = Backoff(stop, BackoffPolicy(3600, 3600))
     async with asyncio.timeout(5):
         await long.pause()

@@ -14,6 +14,7 @@ from sqlmodel import col
 from app.core.security import SecretBox
 from app.integration.diagnostics import test_connection as check_connection
 from app.integration.models import JiraInstance
+from app.integration.services import Services
 from app.jira.client import JiraClient
 from app.jira.egress import CheckedAddressBackend
 from app.jira.errors import JiraAddressRefused
@@ -137,7 +138,8 @@ class TestJiraClientConnections:
             user_name=SIM_USER,
             api_token_encrypted=SecretBox(SECRET_KEY).encrypt(SIM_TOKEN),
         )
-        answer = await check_connection(pool, instance, SecretBox(SECRET_KEY), timeout=5)
+        services = Services(jira=pool, secrets=SecretBox(SECRET_KEY))
+        answer = await check_connection(services, instance, timeout=5)
         await pool.aclose()
         assert answer.success is False
         assert answer.message.startswith("HostName localhost resolves to ")

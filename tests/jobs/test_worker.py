@@ -18,8 +18,16 @@ from app.integration.services import Services
 from app.jira.pool import JiraClientPool
 from app.jobs import outbox as jobs
 from app.jobs.context import WorkerContext
+from app.jobs.kinds import (
+    Failure,
+    FailureReason,
+    Job,
+    JobError,
+    JobPayload,
+    JobRegistry,
+    PeriodicPayload,
+)
 from app.jobs.models import JobStatus, SyncJob
-from app.jobs.outbox import JobError, JobRegistry
 from app.jobs.runner import running_worker
 from app.jobs.wakeup import Waker
 from app.jobs.worker import Worker
@@ -27,21 +35,45 @@ from app.wiring import job_registry
 from tests.support.live import free_port
 
 
-def make_context(engine: Any, settings: Any, worker_id: str = "w1") -> WorkerContext:
+class Step(JobPayload):
+    """A test job: `n` and `name` say which one it is, `key` orders it with others."""
+
+    kind = "test.step"
+    n: int = 0
+    name: str = ""
+    key: str | None = None
+
+    def ordering_key(self) -> str | None:
+        return self.key
+
+
+class Tick(PeriodicPayload):
+    kind = "test.tick"
+
+
+def kind(name: str) -> type[Step]:
+    """A test job kind of this name (kinds are classes; tests need a few of them)."""
+    made: type[Step] = type(name.replace(".", "_"), (Step,), {"kind": name})
+    return made
+
+
+def make_context(engine: Any, settings: Any, worker_id: str = "w1") -> WorkerContext[Services]:
     return WorkerContext(
         settings=settings,
         sessions=session_factory(engine),
-        secrets=SecretBox(settings.secret_key.get_secret_value()),
         waker=Waker(),
         worker_id=worker_id,
-        services=Services(jira=JiraClientPool.from_settings(settings)),
+        services=Services(
+            jira=JiraClientPool.from_settings(settings),
+            secrets=SecretBox(settings.secret_key.get_secret_value()),
+        ),
     )
 
 
-async def add_jobs(ctx: WorkerContext, *specs: tuple[str, dict[str, Any], str | None]) -> None:
+async def add_jobs(ctx: WorkerContext[Any], *specs: tuple[str, dict[str, Any], str | None]) -> None:
     async with ctx.transaction() as session:
-        for kind, payload, key in specs:
-            await jobs.enqueue(session, kind, payload, ordering_key=key)
+        for name, payload, key in specs:
+            await jobs.enqueue(session, kind(name)(**payload, key=key))
 
 
 async def all_jobs(ctx: WorkerContext) -> list[SyncJob]:
@@ -55,10 +87,10 @@ class TestDrain:
         seen: list[int] = []
         registry = JobRegistry()
 
-        async def record(_ctx: WorkerContext, job: SyncJob) -> None:
-            seen.append(job.payload["n"])
+        async def record(_ctx: Any, job: Job[Any]) -> None:
+            seen.append(job.payload.n)
 
-        registry.register("test.record", record)
+        registry.register(kind("test.record"), record)
         await add_jobs(ctx, *[("test.record", {"n": n}, None) for n in range(5)])
         assert await Worker(ctx, registry).drain() == 5
         assert sorted(seen) == [0, 1, 2, 3, 4]
@@ -70,11 +102,11 @@ class TestDrain:
         order: list[str] = []
         registry = JobRegistry()
 
-        async def record(_ctx: WorkerContext, job: SyncJob) -> None:
+        async def record(_ctx: Any, job: Job[Any]) -> None:
             await asyncio.sleep(0)  # give a concurrently claimed job the chance to overtake
-            order.append(job.payload["name"])
+            order.append(job.payload.name)
 
-        registry.register("test.record", record)
+        registry.register(kind("test.record"), record)
         await add_jobs(
             ctx,
             ("test.record", {"name": "create"}, "ticket:1"),
@@ -99,10 +131,10 @@ class TestFailures:
         ctx = make_context(db, settings)
         registry = JobRegistry()
 
-        async def flaky(_ctx: WorkerContext, _job: SyncJob) -> None:
+        async def flaky(_ctx: Any, _job: Job[Any]) -> None:
             raise JobError("Jira is down", transient=True)
 
-        registry.register("test.flaky", flaky)
+        registry.register(kind("test.flaky"), flaky)
         await add_jobs(ctx, ("test.flaky", {}, None))
         before = utcnow()
         await Worker(ctx, registry, rng=random.Random(1)).drain()
@@ -117,10 +149,10 @@ class TestFailures:
         ctx = make_context(db, settings)
         registry = JobRegistry()
 
-        async def limited(_ctx: WorkerContext, _job: SyncJob) -> None:
+        async def limited(_ctx: Any, _job: Job[Any]) -> None:
             raise JobError("rate limited", transient=True, retry_after=120)
 
-        registry.register("test.limited", limited)
+        registry.register(kind("test.limited"), limited)
         await add_jobs(ctx, ("test.limited", {}, None))
         before = utcnow()
         await Worker(ctx, registry).drain()
@@ -137,13 +169,14 @@ class TestFailures:
         registry = JobRegistry()
         reported: list[str] = []
 
-        async def flaky(_ctx: WorkerContext, _job: SyncJob) -> None:
+        async def flaky(_ctx: Any, _job: Job[Any]) -> None:
             raise JobError("Jira is down", transient=True)
 
-        async def report(_ctx: WorkerContext, _job: SyncJob, message: str) -> None:
-            reported.append(message)
+        async def report(_ctx: Any, _job: Job[Any], failure: Failure) -> None:
+            reported.append(failure.message)
+            assert failure.reason is FailureReason.GAVE_UP
 
-        registry.register("test.flaky", flaky, on_failure=report)
+        registry.register(kind("test.flaky"), flaky, on_failure=report)
         await add_jobs(ctx, ("test.flaky", {}, None))
         await Worker(ctx, registry).drain()
         (job,) = await all_jobs(ctx)
@@ -154,10 +187,10 @@ class TestFailures:
         ctx = make_context(db, settings)
         registry = JobRegistry()
 
-        async def invalid(_ctx: WorkerContext, _job: SyncJob) -> None:
+        async def invalid(_ctx: Any, _job: Job[Any]) -> None:
             raise JobError("Severity is required.", transient=False)
 
-        registry.register("test.invalid", invalid)
+        registry.register(kind("test.invalid"), invalid)
         await add_jobs(ctx, ("test.invalid", {}, None))
         await Worker(ctx, registry).drain()
         (job,) = await all_jobs(ctx)
@@ -209,10 +242,10 @@ class TestWakeUp:
         done = asyncio.Event()
         registry = JobRegistry()
 
-        async def signal(_ctx: WorkerContext, _job: SyncJob) -> None:
+        async def signal(_ctx: Any, _job: Job[Any]) -> None:
             done.set()
 
-        registry.register("test.signal", signal)
+        registry.register(kind("test.signal"), signal)
         stop = asyncio.Event()
         task = asyncio.create_task(Worker(ctx, registry).run(stop))
         await add_jobs(ctx, ("test.signal", {}, None))
@@ -222,7 +255,7 @@ class TestWakeUp:
 
     async def test_periodic_job_reschedules_itself_once(self, db: Any, settings: Any) -> None:
         ctx = make_context(db, settings)
-        async with running_worker(ctx):
+        async with running_worker(ctx, job_registry()):
             pass
         async with ctx.transaction() as session:
             await jobs.ensure_periodic(session, job_registry(), settings)
@@ -256,10 +289,10 @@ class TestDatabaseLate:
         ticked = asyncio.Event()
         registry = JobRegistry()
 
-        async def tick(_ctx: WorkerContext, _job: SyncJob) -> None:
+        async def tick(_ctx: Any, _job: Job[Any]) -> None:
             ticked.set()
 
-        registry.register_periodic("test.tick", tick, lambda _settings: 3600.0)
+        registry.register_periodic(Tick, tick, lambda _settings: 3600.0)
         stop = asyncio.Event()
         running = asyncio.create_task(Worker(ctx, registry).run(stop))
         try:
@@ -278,11 +311,11 @@ class TestSeveralWorkers:
         runs: dict[int, int] = {}
         registry = JobRegistry()
 
-        async def count(_ctx: WorkerContext, job: SyncJob) -> None:
-            runs[job.payload["n"]] = runs.get(job.payload["n"], 0) + 1
+        async def count(_ctx: Any, job: Job[Any]) -> None:
+            runs[job.payload.n] = runs.get(job.payload.n, 0) + 1
             await asyncio.sleep(0)
 
-        registry.register("test.count", count)
+        registry.register(kind("test.count"), count)
         first, second = make_context(db, settings, "w1"), make_context(db, settings, "w2")
         await add_jobs(first, *[("test.count", {"n": n}, None) for n in range(200)])
         done = await asyncio.gather(
@@ -299,7 +332,7 @@ class TestSeveralWorkers:
         try:
             await listener.add_listener(jobs.NOTIFY_CHANNEL, lambda *_: heard.set())
             async with ctx.transaction() as session:
-                await jobs.enqueue(session, "test.notify", {})
+                await jobs.enqueue(session, kind("test.notify")())
             await asyncio.wait_for(heard.wait(), 5)
         finally:
             await listener.close()
@@ -314,11 +347,11 @@ class TestLeaseRenewal:
         release = asyncio.Event()
         started = asyncio.Event()
 
-        async def slow(_ctx: WorkerContext, _job: SyncJob) -> None:
+        async def slow(_ctx: Any, _job: Job[Any]) -> None:
             started.set()
             await release.wait()
 
-        registry.register("test.slow", slow)
+        registry.register(kind("test.slow"), slow)
         await add_jobs(ctx, ("test.slow", {}, None))
         async with ctx.transaction() as session:
             (job,) = await jobs.claim(session, "w1", 1, 1.0)
@@ -338,14 +371,14 @@ class TestLeaseRenewal:
         registry = JobRegistry()
         cancelled = asyncio.Event()
 
-        async def endless(_ctx: WorkerContext, _job: SyncJob) -> None:
+        async def endless(_ctx: Any, _job: Job[Any]) -> None:
             try:
                 await asyncio.Event().wait()
             except asyncio.CancelledError:
                 cancelled.set()
                 raise
 
-        registry.register("test.endless", endless)
+        registry.register(kind("test.endless"), endless)
         await add_jobs(ctx, ("test.endless", {}, None))
         async with ctx.transaction() as session:
             (job,) = await jobs.claim(session, "w1", 1, 0.3)
@@ -362,10 +395,10 @@ class TestRecordingOutcomes:
         registry = JobRegistry()
         runs: list[int] = []
 
-        async def work(_ctx: WorkerContext, job: SyncJob) -> None:
+        async def work(_ctx: Any, job: Job[Any]) -> None:
             runs.append(job.id or 0)
 
-        registry.register("test.work", work)
+        registry.register(kind("test.work"), work)
         await add_jobs(ctx, ("test.work", {}, None))
         real_finish = jobs.finish
         failures = [ConnectionResetError("connection lost")]

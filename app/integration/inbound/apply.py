@@ -8,7 +8,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,8 +16,7 @@ from sqlmodel import col
 from app.core.db import utcnow
 from app.core.logging import get_logger
 from app.helpdesk.models import Ticket
-from app.integration.access import jira_client
-from app.integration.inbound.inbox import APPLY_WEBHOOK, issue_ordering_key
+from app.integration.access import jira_client, job_error
 from app.integration.inbound.linked_tickets import (
     ApplyReport,
     add_comment,
@@ -39,6 +37,7 @@ from app.integration.inbound.rules import (
     parse_delivery,
     parse_jira_time,
 )
+from app.integration.job_kinds import ApplyWebhook, PruneDeliveries, RefreshIssue
 from app.integration.models import (
     Direction,
     JiraInstance,
@@ -47,18 +46,17 @@ from app.integration.models import (
     MappingType,
     WebhookDelivery,
 )
+from app.integration.services import JobContext
 from app.integration.sync_logs import log_sync
 from app.jira.client import JiraClient
-from app.jira.errors import JiraAuthError, JiraError, JiraNotFound, JiraRateLimited
+from app.jira.errors import JiraAuthError, JiraError, JiraNotFound
 from app.jira.schemas import Issue
 from app.jobs import outbox as jobs
-from app.jobs.context import WorkerContext
+from app.jobs.kinds import Job, JobError, JobRegistry
 from app.jobs.models import SyncJob
 
 log = get_logger(__name__)
 
-REFRESH_ISSUE = "jira.refresh_issue"
-PRUNE_DELIVERIES = "maintenance.prune_webhook_deliveries"
 MIN_DELIVERY_RETENTION_DAYS = 7
 
 
@@ -71,28 +69,18 @@ async def enqueue_refresh(
     """Queue `jira.refresh_issue` (e.g. right after a ticket is linked), in the caller's
     transaction, ordered with the issue's webhook deliveries. With `linked_since` (when the link
     was asked for), deliveries about the issue that arrived before the link existed are replayed."""
-    payload: dict[str, Any] = {"instance_id": instance_id, "issue_id": issue_id}
-    if linked_since is not None:
-        payload["linked_since"] = linked_since.isoformat()
     return await jobs.enqueue(
         session,
-        REFRESH_ISSUE,
-        payload,
-        ordering_key=issue_ordering_key(instance_id, issue_id),
+        RefreshIssue(instance_id=instance_id, issue_id=issue_id, linked_since=linked_since),
     )
 
 
 # -- shared helpers ----------------------------------------------------------------------------
 
 
-def job_error(exc: JiraError) -> jobs.JobError:
-    retry_after = exc.retry_after if isinstance(exc, JiraRateLimited) else None
-    return jobs.JobError(str(exc), transient=exc.transient, retry_after=retry_after)
-
-
 async def fail_instance_wide(
-    ctx: WorkerContext, instance_id: int, event: str, exc: JiraError
-) -> jobs.JobError:
+    ctx: JobContext, instance_id: int, event: str, exc: JiraError
+) -> JobError:
     """Authentication and other instance-wide errors: CrmSyncErrors, not ticket History."""
     if isinstance(exc, JiraAuthError):
         async with ctx.transaction() as session:
@@ -194,14 +182,14 @@ async def _check_comment_in_jira(client: JiraClient, issue_id: str, plan: Commen
             plan.skip = "private (visibility restricted)"
 
 
-async def apply_webhook(ctx: WorkerContext, job: SyncJob) -> None:
+async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
     """Apply a stored delivery to every ticket linked to its issue (once, however often sent).
 
     One transaction, holding the issue's row lock, in the usual case. A comment that must first
     be checked in Jira (its author, or a visibility the payload does not tell) ends that
     transaction unwritten, asks Jira without holding the lock, and applies in a second one.
     """
-    delivery_pk = int(job.payload["delivery_id"])
+    delivery_pk = job.payload.delivery_id
     checked: CommentPlan | None = None
     while True:
         async with ctx.transaction() as session:
@@ -239,7 +227,7 @@ async def apply_webhook(ctx: WorkerContext, job: SyncJob) -> None:
                 return
         assert plan is not None
         try:
-            async with jira_client(ctx.services.jira, instance, ctx.secrets) as client:
+            async with jira_client(ctx.services, instance) as client:
                 await _check_comment_in_jira(client, issue.issue_id, plan)
         except JiraError as exc:
             raise await fail_instance_wide(ctx, instance.id or 0, "jira.comment", exc) from exc
@@ -331,7 +319,7 @@ async def field_names_by_id(client: JiraClient, mapped: Sequence[str]) -> dict[s
 
 
 async def apply_fetched_issue(
-    ctx: WorkerContext,
+    ctx: JobContext,
     instance_id: int,
     fetched: Issue,
     field_names: dict[str, str],
@@ -366,10 +354,10 @@ async def apply_fetched_issue(
         return report
 
 
-async def refresh_issue(ctx: WorkerContext, job: SyncJob) -> None:
+async def refresh_issue(ctx: JobContext, job: Job[RefreshIssue]) -> None:
     """Fetch one issue and apply its current status, type, project and mapped fields."""
-    instance_id = int(job.payload["instance_id"])
-    issue_id = str(job.payload["issue_id"])
+    instance_id = job.payload.instance_id
+    issue_id = job.payload.issue_id
     async with ctx.transaction() as session:
         instance = await session.get(JiraInstance, instance_id)
         issue = await _issue_row(session, instance_id, issue_id)
@@ -378,7 +366,7 @@ async def refresh_issue(ctx: WorkerContext, job: SyncJob) -> None:
         log.info("jira.refresh.unlinked", instance_id=instance_id, issue_id=issue_id)
         return
     try:
-        async with jira_client(ctx.services.jira, instance, ctx.secrets) as client:
+        async with jira_client(ctx.services, instance) as client:
             fetched = await client.get_issue(issue_id)
             names = await field_names_by_id(client, mapped)
     except JiraNotFound:
@@ -391,15 +379,14 @@ async def refresh_issue(ctx: WorkerContext, job: SyncJob) -> None:
     except JiraError as exc:
         raise await fail_instance_wide(ctx, instance_id, "jira.refresh_issue", exc) from exc
     await apply_fetched_issue(ctx, instance_id, fetched, names)
-    if "linked_since" in job.payload:
-        since = datetime.fromisoformat(job.payload["linked_since"])
+    if (since := job.payload.linked_since) is not None:
         async with ctx.transaction() as session:
             replayed = await replay_unlinked(session, instance_id, issue_id, since)
         if replayed:
             log.info("jira.refresh.replayed", issue_id=issue_id, deliveries=replayed)
 
 
-async def prune_deliveries(ctx: WorkerContext, _job: SyncJob) -> None:
+async def prune_deliveries(ctx: JobContext, _job: Job[PruneDeliveries]) -> None:
     """Periodic: forget deliveries older than the retention (at least 7 days, so Jira's retries
     and duplicates within that time are still recognised)."""
     days = max(ctx.settings.webhook_retention_days, MIN_DELIVERY_RETENTION_DAYS)
@@ -413,7 +400,7 @@ async def prune_deliveries(ctx: WorkerContext, _job: SyncJob) -> None:
         log.info("jira.webhook.pruned", removed=removed)
 
 
-def register(registry: jobs.JobRegistry) -> None:
-    registry.register(APPLY_WEBHOOK, apply_webhook)
-    registry.register(REFRESH_ISSUE, refresh_issue)
-    registry.register_periodic(PRUNE_DELIVERIES, prune_deliveries, lambda _s: 6 * 3600.0)
+def register(registry: JobRegistry) -> None:
+    registry.register(ApplyWebhook, apply_webhook)
+    registry.register(RefreshIssue, refresh_issue)
+    registry.register_periodic(PruneDeliveries, prune_deliveries, lambda _s: 6 * 3600.0)

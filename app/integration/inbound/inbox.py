@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.helpdesk.models import Ticket
+from app.integration.job_kinds import ApplyWebhook
 from app.integration.models import JiraInstance, JiraIssue, WebhookDelivery
 from app.jobs import outbox as jobs
 
 SOURCE = "jira"
-APPLY_WEBHOOK = "jira.apply_webhook"
 
 
 class Outcome:
@@ -31,10 +31,6 @@ class Outcome:
     IGNORED = "ignored"
     UNLINKED = "unlinked"
     INACTIVE = "inactive"
-
-
-def issue_ordering_key(instance_id: int, issue_id: str) -> str:
-    return f"issue:{instance_id}:{issue_id}"
 
 
 @dataclass(frozen=True)
@@ -95,9 +91,11 @@ class SessionInbox:
             assert delivery.issue_id is not None
             await jobs.enqueue(
                 self.session,
-                APPLY_WEBHOOK,
-                {"delivery_id": row_id},
-                ordering_key=issue_ordering_key(delivery.instance_id, delivery.issue_id),
+                ApplyWebhook(
+                    delivery_id=row_id,
+                    instance_id=delivery.instance_id,
+                    issue_id=delivery.issue_id,
+                ),
             )
         return Stored(row_id, outcome)
 

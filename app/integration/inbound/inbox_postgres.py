@@ -22,15 +22,14 @@ from app.core.listen import listen_forever
 from app.core.logging import get_logger
 from app.integration.inbound.credentials import CHANNEL, WebhookCredentials
 from app.integration.inbound.inbox import (
-    APPLY_WEBHOOK,
     SOURCE,
     InstanceAuth,
     NewDelivery,
     Outcome,
     Stored,
-    issue_ordering_key,
 )
 from app.integration.instances import instance_not_found
+from app.integration.job_kinds import ApplyWebhook, issue_ordering_key
 from app.jobs.metrics import JOBS_ENQUEUED
 from app.jobs.wakeup import Waker
 
@@ -61,7 +60,11 @@ delivery AS (
 job AS (
     INSERT INTO sync_jobs
         (kind, payload, ordering_key, status, attempts, run_after, created_at, updated_at)
-    SELECT '{APPLY_WEBHOOK}', json_build_object('delivery_id', delivery.id), $8::text,
+    SELECT '{ApplyWebhook.kind}',
+        json_build_object(
+            'delivery_id', delivery.id, 'instance_id', $2::integer, 'issue_id', $6::text
+        ),
+        $8::text,
         'queued', 0, $5::timestamptz, $5::timestamptz, $5::timestamptz
     FROM delivery WHERE delivery.outcome IS NULL
 )
@@ -171,7 +174,7 @@ class PostgresInbox:
         if row is None:
             return Stored(None, delivery.outcome)
         if row["outcome"] is None:
-            JOBS_ENQUEUED.labels(APPLY_WEBHOOK).inc()
+            JOBS_ENQUEUED.labels(ApplyWebhook.kind).inc()
             self._pool.waker.wake()
         return Stored(int(row["id"]), row["outcome"])
 

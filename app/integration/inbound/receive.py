@@ -19,16 +19,15 @@ from app.core.errors import BadRequest, Unauthorized
 from app.core.logging import get_logger
 from app.core.security import SecretBox, signature_matches, tokens_equal
 from app.integration.inbound.inbox import (
-    APPLY_WEBHOOK,
     SOURCE,
     InstanceAuth,
     NewDelivery,
     Outcome,
     WebhookInbox,
-    issue_ordering_key,
 )
 from app.integration.inbound.rules import EventKind, parse_delivery
 from app.integration.instances import instance_not_found
+from app.integration.job_kinds import ApplyWebhook
 from app.integration.models import WebhookDelivery
 from app.jobs import outbox as jobs
 
@@ -163,9 +162,7 @@ async def replay_unlinked(
         delivery.outcome = None
         await jobs.enqueue(
             session,
-            APPLY_WEBHOOK,
-            {"delivery_id": delivery.id},
-            ordering_key=issue_ordering_key(instance_id, issue_id),
+            ApplyWebhook(delivery_id=delivery.id or 0, instance_id=instance_id, issue_id=issue_id),
         )
         replayed += 1
     return replayed

@@ -29,35 +29,34 @@ from app.integration.inbound.apply import (
     mapped_field_names,
 )
 from app.integration.inbound.rules import as_utc
+from app.integration.job_kinds import Reconcile, ReconcileAll
 from app.integration.models import Direction, JiraInstance, JiraIssue
+from app.integration.services import JobContext
 from app.integration.sync_logs import log_sync
 from app.jira.errors import JiraError, JiraValidationError
 from app.jobs import outbox as jobs
-from app.jobs.context import WorkerContext
+from app.jobs.kinds import Job, JobRegistry
 from app.jobs.models import JobStatus, SyncJob
 
 log = get_logger(__name__)
 
-RECONCILE = "jira.reconcile"
-RECONCILE_ALL = "jira.reconcile_all"
 RECONCILE_MARGIN = timedelta(minutes=5)
 RECONCILE_IDS_PER_QUERY = 100
 
 
 async def enqueue_reconcile(session: AsyncSession, instance_id: int) -> SyncJob:
     """Queue a reconciliation of one instance unless one is already waiting."""
+    payload = Reconcile(instance_id=instance_id)
     waiting = await session.scalar(
         select(SyncJob).where(
-            col(SyncJob.kind) == RECONCILE,
-            col(SyncJob.ordering_key) == f"reconcile:{instance_id}",
+            col(SyncJob.kind) == Reconcile.kind,
+            col(SyncJob.ordering_key) == payload.ordering_key(),
             col(SyncJob.status) == JobStatus.QUEUED,
         )
     )
     if waiting is not None:
         return waiting
-    return await jobs.enqueue(
-        session, RECONCILE, {"instance_id": instance_id}, ordering_key=f"reconcile:{instance_id}"
-    )
+    return await jobs.enqueue(session, payload)
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -91,15 +90,15 @@ async def _linked_issue_ids(session: AsyncSession, instance_id: int) -> list[str
     )
 
 
-async def _reread_one_by_one(ctx: WorkerContext, instance_id: int, chunk: Sequence[str]) -> None:
+async def _reread_one_by_one(ctx: JobContext, instance_id: int, chunk: Sequence[str]) -> None:
     async with ctx.transaction() as session:
         for issue_id in chunk:
             await enqueue_refresh(session, instance_id, issue_id)
 
 
-async def reconcile(ctx: WorkerContext, job: SyncJob) -> None:
+async def reconcile(ctx: JobContext, job: Job[Reconcile]) -> None:
     """Re-read the instance's linked issues changed since the last run; apply any difference."""
-    instance_id = int(job.payload["instance_id"])
+    instance_id = job.payload.instance_id
     started = utcnow()
     async with ctx.transaction() as session:
         instance = await session.get(JiraInstance, instance_id)
@@ -112,7 +111,7 @@ async def reconcile(ctx: WorkerContext, job: SyncJob) -> None:
     checked = applied = reread = 0
     refusals: list[str] = []
     try:
-        async with jira_client(ctx.services.jira, instance, ctx.secrets) as client:
+        async with jira_client(ctx.services, instance) as client:
             names = await field_names_by_id(client, mapped) if issue_ids else {}
             for chunk in _chunks(issue_ids, RECONCILE_IDS_PER_QUERY):
                 try:
@@ -128,7 +127,7 @@ async def reconcile(ctx: WorkerContext, job: SyncJob) -> None:
                     reread += len(chunk)
                     refusals.append(exc.message)
     except JiraError as exc:
-        raise await fail_instance_wide(ctx, instance_id, RECONCILE, exc) from exc
+        raise await fail_instance_wide(ctx, instance_id, Reconcile.kind, exc) from exc
     message = (
         f"Reconcile: {len(issue_ids)} linked issues, {checked} changed in Jira "
         f"since {'the start' if since is None else as_utc(since).isoformat()}, "
@@ -145,7 +144,7 @@ async def reconcile(ctx: WorkerContext, job: SyncJob) -> None:
             session,
             instance_id=instance_id,
             direction=Direction.FROM_JIRA,
-            event=RECONCILE,
+            event=Reconcile.kind,
             message=message,
         )
     log.info(
@@ -157,7 +156,7 @@ async def reconcile(ctx: WorkerContext, job: SyncJob) -> None:
     )
 
 
-async def reconcile_all(ctx: WorkerContext, _job: SyncJob) -> None:
+async def reconcile_all(ctx: JobContext, _job: Job[ReconcileAll]) -> None:
     """Periodic: queue a reconciliation of every active instance."""
     async with ctx.transaction() as session:
         ids = list(
@@ -171,6 +170,6 @@ async def reconcile_all(ctx: WorkerContext, _job: SyncJob) -> None:
             await enqueue_reconcile(session, instance_id or 0)
 
 
-def register(registry: jobs.JobRegistry) -> None:
-    registry.register(RECONCILE, reconcile)
-    registry.register_periodic(RECONCILE_ALL, reconcile_all, lambda s: s.reconcile_interval_seconds)
+def register(registry: JobRegistry) -> None:
+    registry.register(Reconcile, reconcile)
+    registry.register_periodic(ReconcileAll, reconcile_all, lambda s: s.reconcile_interval_seconds)

@@ -11,23 +11,22 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.helpdesk.events import ActionCreated
 from app.helpdesk.models import Action, JiraSyncStatus, Ticket
 from app.integration.access import jira_client
+from app.integration.job_kinds import PushComment
 from app.integration.models import Direction, JiraInstance, JiraIssue
 from app.integration.outbound.failures import report_failure, retry_error
-from app.integration.outbound.link_request import ticket_ordering_key
 from app.integration.outbound.rules import SYNC_PROPERTY, should_push_action
+from app.integration.services import JobContext
 from app.integration.sync_logs import log_sync, log_ticket_error
 from app.jira.client import JiraClient
 from app.jira.errors import JiraError
 from app.jira.schemas import Comment
 from app.jobs import outbox as jobs
-from app.jobs.context import WorkerContext
-from app.jobs.models import SyncJob
+from app.jobs.kinds import Failure, FailureReason, Job, JobError
 
-PUSH_COMMENT = "jira.push_comment"
 COMMENT_PAGE = 100
-GAVE_UP = "Gave up after "  # how the worker words a transient failure it stopped retrying
 
 
 async def enqueue_if_pushed(session: AsyncSession, ticket: Ticket, action: Action) -> bool:
@@ -43,13 +42,15 @@ async def enqueue_if_pushed(session: AsyncSession, ticket: Ticket, action: Actio
         link_status=ticket.jira_sync_status,
     ):
         return False
-    await jobs.enqueue(
-        session,
-        PUSH_COMMENT,
-        {"ticket_id": ticket.id, "action_id": action.id},
-        ordering_key=ticket_ordering_key(ticket.id or 0),
-    )
+    await jobs.enqueue(session, PushComment(ticket_id=ticket.id or 0, action_id=action.id or 0))
     return True
+
+
+async def on_action_created(session: AsyncSession, event: ActionCreated) -> None:
+    ticket = await session.get(Ticket, event.ticket_id)
+    action = await session.get(Action, event.action_id)
+    if ticket is not None and action is not None:
+        await enqueue_if_pushed(session, ticket, action)
 
 
 def comment_body(action: Action) -> str:
@@ -80,9 +81,9 @@ async def find_earlier_comment(client: JiraClient, issue: str, action_id: int) -
             return None
 
 
-async def run_push_comment(ctx: WorkerContext, job: SyncJob) -> None:
-    ticket_id = int(job.payload["ticket_id"])
-    action_id = int(job.payload["action_id"])
+async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
+    ticket_id = job.payload.ticket_id
+    action_id = job.payload.action_id
     async with ctx.transaction() as session:
         action = await session.get(Action, action_id)
         ticket = await session.get(Ticket, ticket_id)
@@ -103,7 +104,7 @@ async def run_push_comment(ctx: WorkerContext, job: SyncJob) -> None:
             return
         body = comment_body(action)
     try:
-        async with jira_client(ctx.services.jira, instance, ctx.secrets) as client:
+        async with jira_client(ctx.services, instance) as client:
             earlier = None
             if job.attempts > 1:
                 earlier = await find_earlier_comment(client, issue.issue_id, action_id)
@@ -125,7 +126,7 @@ async def run_push_comment(ctx: WorkerContext, job: SyncJob) -> None:
                 jira_key=issue.issue_key,
                 subject=f"Jira issue {issue.issue_key}",
             )
-        raise jobs.JobError(message, transient=False) from exc
+        raise JobError(message, transient=False) from exc
     async with ctx.transaction() as session:
         stored = await session.get(Action, action_id)
         if stored is not None:
@@ -143,12 +144,12 @@ async def run_push_comment(ctx: WorkerContext, job: SyncJob) -> None:
         )
 
 
-async def on_push_failed(ctx: WorkerContext, job: SyncJob, message: str) -> None:
+async def on_push_failed(ctx: JobContext, job: Job[PushComment], failure: Failure) -> None:
     """Transient failures the worker stopped retrying become the ticket's error."""
-    if not message.startswith(GAVE_UP):
+    if failure.reason is not FailureReason.GAVE_UP:
         return  # permanent failures were reported by the job itself
     async with ctx.transaction() as session:
-        ticket = await session.get(Ticket, int(job.payload["ticket_id"]))
+        ticket = await session.get(Ticket, job.payload.ticket_id)
         if ticket is None:
             return
         await log_ticket_error(
@@ -157,5 +158,5 @@ async def on_push_failed(ctx: WorkerContext, job: SyncJob, message: str) -> None
             ticket_id=ticket.id or 0,
             direction=Direction.TO_JIRA,
             event="push_comment",
-            message=f"Action {job.payload['action_id']} was not added to Jira: {message}",
+            message=f"Action {job.payload.action_id} was not added to Jira: {failure.message}",
         )

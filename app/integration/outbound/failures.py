@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.integration.access import job_error
 from app.integration.models import Direction
 from app.integration.sync_logs import log_sync, log_ticket_error
-from app.jira.errors import JiraAuthError, JiraError, JiraNotFound, JiraRateLimited
-from app.jobs.outbox import JobError
+from app.jira.errors import JiraAuthError, JiraError, JiraNotFound
+from app.jobs.kinds import JobError
 
 
 def retry_error(exc: JiraError) -> JobError | None:
     """The JobError that makes the worker retry, or None when the failure is permanent."""
-    if not exc.transient:
-        return None
-    retry_after = exc.retry_after if isinstance(exc, JiraRateLimited) else None
-    return JobError(str(exc), transient=True, retry_after=retry_after)
+    return job_error(exc) if exc.transient else None
 
 
 def is_instance_wide(exc: JiraError) -> bool:

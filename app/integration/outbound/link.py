@@ -37,6 +37,7 @@ from app.helpdesk.models import (
 from app.integration.access import jira_client
 from app.integration.inbound.apply import enqueue_refresh
 from app.integration.inbound.receive import replay_unlinked
+from app.integration.job_kinds import LinkTicket
 from app.integration.linked_issues import upsert_issue
 from app.integration.models import Direction, JiraInstance, JiraIssue, JiraMapping, MappingType
 from app.integration.outbound.failures import report_failure, retry_error
@@ -51,13 +52,12 @@ from app.integration.outbound.rules import (
     ticket_global_id,
     ticket_url,
 )
+from app.integration.services import JobContext
 from app.integration.sync_logs import log_sync, log_ticket_error
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAmbiguousResult, JiraError, JiraNotFound, JiraValidationError
 from app.jira.schemas import CreatedIssue
-from app.jobs import outbox as jobs
-from app.jobs.context import WorkerContext
-from app.jobs.models import SyncJob
+from app.jobs.kinds import Failure, Job, JobError
 
 log = get_logger(__name__)
 
@@ -99,15 +99,15 @@ def _is_current(ticket: Ticket | None, requested: str) -> bool:
     )
 
 
-async def run_link_ticket(ctx: WorkerContext, job: SyncJob) -> None:
-    ticket_id = int(job.payload["ticket_id"])
-    requested = str(job.payload["key"])
+async def run_link_ticket(ctx: JobContext, job: Job[LinkTicket]) -> None:
+    ticket_id = job.payload.ticket_id
+    requested = job.payload.key
     async with ctx.transaction() as session:
         ticket = await session.get(Ticket, ticket_id)
         if not _is_current(ticket, requested):
             await log_sync(
                 session,
-                instance_id=job.payload.get("instance_id"),
+                instance_id=job.payload.instance_id,
                 direction=Direction.TO_JIRA,
                 event="link",
                 message=f"Link request {requested} superseded or withdrawn; skipped",
@@ -119,9 +119,9 @@ async def run_link_ticket(ctx: WorkerContext, job: SyncJob) -> None:
             plan = await _plan(session, ticket, requested)
         except PlanProblem as exc:
             await _mark_error(session, ticket, requested, str(exc))
-            raise jobs.JobError(str(exc), transient=False) from None
+            raise JobError(str(exc), transient=False) from None
     try:
-        async with jira_client(ctx.services.jira, plan.instance, ctx.secrets) as client:
+        async with jira_client(ctx.services, plan.instance) as client:
             if plan.new is not None:
                 issue = await _create_or_find(ctx, job, client, plan)
                 event = "create_issue"
@@ -140,19 +140,18 @@ async def run_link_ticket(ctx: WorkerContext, job: SyncJob) -> None:
             raise again from exc
         async with ctx.transaction() as session:
             message = await _report(session, plan, exc)
-        raise jobs.JobError(message, transient=False) from exc
+        raise JobError(message, transient=False) from exc
     async with ctx.transaction() as session:
         await _mark_linked(session, plan, issue, event, requested_at=job.created_at)
 
 
-async def on_link_failed(ctx: WorkerContext, job: SyncJob, message: str) -> None:
+async def on_link_failed(ctx: JobContext, job: Job[LinkTicket], failure: Failure) -> None:
     """The job gave up (or failed before reporting): the ticket's link goes to Error."""
-    ticket_id = int(job.payload["ticket_id"])
-    requested = str(job.payload["key"])
+    requested = job.payload.key
     async with ctx.transaction() as session:
-        ticket = await session.get(Ticket, ticket_id)
+        ticket = await session.get(Ticket, job.payload.ticket_id)
         if ticket is not None and _is_current(ticket, requested):
-            await _mark_error(session, ticket, requested, message)
+            await _mark_error(session, ticket, requested, failure.message)
 
 
 async def _plan(session: AsyncSession, ticket: Ticket, requested: str) -> LinkPlan:
@@ -252,7 +251,7 @@ async def _ticket_values(
 
 
 async def _create_or_find(
-    ctx: WorkerContext, job: SyncJob, client: JiraClient, plan: LinkPlan
+    ctx: JobContext, job: Job[LinkTicket], client: JiraClient, plan: LinkPlan
 ) -> CreatedIssue:
     if plan.recorded is not None:
         return plan.recorded
@@ -260,7 +259,7 @@ async def _create_or_find(
     assert new is not None
     found = None
     if job.attempts > 1:
-        found = await find_earlier_issue(client, new, plan.ticket_id, job.id or 0)
+        found = await find_earlier_issue(client, new, plan.ticket_id, job.id)
     if found is None:
         try:
             meta = await client.create_meta(new.project_key, new.issue_type)
@@ -288,7 +287,7 @@ async def _create_or_find(
             # The issue may exist; searching for it at once could miss it (Jira's index lags
             # behind writes) and create a second one, so the next attempt waits for the index.
             settle = ctx.settings.jira_search_settle_seconds
-            raise jobs.JobError(
+            raise JobError(
                 f"{exc.message} (the issue may have been created; looking for it in {settle:g} s"
                 " before creating it again)",
                 transient=True,

@@ -6,19 +6,15 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import BadRequest
+from app.helpdesk.events import JiraKeyRequested
 from app.helpdesk.history import add_history
 from app.helpdesk.models import JiraSyncStatus, Product, Ticket, TicketType
 from app.integration.instances import default_instance
+from app.integration.job_kinds import LinkTicket
 from app.integration.models import Direction, JiraInstance, JiraIssue
 from app.integration.outbound.rules import LinkRequestKind, parse_jira_key
 from app.integration.sync_logs import log_sync
 from app.jobs import outbox as jobs
-
-LINK_TICKET = "jira.link_ticket"
-
-
-def ticket_ordering_key(ticket_id: int) -> str:
-    return f"ticket:{ticket_id}"
 
 
 async def instance_for_ticket(
@@ -36,6 +32,14 @@ async def instance_for_ticket(
         if found is not None:
             return found
     return await default_instance(session)
+
+
+async def on_jira_key_requested(session: AsyncSession, event: JiraKeyRequested) -> None:
+    ticket = await session.get(Ticket, event.ticket_id)
+    assert ticket is not None, "published by the transaction that holds the ticket"
+    await apply_jira_key(
+        session, ticket, event.jira_key, event.actor, instance_id=event.jira_instance_id
+    )
 
 
 async def apply_jira_key(
@@ -91,10 +95,7 @@ async def apply_jira_key(
     await add_history(session, ticket_id, f"Jira link to {target} requested by {actor}")
     await session.flush()
     await jobs.enqueue(
-        session,
-        LINK_TICKET,
-        {"ticket_id": ticket_id, "key": request.key, "instance_id": instance.id},
-        ordering_key=ticket_ordering_key(ticket_id),
+        session, LinkTicket(ticket_id=ticket_id, key=request.key, instance_id=instance.id)
     )
 
 

@@ -9,8 +9,11 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
+from app.core.db import utcnow
 from app.integration.inbound.apply import enqueue_refresh
 from app.integration.inbound.reconcile import reconcile_all
+from app.integration.job_kinds import ReconcileAll
+from app.jobs.kinds import Job
 from app.jobs.models import SyncJob
 from jirasim import JiraSimulator
 from tests.conftest import API_TOKEN
@@ -129,8 +132,8 @@ async def test_periodic_run_queues_each_active_instance_once(service: Any, sessi
     await make_instance(session, name="Inactive", sync_active=False)
     await session.commit()
     ctx = service.state.worker_context
-    await reconcile_all(ctx, SyncJob(kind="jira.reconcile_all"))
-    await reconcile_all(ctx, SyncJob(kind="jira.reconcile_all"))
+    await reconcile_all(ctx, Job(0, 1, utcnow(), ReconcileAll()))
+    await reconcile_all(ctx, Job(0, 1, utcnow(), ReconcileAll()))
     queued = list(
         await session.scalars(select(SyncJob).where(col(SyncJob.kind) == "jira.reconcile"))
     )

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlmodel import col
 
 from app.core.db import utcnow
-from app.integration.inbound.apply import REFRESH_ISSUE
+from app.integration.job_kinds import RefreshIssue
 from app.jobs.models import SyncJob
 from tests.conftest import SIM_BASE_URL, SIM_TOKEN, SIM_USER
 from tests.support.helpdesk import (
@@ -53,7 +53,7 @@ class TestLinkExistingIssue:
         (link,) = jira_sim.issue(issue.key).remote_links
         assert link.global_id == f"helpdesk-ticket-{ticket['ID']}"
         assert link.data["object"]["url"].endswith(f"/Tickets/{ticket['ID']}")
-        (refresh,) = await jobs_of_kind(sim_app, REFRESH_ISSUE)
+        (refresh,) = await jobs_of_kind(sim_app, RefreshIssue.kind)
         assert refresh.payload["issue_id"] == issue.id
         assert refresh.ordering_key == f"issue:1:{issue.id}"
 
@@ -119,7 +119,7 @@ class TestNewJiraIssue:
         assert issue.values["description"] == "Smoke"
         assert issue.properties["helpdesk-sync"]["ticketId"] == ticket["ID"]
         assert len(issue.remote_links) == 1
-        assert await jobs_of_kind(sim_app, REFRESH_ISSUE) == []
+        assert await jobs_of_kind(sim_app, RefreshIssue.kind) == []
 
     @pytest.mark.parametrize(
         ("case", "expected_project"),

@@ -1,0 +1,82 @@
+"""Tickets as the ticket API shows them: the helpdesk's answer with its Jira link filled in.
+
+`JiraKey` is the linked issue's current key (or the requested one while the link is Pending or
+in Error); `JiraLinkURL` is the issue's page in Jira once the ticket is linked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.helpdesk import tickets
+from app.helpdesk.models import JiraSyncStatus, Ticket
+from app.helpdesk.rendering import JiraLinkView, ticket_answers
+from app.integration.models import JiraInstance, JiraIssue
+
+
+def jira_link_url(host_name: str, key: str) -> str:
+    return f"{host_name.rstrip('/')}/browse/{key}"
+
+
+async def jira_links(session: AsyncSession, rows: Sequence[Ticket]) -> dict[int, JiraLinkView]:
+    issue_refs = {t.jira_issue_ref for t in rows if t.jira_issue_ref is not None}
+    instance_ids = {t.jira_instance_id for t in rows if t.jira_instance_id is not None}
+    issues = (
+        {
+            i.id: i
+            for i in await session.scalars(
+                select(JiraIssue).where(col(JiraIssue.id).in_(issue_refs))
+            )
+        }
+        if issue_refs
+        else {}
+    )
+    instances = (
+        {
+            i.id: i
+            for i in await session.scalars(
+                select(JiraInstance).where(col(JiraInstance.id).in_(instance_ids))
+            )
+        }
+        if instance_ids
+        else {}
+    )
+    links: dict[int, JiraLinkView] = {}
+    for ticket in rows:
+        issue = issues.get(ticket.jira_issue_ref)
+        instance = instances.get(ticket.jira_instance_id)
+        linked = issue is not None and ticket.jira_sync_status != JiraSyncStatus.NONE
+        links[ticket.id or 0] = JiraLinkView(
+            jira_key=issue.issue_key if issue else ticket.jira_requested_key,
+            jira_link_url=jira_link_url(instance.host_name, issue.issue_key)
+            if linked and instance is not None and issue is not None and instance.host_name
+            else None,
+        )
+    return links
+
+
+async def ticket_views(session: AsyncSession, rows: Sequence[Ticket]) -> list[dict[str, Any]]:
+    return await ticket_answers(session, rows, await jira_links(session, rows))
+
+
+async def ticket_page(
+    session: AsyncSession,
+    filters: tickets.TicketFilters,
+    jira_key: str | None,
+    page: int,
+    size: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of tickets matching the filters (and linked to the issue `jira_key`, if given),
+    and how many match in all."""
+    if jira_key:
+        refs = await session.scalars(
+            select(col(JiraIssue.id)).where(func.upper(JiraIssue.issue_key) == jira_key.upper())
+        )
+        filters = replace(filters, jira_issue_refs=[ref for ref in refs if ref is not None])
+    rows, total = await tickets.list_tickets(session, filters, page, size)
+    return await ticket_views(session, rows), total

@@ -1,0 +1,25 @@
+"""What the Jira integration adds to the app: its job kinds, and the helpdesk events it acts on
+(an action to push as a comment, a JiraKey to link, an action type it still pushes)."""
+
+from __future__ import annotations
+
+from app.core.events import EventBus
+from app.helpdesk.events import ActionCreated, ActionTypeDeleteRequested, JiraKeyRequested
+from app.integration.inbound import apply, reconcile
+from app.integration.instances import refuse_deleting_a_pushed_action_type
+from app.integration.job_kinds import LinkTicket, PushComment
+from app.integration.outbound import comments, link, link_request
+from app.jobs.kinds import JobRegistry
+
+
+def register_jobs(registry: JobRegistry) -> None:
+    registry.register(LinkTicket, link.run_link_ticket, link.on_link_failed)
+    registry.register(PushComment, comments.run_push_comment, comments.on_push_failed)
+    apply.register(registry)
+    reconcile.register(registry)
+
+
+def subscribe(bus: EventBus) -> None:
+    bus.subscribe(ActionCreated, comments.on_action_created)
+    bus.subscribe(JiraKeyRequested, link_request.on_jira_key_requested)
+    bus.subscribe(ActionTypeDeleteRequested, refuse_deleting_a_pushed_action_type)
