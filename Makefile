@@ -39,6 +39,7 @@ lint: install
 	$(VENV)/bin/ruff check app jirasim tests migrations bench scripts
 	$(VENV)/bin/ruff format --check app jirasim tests migrations bench scripts
 	$(VENV)/bin/mypy app jirasim
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff format app jirasim tests migrations bench scripts

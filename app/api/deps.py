@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Request, Security
+from fastapi.security import HTTPBasic, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.formats import Format, format_for_path
@@ -86,8 +87,40 @@ def presented_token(authorization: str | None) -> str | None:
     return None
 
 
-def require_api_token(request: Request, settings: SettingsDep) -> None:
-    token = presented_token(request.headers.get("authorization"))
+class ApiTokenBasic(HTTPBasic):
+    """HTTP Basic with any user name and the API token as password, as OpenAPI documents it.
+    A malformed header is not refused here but read as no token, so every refusal is the same
+    401 Error body from `require_api_token`."""
+
+    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
+        authorization = request.headers.get("authorization") or ""
+        return presented_token(authorization) if authorization[:6].lower() == "basic " else None
+
+
+class ApiTokenBearer(HTTPBearer):
+    """The API token as a Bearer token, as OpenAPI documents it."""
+
+    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
+        authorization = request.headers.get("authorization") or ""
+        return presented_token(authorization) if authorization[:7].lower() == "bearer " else None
+
+
+BASIC = ApiTokenBasic(
+    scheme_name="ApiTokenBasic",
+    description="Any user name (it names you in ticket History); the API token as password.",
+    auto_error=False,
+)
+BEARER = ApiTokenBearer(
+    scheme_name="ApiTokenBearer", description="The API token as a Bearer token.", auto_error=False
+)
+
+
+def require_api_token(
+    settings: SettingsDep,
+    basic: Annotated[str | None, Security(BASIC)],
+    bearer: Annotated[str | None, Security(BEARER)],
+) -> None:
+    token = basic or bearer
     if token is None or not tokens_equal(token, settings.api_token.get_secret_value()):
         raise Unauthorized("A valid API token is required (HTTP Basic password or Bearer token).")
 

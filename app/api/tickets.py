@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from app.api.bodies import documented_body, read_elements, read_model
 from app.api.deps import ActorDep, FormatDep, IdPath, SessionDep, SettingsDep
@@ -17,7 +15,8 @@ from app.core.errors import BadRequest
 from app.core.wire import MAX_ID, IsoDateTime, validate_elements
 from app.helpdesk import actions, tickets
 from app.helpdesk.catalog import get_or_404
-from app.helpdesk.models import HistoryEntry, Ticket
+from app.helpdesk.history import list_history
+from app.helpdesk.models import Ticket
 from app.helpdesk.schemas import (
     ACTION_READ_ONLY,
     TICKET_READ_ONLY,
@@ -180,9 +179,7 @@ async def get_action(
 @router.get("/Tickets/{ID}/History", response_model=dict[str, list[HistoryOut]], responses=ERRORS)
 async def ticket_history(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Response:  # noqa: N803
     await get_or_404(session, Ticket, ID, "Ticket")
-    rows = await session.scalars(
-        select(HistoryEntry).where(col(HistoryEntry.ticket_id) == ID).order_by(col(HistoryEntry.id))
-    )
+    rows = await list_history(session, ID)
     entries = [
         HistoryOut.model_validate(row, from_attributes=True).model_dump(mode="json", by_alias=True)
         for row in rows

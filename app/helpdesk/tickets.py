@@ -15,6 +15,7 @@ from sqlmodel import col
 from app.core.db import utcnow
 from app.core.errors import BadRequest
 from app.core.events import publish
+from app.helpdesk import history
 from app.helpdesk.catalog import get_referenced
 from app.helpdesk.events import JiraKeyRequested
 from app.helpdesk.fields import FieldValueError, to_stored
@@ -103,7 +104,7 @@ async def create_ticket(
     session.add(ticket)
     await session.flush()
     await _store_custom_values(session, ticket, custom, actor, announce=False)
-    await add_history(session, ticket.id or 0, f"Ticket created by {actor}")
+    await add_history(session, ticket.id or 0, history.TICKET_CREATED.text(actor=actor))
     await _announce_jira_key(session, ticket, data, actor)
     return ticket
 
@@ -117,30 +118,34 @@ async def update_ticket(
         if not data.name:
             raise BadRequest("Name cannot be empty.")
         if data.name != ticket.name:
-            changes.append(f"Name changed from {ticket.name!r} to {data.name!r}")
+            changes.append(history.NAME_CHANGED.text(old=ticket.name, new=data.name, actor=actor))
             ticket.name = data.name
     if "description" in given and (data.description or "") != ticket.description:
-        changes.append("Description changed")
+        changes.append(history.DESCRIPTION_CHANGED.text(actor=actor))
         ticket.description = data.description or ""
     old_type = await session.get(TicketType, ticket.ticket_type_id)
     new_type = await _ticket_type(session, data) or old_type
     assert new_type is not None
     assert old_type is not None
     if new_type.id != old_type.id:
-        changes.append(f"Ticket type changed from {old_type.name} to {new_type.name}")
+        changes.append(history.TYPE_CHANGED.text(old=old_type.name, new=new_type.name, actor=actor))
         ticket.ticket_type_id = new_type.id or 0
     if {"status_id", "status"} & given or new_type.id != old_type.id:
         old_status = await session.get(TicketStatus, ticket.status_id)
         new_status = await _status(session, data, new_type)
         if old_status is None or new_status.id != old_status.id:
             old_name = old_status.name if old_status else "?"
-            changes.append(f"Status changed from {old_name} to {new_status.name}")
+            changes.append(
+                history.STATUS_CHANGED.text(old=old_name, new=new_status.name, actor=actor)
+            )
             ticket.status_id = new_status.id or 0
     if {"product_id", "product_name"} & given:
         product = await _product(session, data)
         if (product.id if product else None) != ticket.product_id:
             old = await session.get(Product, ticket.product_id) if ticket.product_id else None
-            changes.append(f"Product changed from {_name(old)} to {_name(product)}")
+            changes.append(
+                history.PRODUCT_CHANGED.text(old=_name(old), new=_name(product), actor=actor)
+            )
             ticket.product_id = product.id if product else None
             if not ({"reported_version_id", "reported_version"} & given):
                 ticket.reported_version_id = None
@@ -154,12 +159,13 @@ async def update_ticket(
                 else None
             )
             changes.append(
-                f"Reported version changed from {_version_name(old_version)} "
-                f"to {_version_name(version)}"
+                history.VERSION_CHANGED.text(
+                    old=_version_name(old_version), new=_version_name(version), actor=actor
+                )
             )
             ticket.reported_version_id = version.id if version else None
     for change in changes:
-        await add_history(session, ticket.id or 0, f"{change} by {actor}")
+        await add_history(session, ticket.id or 0, change)
     custom_changed = await _store_custom_values(session, ticket, custom, actor, announce=True)
     if changes or custom_changed:
         ticket.date_modified = utcnow()
@@ -346,15 +352,20 @@ async def _store_custom_values(
             await add_history(
                 session,
                 ticket.id or 0,
-                f"{field.name} changed from {old or '(empty)'} to {stored or '(empty)'} by {actor}",
+                history.FIELD_CHANGED.text(
+                    field=field.name,
+                    old=old or history.EMPTY,
+                    new=stored or history.EMPTY,
+                    actor=actor,
+                ),
             )
     await session.flush()
     return changed
 
 
 def _name(item: Product | None) -> str:
-    return item.name if item else "(none)"
+    return item.name if item else history.NONE
 
 
 def _version_name(item: Version | None) -> str:
-    return item.version_number if item else "(none)"
+    return item.version_number if item else history.NONE

@@ -8,11 +8,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from app.core.security import SecretBox
 from app.core.settings import Settings
-from app.jira.pool import JiraClientPool
+from app.jira.pool import JiraClientPool, JiraTransport
 from app.jobs.context import WorkerContext
 
 
@@ -27,7 +25,7 @@ JobContext = WorkerContext[Services]
 
 @asynccontextmanager
 async def feature_services(
-    settings: Settings, jira_transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings, jira_transport: JiraTransport | None = None
 ) -> AsyncIterator[Services]:
     """`jira_transport` lets tests route Jira calls to an in-process simulator."""
     options: dict[str, Any] = {"backoff_base": settings.jira_retry_base_seconds}

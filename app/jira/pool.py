@@ -7,8 +7,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import httpx
+
 from app.jira.auth import AuthMethod
 from app.jira.client import JiraClient
+
+# What Jira calls go through instead of the network, if given (tests: an in-process simulator).
+JiraTransport = httpx.AsyncBaseTransport
 
 
 @dataclass(frozen=True, slots=True)

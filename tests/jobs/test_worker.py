@@ -200,6 +200,43 @@ class TestFailures:
             "Severity is required.",
         )
 
+    async def test_a_permanent_failure_reaches_the_failure_handler_as_such(
+        self, db: Any, settings: Any
+    ) -> None:
+        ctx = make_context(db, settings)
+        registry = JobRegistry()
+        failures: list[Failure] = []
+
+        async def invalid(_ctx: Any, _job: Job[Any]) -> None:
+            raise JobError("Severity is required.", transient=False)
+
+        async def report(_ctx: Any, _job: Job[Any], failure: Failure) -> None:
+            failures.append(failure)
+
+        registry.register(kind("test.invalid"), invalid, on_failure=report)
+        await add_jobs(ctx, ("test.invalid", {}, None))
+        await Worker(ctx, registry).drain()
+        assert failures == [Failure("Severity is required.", FailureReason.PERMANENT)]
+
+    async def test_an_unreadable_payload_fails_at_once_and_says_why(
+        self, db: Any, settings: Any
+    ) -> None:
+        ctx = make_context(db, settings)
+        registry = JobRegistry()
+        ran: list[Any] = []
+
+        async def record(_ctx: Any, job: Job[Any]) -> None:
+            ran.append(job)
+
+        registry.register(kind("test.record"), record)
+        async with ctx.transaction() as session:
+            session.add(SyncJob(kind="test.record", payload={"n": "not a number"}))
+        await Worker(ctx, registry).drain()
+        (job,) = await all_jobs(ctx)
+        assert (job.status, job.attempts, ran) == (JobStatus.FAILED, 1, [])
+        assert job.last_error is not None
+        assert job.last_error.startswith("Unreadable test.record payload")
+
     async def test_unknown_kind_fails(self, db: Any, settings: Any) -> None:
         ctx = make_context(db, settings)
         await add_jobs(ctx, ("test.nobody", {}, None))
