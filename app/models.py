@@ -22,5 +22,6 @@ from app.helpdesk.models import (  # noqa: F401
     TicketType,
     Version,
 )
-from app.integration.models import JiraInstance, JiraIssue, JiraMapping, SyncLog, WebhookDelivery  # noqa: F401  # noqa: F401
+from app.inbox.models import WebhookDelivery  # noqa: F401
+from app.integration.models import JiraInstance, JiraIssue, JiraMapping, SyncLog  # noqa: F401
 from app.jobs.models import SyncJob  # noqa: F401

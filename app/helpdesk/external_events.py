@@ -15,6 +15,7 @@ event `id` makes a delivery idempotent; ExternalIDs make the effect idempotent a
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,22 +23,55 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core.db import utcnow
 from app.core.errors import BadRequest
 from app.core.wire import validate_elements
 from app.helpdesk import actions, tickets
 from app.helpdesk.models import Action, Ticket
 from app.helpdesk.schemas import ACTION_READ_ONLY, TICKET_READ_ONLY, ActionInput, TicketInput
+from app.inbox.store import store_once
 
 TICKET_UPSERTED = "ticket.upserted"
 ACTION_CREATED = "action.created"
 ACTOR = "Helpdesk"
 
 
+SOURCE = "helpdesk"
+
+
 @dataclass(frozen=True)
 class EventOutcome:
-    status: str  # applied, ignored
+    status: str  # applied, ignored, duplicate
     ticket_id: int | None = None
     action_id: int | None = None
+
+
+async def receive_event(session: AsyncSession, body: bytes) -> tuple[str, EventOutcome]:
+    """Store an (authenticated) event once by its id and apply it in the same transaction, so
+    it takes effect exactly once however often it is sent; returns its id and what happened."""
+    try:
+        event: Any = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest(f"Malformed JSON: {exc}") from exc
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str | int):
+        raise BadRequest("An event is a JSON object with an id and a type.")
+    event_id = str(event["id"]).strip()
+    if not event_id or len(event_id) > 255:
+        raise BadRequest("The event id must be 1 to 255 characters.")
+    delivery = await store_once(
+        session,
+        source=SOURCE,
+        delivery_id=event_id,
+        event=str(event.get("type") or "")[:128],
+        body=body.decode("utf-8", errors="replace"),
+    )
+    if delivery is None:
+        return event_id, EventOutcome("duplicate")
+    outcome = await apply_event(session, event)
+    delivery.processed_at = utcnow()
+    delivery.outcome = outcome.status
+    session.add(delivery)
+    return event_id, outcome
 
 
 def _record(event: dict[str, Any], name: str) -> dict[str, Any]:

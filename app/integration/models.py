@@ -1,5 +1,5 @@
 """The Jira integration's tables: instances, their field mappings, the issues tickets link to,
-sync logs and received webhook deliveries."""
+and sync logs."""
 
 from __future__ import annotations
 
@@ -100,20 +100,3 @@ class SyncLog(SQLModel, table=True):
     status: str = Field(max_length=16)
     message: str = Field(default="", sa_column=Column(Text, nullable=False))
     date_created: datetime = Field(default_factory=utcnow, index=True)
-
-
-class WebhookDelivery(SQLModel, table=True):
-    """A received webhook delivery, stored before it is acknowledged; de-duplicated by its id."""
-
-    __tablename__ = "webhook_deliveries"
-    __table_args__ = (UniqueConstraint("source", "delivery_id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    source: str = Field(max_length=32)
-    delivery_id: str = Field(max_length=255)
-    jira_instance_id: int | None = Field(default=None, foreign_key="jira_instances.id")
-    event: str = Field(default="", max_length=128)
-    body: str = Field(sa_column=Column(Text, nullable=False))
-    received_at: datetime = Field(default_factory=utcnow, index=True)
-    processed_at: datetime | None = None
-    outcome: str | None = Field(default=None, max_length=32)

@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import func, select
 
 from app.core.security import hmac_sha256_hex
-from app.integration.models import WebhookDelivery
+from app.inbox.models import WebhookDelivery
 from tests.conftest import API_TOKEN, SIM_BASE_URL, SIM_TOKEN, SIM_USER
 from tests.support.helpdesk import API, configure_default_instance, ok, seed_helpdesk
 from tests.support.outbound import drain

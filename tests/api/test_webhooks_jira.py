@@ -13,10 +13,10 @@ from sqlalchemy import func, select, text, update
 from sqlmodel import col
 
 from app.core.db import utcnow
+from app.inbox.models import WebhookDelivery
 from app.integration.inbound.apply import prune_deliveries
 from app.integration.inbound.credentials import WebhookCredentials
 from app.integration.job_kinds import PruneDeliveries
-from app.integration.models import WebhookDelivery
 from app.jobs.kinds import Job
 from app.jobs.models import SyncJob
 from tests.conftest import API_TOKEN

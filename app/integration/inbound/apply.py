@@ -16,6 +16,7 @@ from sqlmodel import col
 from app.core.db import utcnow
 from app.core.logging import get_logger
 from app.helpdesk.models import Ticket
+from app.inbox.models import WebhookDelivery
 from app.integration.access import jira_client, job_error
 from app.integration.inbound.linked_tickets import (
     ApplyReport,
@@ -38,14 +39,7 @@ from app.integration.inbound.rules import (
     parse_jira_time,
 )
 from app.integration.job_kinds import ApplyWebhook, PruneDeliveries, RefreshIssue
-from app.integration.models import (
-    Direction,
-    JiraInstance,
-    JiraIssue,
-    JiraMapping,
-    MappingType,
-    WebhookDelivery,
-)
+from app.integration.models import Direction, JiraInstance, JiraIssue, JiraMapping, MappingType
 from app.integration.services import JobContext
 from app.integration.sync_logs import log_sync
 from app.jira.client import JiraClient

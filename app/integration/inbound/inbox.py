@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.helpdesk.models import Ticket
+from app.inbox.models import WebhookDelivery
 from app.integration.job_kinds import ApplyWebhook
-from app.integration.models import JiraInstance, JiraIssue, WebhookDelivery
+from app.integration.models import JiraInstance, JiraIssue
 from app.jobs import outbox as jobs
 
 SOURCE = "jira"

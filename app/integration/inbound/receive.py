@@ -18,6 +18,7 @@ from app.core.db import utcnow
 from app.core.errors import BadRequest, Unauthorized
 from app.core.logging import get_logger
 from app.core.security import SecretBox, signature_matches, tokens_equal
+from app.inbox.models import WebhookDelivery
 from app.integration.inbound.inbox import (
     SOURCE,
     InstanceAuth,
@@ -28,7 +29,6 @@ from app.integration.inbound.inbox import (
 from app.integration.inbound.rules import EventKind, parse_delivery
 from app.integration.instances import instance_not_found
 from app.integration.job_kinds import ApplyWebhook
-from app.integration.models import WebhookDelivery
 from app.jobs import outbox as jobs
 
 log = get_logger(__name__)

@@ -11,7 +11,8 @@ from sqlalchemy import event, func, select
 from sqlmodel import col
 
 from app.helpdesk.models import Action, Ticket
-from app.integration.models import JiraInstance, JiraIssue, MappingType, WebhookDelivery
+from app.inbox.models import WebhookDelivery
+from app.integration.models import JiraInstance, JiraIssue, MappingType
 from jirasim import JiraSimulator
 from tests.support.inbound import (
     Catalog,
