@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
-from app.core.migrations import pending_revisions
+from app.api.deps import EngineDep
+from app.core.migrations import readiness
 
 router = APIRouter(tags=["health"])
 
@@ -17,14 +17,6 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="The database is reachable and its migrations are current")
-async def readyz(request: Request) -> JSONResponse:
-    engine = request.app.state.engine
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-        pending = await pending_revisions(engine)
-    except Exception as exc:  # any database failure means "not ready", reported, never raised
-        return JSONResponse({"status": "unavailable", "database": type(exc).__name__}, 503)
-    if pending:
-        return JSONResponse({"status": "migrations pending", "pending": pending}, 503)
-    return JSONResponse({"status": "ready"})
+async def readyz(engine: EngineDep) -> JSONResponse:
+    ready, answer = await readiness(engine)
+    return JSONResponse(answer, 200 if ready else 503)

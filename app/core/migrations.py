@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -46,3 +47,17 @@ async def pending_revisions(engine: AsyncEngine) -> list[str]:
                 break
             pending.append(revision.revision)
     return pending
+
+
+async def readiness(engine: AsyncEngine) -> tuple[bool, dict[str, object]]:
+    """Whether the database answers and its migrations are current, and the probe's answer.
+    Any database failure means "not ready": reported, never raised."""
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        pending = await pending_revisions(engine)
+    except Exception as exc:
+        return False, {"status": "unavailable", "database": type(exc).__name__}
+    if pending:
+        return False, {"status": "migrations pending", "pending": pending}
+    return True, {"status": "ready"}
