@@ -33,18 +33,13 @@ from app.jira.schemas import (
     JiraField,
     JiraUser,
     JqlPage,
-    Project,
-    RemoteLink,
     SearchPage,
-    ServerInfo,
-    Transition,
 )
 
 API = "/rest/api/2"
 
 _users = TypeAdapter(list[JiraUser])
 _fields = TypeAdapter(list[JiraField])
-_remote_links = TypeAdapter(list[RemoteLink])
 _create_meta_fields = TypeAdapter(list[CreateMetaField])
 
 
@@ -151,14 +146,8 @@ class JiraClient:
         permissions = data.get("permissions", {}) if isinstance(data, dict) else {}
         return {key: bool(value.get("havePermission")) for key, value in permissions.items()}
 
-    async def server_info(self) -> ServerInfo:
-        return parse(ServerInfo, await self._http.request("GET", _path("serverInfo")))
-
     async def fields(self) -> list[JiraField]:
         return parse_as(_fields, await self._http.request("GET", _path("field")))
-
-    async def project(self, key: str) -> Project:
-        return parse(Project, await self._http.request("GET", _path("project", key)))
 
     async def create_meta(self, project_key: str, issue_type_name: str) -> list[CreateMetaField]:
         """Fields for creating `issue_type_name` in a project, from whichever createmeta exists."""
@@ -262,25 +251,6 @@ class JiraClient:
             return None
         return parse(EntityProperty, response)
 
-    async def set_issue_property(self, id_or_key: str, key: str, value: Any) -> None:
-        path = _path("issue", id_or_key, "properties", key)
-        await self._http.request("PUT", path, json=value, write_to=id_or_key)
-
-    async def transitions(self, id_or_key: str) -> list[Transition]:
-        data = response_json(
-            await self._http.request("GET", _path("issue", id_or_key, "transitions"))
-        )
-        return [Transition.model_validate(item) for item in data.get("transitions", [])]
-
-    async def transition_issue(
-        self, id_or_key: str, transition_id: str, fields: Mapping[str, Any] | None = None
-    ) -> None:
-        body: dict[str, Any] = {"transition": {"id": transition_id}}
-        if fields:
-            body["fields"] = dict(fields)
-        path = _path("issue", id_or_key, "transitions")
-        await self._http.request("POST", path, json=body, write_to=id_or_key)
-
     # -- comments ----------------------------------------------------------------------------
 
     async def add_comment(
@@ -324,10 +294,6 @@ class JiraClient:
 
     # -- remote links --------------------------------------------------------------------------
 
-    async def remote_links(self, issue: str) -> list[RemoteLink]:
-        path = _path("issue", issue, "remotelink")
-        return parse_as(_remote_links, await self._http.request("GET", path))
-
     async def upsert_remote_link(
         self,
         issue: str,
@@ -370,20 +336,6 @@ class JiraClient:
             body["expand"] = list(expand)
         response = await self._http.request("POST", _path("search"), json=body, retry_safe=True)
         return parse(SearchPage, response)
-
-    async def search_all(
-        self, jql: str, fields: Iterable[str] | None = None, page_size: int = 100
-    ) -> AsyncIterator[Issue]:
-        """Every issue matching `jql`, page by page."""
-        wanted = list(fields) if fields is not None else None
-        start_at = 0
-        while True:
-            page = await self.search(jql, start_at, page_size, wanted)
-            for issue in page.issues:
-                yield issue
-            start_at += len(page.issues)
-            if not page.issues or start_at >= page.total:
-                return
 
     async def search_jql(
         self,

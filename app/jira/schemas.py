@@ -25,18 +25,6 @@ class JiraUser(JiraModel):
     account_type: str | None = None
 
 
-class ServerInfo(JiraModel):
-    base_url: str | None = None
-    version: str | None = None
-    version_numbers: list[int] = Field(default_factory=list)
-    deployment_type: str | None = None
-    server_title: str | None = None
-
-    @property
-    def is_cloud(self) -> bool:
-        return (self.deployment_type or "").lower() == "cloud"
-
-
 class FieldSchema(JiraModel):
     type: str | None = None
     items: str | None = None
@@ -63,19 +51,6 @@ class CreateMetaField(JiraModel):
     schema_: FieldSchema = Field(default_factory=FieldSchema, alias="schema")
     allowed_values: list[dict[str, Any]] = Field(default_factory=list)
     has_default_value: bool = False
-
-
-class IssueType(JiraModel):
-    id: str
-    name: str
-    subtask: bool = False
-
-
-class Project(JiraModel):
-    id: str
-    key: str
-    name: str
-    issue_types: list[IssueType] = Field(default_factory=list)
 
 
 class CreatedIssue(JiraModel):
@@ -115,18 +90,6 @@ class CommentPage(JiraModel):
     total: int = 0
 
 
-class RemoteLinkObject(JiraModel):
-    url: str
-    title: str | None = None
-    icon: dict[str, Any] | None = None
-
-
-class RemoteLink(JiraModel):
-    id: int
-    global_id: str | None = None
-    object: RemoteLinkObject
-
-
 class SearchPage(JiraModel):
     issues: list[Issue] = Field(default_factory=list)
     start_at: int = 0
@@ -140,9 +103,3 @@ class JqlPage(JiraModel):
     issues: list[Issue] = Field(default_factory=list)
     next_page_token: str | None = None
     is_last: bool | None = None
-
-
-class Transition(JiraModel):
-    id: str
-    name: str
-    to: dict[str, Any] | None = None

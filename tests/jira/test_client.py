@@ -199,17 +199,17 @@ class TestRetries:
         assert caught.value.errors == {"customfield_10010": "Severity is required."}
 
     async def test_html_error_body(self, make_client: MakeClient, router: respx.MockRouter) -> None:
-        router.get("/rest/api/2/serverInfo").respond(
+        router.get("/rest/api/2/myself").respond(
             502, html="<html><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"
         )
         with pytest.raises(JiraUnavailable) as caught:
-            await make_client(max_retries=0).server_info()
+            await make_client(max_retries=0).myself()
         assert caught.value.message == "HTTP 502 Bad Gateway: 502 Bad Gateway nginx"
 
     async def test_html_success_body(self, client: JiraClient, router: respx.MockRouter) -> None:
-        router.get("/rest/api/2/serverInfo").respond(200, html="<html>Log in to continue</html>")
+        router.get("/rest/api/2/myself").respond(200, html="<html>Log in to continue</html>")
         with pytest.raises(JiraUnexpectedResponse, match="Log in to continue"):
-            await client.server_info()
+            await client.myself()
 
     async def test_logs_never_carry_the_secret(
         self, client: JiraClient, router: respx.MockRouter
@@ -421,22 +421,15 @@ class TestCreateMeta:
 
 
 class TestSearch:
-    async def test_search_all_pages_through(
-        self, client: JiraClient, router: respx.MockRouter
-    ) -> None:
-        def page(start: int, count: int) -> httpx.Response:
-            issues = [{"id": str(n), "key": f"ABC-{n}"} for n in range(start, start + count)]
-            return httpx.Response(200, json={"startAt": start, "total": 5, "issues": issues})
-
-        route = router.post("/rest/api/2/search").mock(
-            side_effect=[page(0, 2), page(2, 2), page(4, 1)]
+    async def test_search_body(self, client: JiraClient, router: respx.MockRouter) -> None:
+        route = router.post("/rest/api/2/search").respond(
+            json={"issues": [{"id": "1", "key": "ABC-1"}], "total": 1}
         )
-        keys = [issue.key async for issue in client.search_all("project = ABC", ["summary"], 2)]
-        assert keys == ["ABC-0", "ABC-1", "ABC-2", "ABC-3", "ABC-4"]
-        assert [body_of(call)["startAt"] for call in route.calls] == [0, 2, 4]
+        page = await client.search("project = ABC", max_results=2, fields=["summary"])
+        assert [issue.key for issue in page.issues] == ["ABC-1"]
         assert body_of(route.calls.last) == {
             "jql": "project = ABC",
-            "startAt": 4,
+            "startAt": 0,
             "maxResults": 2,
             "fields": ["summary"],
         }
