@@ -135,13 +135,9 @@ class JiraClient:
             self._myself = await self.myself()
         return self._myself
 
-    async def my_permissions(
-        self, keys: Iterable[str], *, project_key: str | None = None
-    ) -> dict[str, bool]:
-        """Whether the service's user holds each permission (globally or in one project)."""
+    async def my_permissions(self, keys: Iterable[str]) -> dict[str, bool]:
+        """Whether the service's user holds each permission."""
         params = {"permissions": ",".join(keys)}
-        if project_key:
-            params["projectKey"] = project_key
         data = response_json(await self._http.request("GET", _path("mypermissions"), params=params))
         permissions = data.get("permissions", {}) if isinstance(data, dict) else {}
         return {key: bool(value.get("havePermission")) for key, value in permissions.items()}
@@ -220,27 +216,14 @@ class JiraClient:
             body["properties"] = _property_list(properties)
         return parse(CreatedIssue, await self._http.request("POST", _path("issue"), json=body))
 
-    async def get_issue(
-        self,
-        id_or_key: str,
-        fields: Iterable[str] | None = None,
-        expand: Iterable[str] | None = None,
-    ) -> Issue:
-        params = _list_params(fields=fields, expand=expand)
+    async def get_issue(self, id_or_key: str, fields: Iterable[str] | None = None) -> Issue:
+        params = _list_params(fields=fields)
         return parse(
             Issue, await self._http.request("GET", _path("issue", id_or_key), params=params)
         )
 
-    async def edit_issue(
-        self,
-        id_or_key: str,
-        fields: Mapping[str, Any],
-        *,
-        update: Mapping[str, Any] | None = None,
-    ) -> None:
-        body: dict[str, Any] = {"fields": dict(fields)}
-        if update:
-            body["update"] = dict(update)
+    async def edit_issue(self, id_or_key: str, fields: Mapping[str, Any]) -> None:
+        body = {"fields": dict(fields)}
         await self._http.request("PUT", _path("issue", id_or_key), json=body, write_to=id_or_key)
 
     async def get_issue_property(self, id_or_key: str, key: str) -> EntityProperty | None:
@@ -254,31 +237,20 @@ class JiraClient:
     # -- comments ----------------------------------------------------------------------------
 
     async def add_comment(
-        self,
-        id_or_key: str,
-        body: str,
-        properties: Mapping[str, Any] | None = None,
-        *,
-        visibility: Mapping[str, str] | None = None,
+        self, id_or_key: str, body: str, properties: Mapping[str, Any] | None = None
     ) -> Comment:
         """Add a comment; never repeated by the client once the request may have been sent."""
         payload: dict[str, Any] = {"body": body}
         if properties:
             payload["properties"] = _property_list(properties)
-        if visibility:
-            payload["visibility"] = dict(visibility)
         path = _path("issue", id_or_key, "comment")
         return parse(
             Comment, await self._http.request("POST", path, json=payload, write_to=id_or_key)
         )
 
-    async def get_comment(
-        self, issue: str, comment_id: str, expand: Iterable[str] | None = None
-    ) -> Comment:
+    async def get_comment(self, issue: str, comment_id: str) -> Comment:
         path = _path("issue", issue, "comment", comment_id)
-        return parse(
-            Comment, await self._http.request("GET", path, params=_list_params(expand=expand))
-        )
+        return parse(Comment, await self._http.request("GET", path))
 
     async def list_comments(
         self,
@@ -295,18 +267,10 @@ class JiraClient:
     # -- remote links --------------------------------------------------------------------------
 
     async def upsert_remote_link(
-        self,
-        issue: str,
-        global_id: str | None,
-        url: str,
-        title: str,
-        icon_url: str | None = None,
+        self, issue: str, global_id: str | None, url: str, title: str
     ) -> int:
         """Create or (with a `global_id`) update a remote link; returns its id."""
-        link: dict[str, Any] = {"url": url, "title": title}
-        if icon_url:
-            link["icon"] = {"url16x16": icon_url, "title": title}
-        body: dict[str, Any] = {"object": link}
+        body: dict[str, Any] = {"object": {"url": url, "title": title}}
         if global_id:
             body["globalId"] = global_id
         path = _path("issue", issue, "remotelink")
@@ -327,13 +291,10 @@ class JiraClient:
         start_at: int = 0,
         max_results: int = 50,
         fields: Iterable[str] | None = None,
-        expand: Iterable[str] | None = None,
     ) -> SearchPage:
         body: dict[str, Any] = {"jql": jql, "startAt": start_at, "maxResults": max_results}
         if fields is not None:
             body["fields"] = list(fields)
-        if expand is not None:
-            body["expand"] = list(expand)
         response = await self._http.request("POST", _path("search"), json=body, retry_safe=True)
         return parse(SearchPage, response)
 

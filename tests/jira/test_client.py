@@ -484,11 +484,9 @@ class TestReads:
 
     async def test_get_issue_params(self, client: JiraClient, router: respx.MockRouter) -> None:
         route = router.get("/rest/api/2/issue/ABC-1").respond(json=ISSUE)
-        issue = await client.get_issue("ABC-1", fields=["summary", "status"], expand=["changelog"])
+        issue = await client.get_issue("ABC-1", fields=["summary", "status"])
         assert issue.fields["summary"] == "Printer on fire"
-        assert route.calls.last.request.url.params == httpx.QueryParams(
-            fields="summary,status", expand="changelog"
-        )
+        assert route.calls.last.request.url.params == httpx.QueryParams(fields="summary,status")
 
     async def test_comments(self, client: JiraClient, router: respx.MockRouter) -> None:
         comment = {
