@@ -18,10 +18,6 @@ class BadRequest(ApiError):
     pass
 
 
-class ValidationFailed(ApiError):
-    code = "ValidationError"
-
-
 class Unauthorized(ApiError):
     status_code = 401
     code = "Unauthorized"

@@ -63,10 +63,6 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 16 characters long")
         return value
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 @lru_cache
 def get_settings() -> Settings:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,11 +35,6 @@ class SyncCounts:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
-    logins: list[str] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return self.created + self.updated + self.unchanged
 
 
 def login_of(user: JiraUser) -> str | None:

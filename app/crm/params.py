@@ -34,9 +34,6 @@ class Params:
                 return value.strip()
         return None
 
-    def has(self, name: str) -> bool:
-        return name.lower() in self._lower
-
     def require(self, *names: str) -> str:
         value = self.get(*names)
         if value is None:

@@ -50,7 +50,6 @@ class CreateMetaField(JiraModel):
     required: bool = False
     schema_: FieldSchema = Field(default_factory=FieldSchema, alias="schema")
     allowed_values: list[dict[str, Any]] = Field(default_factory=list)
-    has_default_value: bool = False
 
 
 class CreatedIssue(JiraModel):
@@ -63,7 +62,6 @@ class Issue(JiraModel):
     key: str
     fields: dict[str, Any] = Field(default_factory=dict)
     changelog: dict[str, Any] | None = None
-    rendered_fields: dict[str, Any] | None = None
 
 
 class EntityProperty(JiraModel):

@@ -45,7 +45,6 @@ class TestSettings:
         settings = make(api_token=GOOD, secret_key=GOOD)
         assert settings.database_url == "sqlite+aiosqlite:///./data/helpdesk.db"
         assert (settings.host, settings.port) == ("127.0.0.1", 8080)
-        assert settings.is_sqlite
         assert GOOD not in repr(settings)
 
     def test_values_come_from_the_environment(
@@ -58,7 +57,6 @@ class TestSettings:
         settings = make()
         assert settings.api_token.get_secret_value() == GOOD
         assert settings.port == 9000
-        assert not settings.is_sqlite
 
 
 class TestEnsureLocalSecrets:
