@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bench.rawhttp import Answer, HttpError, RawClient
@@ -155,9 +155,3 @@ async def find_saturation(
 
 def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-
-
-async def repeat(
-    times: int, scenario: Callable[[], Awaitable[dict[str, float]]]
-) -> dict[str, float]:
-    return median_of([await scenario() for _ in range(times)])

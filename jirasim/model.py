@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-Flavor = Literal["cloud", "server"]
 StatusCategory = Literal["new", "indeterminate", "done"]
 FieldKind = Literal[
     "string",

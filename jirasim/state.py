@@ -166,11 +166,6 @@ class SimState:
         self.fields[fid] = fdef
         return fdef
 
-    def add_option(self, field_id: str, value: str) -> Option:
-        option = Option(self.next_id("option"), value)
-        self.fields[field_id].options.append(option)
-        return option
-
     def set_required(self, project_key: str, issue_type: str, field_ids: Iterable[str]) -> None:
         project = self.project(project_key)
         it = self.issue_type_by_name(issue_type) or self.issue_types.get(issue_type)
