@@ -236,7 +236,7 @@ def build_control_router(sim: JiraSimulator) -> APIRouter:
         return [d.as_dict() for d in sim.deliveries]
 
     @router.post("/webhooks/deliveries/{delivery_id}/redeliver", status_code=201)
-    async def redeliver(delivery_id: int, asRetry: bool = False) -> Any:  # noqa: N803
+    async def redeliver(delivery_id: int, asRetry: bool = False) -> Any:
         try:
             return sim.redeliver_webhook(delivery_id, as_retry=asRetry).as_dict()
         except StopIteration:

@@ -193,9 +193,9 @@ def build_issue_router(sim: JiraSimulator) -> APIRouter:
     @router.get("/issue/{id_or_key}/comment")
     async def comments(
         id_or_key: str,
-        startAt: int = 0,  # noqa: N803
-        maxResults: int | None = None,  # noqa: N803
-        orderBy: str | None = None,  # noqa: N803
+        startAt: int = 0,
+        maxResults: int | None = None,
+        orderBy: str | None = None,
         expand: str | None = None,
         user: User = Depends(current_user),
     ) -> Any:
@@ -279,7 +279,7 @@ def build_issue_router(sim: JiraSimulator) -> APIRouter:
     async def remote_links(
         id_or_key: str,
         globalId: str | None = None,
-        user: User = Depends(current_user),  # noqa: N803
+        user: User = Depends(current_user),
     ) -> Any:
         issue = find(id_or_key, user)
         render = sim.renderer()
@@ -350,7 +350,7 @@ def build_issue_router(sim: JiraSimulator) -> APIRouter:
     async def delete_remote_link_by_global_id(
         id_or_key: str,
         globalId: str,
-        user: User = Depends(current_user),  # noqa: N803
+        user: User = Depends(current_user),
     ) -> Response:
         issue = find(id_or_key, user)
         if "LINK_ISSUES" not in user.permissions:
@@ -418,8 +418,8 @@ def build_issue_router(sim: JiraSimulator) -> APIRouter:
     @router.get("/search/jql")
     async def search_jql_get(
         jql: str = "",
-        nextPageToken: str | None = None,  # noqa: N803
-        maxResults: int | None = None,  # noqa: N803
+        nextPageToken: str | None = None,
+        maxResults: int | None = None,
         fields: str | None = None,
         user: User = Depends(current_user),
     ) -> Any:
@@ -439,8 +439,8 @@ def build_issue_router(sim: JiraSimulator) -> APIRouter:
     @router.get("/search")
     async def search_get(
         jql: str = "",
-        startAt: int = 0,  # noqa: N803
-        maxResults: int | None = None,  # noqa: N803
+        startAt: int = 0,
+        maxResults: int | None = None,
         fields: str | None = None,
         expand: str | None = None,
         user: User = Depends(current_user),

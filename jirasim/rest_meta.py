@@ -128,10 +128,10 @@ def build_meta_router(sim: JiraSimulator) -> APIRouter:
 
     @router.get("/issue/createmeta")
     async def createmeta(
-        projectKeys: str | None = None,  # noqa: N803 - Jira's parameter names
-        projectIds: str | None = None,  # noqa: N803
-        issuetypeIds: str | None = None,  # noqa: N803
-        issuetypeNames: str | None = None,  # noqa: N803
+        projectKeys: str | None = None,
+        projectIds: str | None = None,
+        issuetypeIds: str | None = None,
+        issuetypeNames: str | None = None,
         expand: str | None = None,
         user: User = Depends(current_user),
     ) -> Any:
@@ -177,8 +177,8 @@ def build_meta_router(sim: JiraSimulator) -> APIRouter:
     @router.get("/issue/createmeta/{project_id_or_key}/issuetypes")
     async def createmeta_types(
         project_id_or_key: str,
-        startAt: int = 0,  # noqa: N803
-        maxResults: int | None = None,  # noqa: N803
+        startAt: int = 0,
+        maxResults: int | None = None,
         user: User = Depends(current_user),
     ) -> Any:
         p = sim.state.project(project_id_or_key)
@@ -189,8 +189,8 @@ def build_meta_router(sim: JiraSimulator) -> APIRouter:
     async def createmeta_fields(
         project_id_or_key: str,
         issue_type_id: str,
-        startAt: int = 0,  # noqa: N803
-        maxResults: int | None = None,  # noqa: N803
+        startAt: int = 0,
+        maxResults: int | None = None,
         user: User = Depends(current_user),
     ) -> Any:
         p = sim.state.project(project_id_or_key)
@@ -213,8 +213,8 @@ def build_meta_router(sim: JiraSimulator) -> APIRouter:
     async def user_search(
         username: str | None = None,
         query: str | None = None,
-        startAt: int = 0,  # noqa: N803
-        maxResults: int | None = None,  # noqa: N803
+        startAt: int = 0,
+        maxResults: int | None = None,
         user: User = Depends(current_user),
     ) -> Any:
         needle = (username or query or "").lower()
@@ -229,15 +229,15 @@ def build_meta_router(sim: JiraSimulator) -> APIRouter:
 
     @router.get("/users/search")
     async def users_search(
-        startAt: int = 0,  # noqa: N803
-        maxResults: int | None = None,  # noqa: N803
+        startAt: int = 0,
+        maxResults: int | None = None,
         user: User = Depends(current_user),
     ) -> Any:
         return user_page(list(sim.state.users.values()), startAt, maxResults)
 
     @router.get("/user")
     async def get_user(
-        accountId: str | None = None,  # noqa: N803
+        accountId: str | None = None,
         username: str | None = None,
         key: str | None = None,
         user: User = Depends(current_user),

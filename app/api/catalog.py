@@ -87,7 +87,7 @@ def add_item_routes(spec: CatalogSpec, with_list_and_create: bool = True) -> Non
         response_model=answer_model(spec),
         name=f"get_{spec.singular}",
     )
-    async def get_item(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Response:  # noqa: N803
+    async def get_item(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Response:
         return _one(spec, await catalog.get_or_404(session, spec.model, ID, spec.singular), fmt)
 
     @router.put(
@@ -101,7 +101,7 @@ def add_item_routes(spec: CatalogSpec, with_list_and_create: bool = True) -> Non
     async def update_item(
         ID: IdPath,
         request: Request,
-        session: SessionDep,  # noqa: N803
+        session: SessionDep,
         fmt: FormatDep,
     ) -> Response:
         item = await catalog.get_or_404(session, spec.model, ID, spec.singular)
@@ -115,7 +115,7 @@ def add_item_routes(spec: CatalogSpec, with_list_and_create: bool = True) -> Non
         responses=ERRORS,
         name=f"delete_{spec.singular}",
     )
-    async def delete_item(ID: IdPath, session: SessionDep) -> Response:  # noqa: N803
+    async def delete_item(ID: IdPath, session: SessionDep) -> Response:
         item = await catalog.get_or_404(session, spec.model, ID, spec.singular)
         await catalog.delete_item(session, spec, item)
         return Response(status_code=204)
@@ -140,7 +140,7 @@ VERSIONS = catalog.VERSIONS
     responses=ERRORS,
     response_model=answer_model(VERSIONS, many=True),
 )
-async def list_versions(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Response:  # noqa: N803
+async def list_versions(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Response:
     await catalog.get_or_404(session, Product, ID, "Product")
     items = await catalog.list_items(session, VERSIONS, [Version.product_id == ID])
     return _many(VERSIONS, items, fmt)
@@ -157,7 +157,7 @@ async def list_versions(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Resp
 async def create_version(
     ID: IdPath,
     request: Request,
-    session: SessionDep,  # noqa: N803
+    session: SessionDep,
     fmt: FormatDep,
 ) -> Response:
     await catalog.get_or_404(session, Product, ID, "Product")

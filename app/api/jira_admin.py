@@ -74,7 +74,7 @@ async def create_jira_instance(
 
 @router.get("/JiraInstances/{ID}", response_model=dict[str, JiraInstanceOut], responses=ERRORS)
 async def get_jira_instance(
-    ID: IdPath,  # noqa: N803
+    ID: IdPath,
     session: SessionDep,
     settings: SettingsDep,
     fmt: FormatDep,
@@ -89,7 +89,7 @@ async def get_jira_instance(
     openapi_extra=documented_body(JiraInstanceInput, "JiraInstance"),
 )
 async def update_jira_instance(
-    ID: IdPath,  # noqa: N803
+    ID: IdPath,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -109,7 +109,7 @@ async def update_jira_instance(
 
 
 @router.delete("/JiraInstances/{ID}", status_code=204, responses=ERRORS)
-async def delete_jira_instance(ID: IdPath, session: SessionDep, services: ServicesDep) -> Response:  # noqa: N803
+async def delete_jira_instance(ID: IdPath, session: SessionDep, services: ServicesDep) -> Response:
     await instances.delete_instance(session, await instances.get_instance(session, ID))
     await services.jira.discard(ID)
     return Response(status_code=204)
@@ -119,7 +119,7 @@ async def delete_jira_instance(ID: IdPath, session: SessionDep, services: Servic
     "/JiraInstances/{ID}/Test", response_model=dict[str, ConnectionTestOut], responses=ERRORS
 )
 async def test_jira_instance(
-    ID: IdPath,  # noqa: N803
+    ID: IdPath,
     session: SessionDep,
     settings: SettingsDep,
     services: ServicesDep,
@@ -133,7 +133,7 @@ async def test_jira_instance(
 @router.get(
     "/JiraInstances/{ID}/Mappings", response_model=dict[str, list[MappingOut]], responses=ERRORS
 )
-async def list_jira_mappings(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Response:  # noqa: N803
+async def list_jira_mappings(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Response:
     await instances.get_instance(session, ID)
     rows = [instances.mapping_answer(m) for m in await instances.list_mappings(session, ID)]
     return formatted({"Mappings": [row.model_dump(by_alias=True) for row in rows]}, fmt)
@@ -147,7 +147,7 @@ async def list_jira_mappings(ID: IdPath, session: SessionDep, fmt: FormatDep) ->
     openapi_extra=documented_body(MappingInput, "Mapping"),
 )
 async def create_jira_mapping(
-    ID: IdPath,  # noqa: N803
+    ID: IdPath,
     request: Request,
     session: SessionDep,
     fmt: FormatDep,
@@ -162,8 +162,8 @@ async def create_jira_mapping(
 
 @router.delete("/JiraInstances/{ID}/Mappings/{MappingID}", status_code=204, responses=ERRORS)
 async def delete_jira_mapping(
-    ID: IdPath,  # noqa: N803
-    MappingID: IdPath,  # noqa: N803
+    ID: IdPath,
+    MappingID: IdPath,
     session: SessionDep,
 ) -> Response:
     await instances.delete_mapping(session, ID, MappingID)

@@ -18,7 +18,7 @@ router = APIRouter(tags=["Jira integration"])
     status_code=202,
     responses={404: {"description": "No such Jira instance"}},
 )
-async def reconcile_instance(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Response:  # noqa: N803
+async def reconcile_instance(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Response:
     instance = await get_instance(session, ID)
     job = await enqueue_reconcile(session, instance.id or 0)
     answer = {

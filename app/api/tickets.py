@@ -98,7 +98,7 @@ async def create_ticket(
 
 
 @router.get("/Tickets/{ID}", response_model=dict[str, TicketOut], responses=ERRORS)
-async def get_ticket(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Response:  # noqa: N803
+async def get_ticket(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Response:
     return await _ticket_answer(session, await get_or_404(session, Ticket, ID, "Ticket"), fmt)
 
 
@@ -118,7 +118,7 @@ async def get_ticket(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Respons
 async def update_ticket(
     ID: IdPath,
     request: Request,
-    session: SessionDep,  # noqa: N803
+    session: SessionDep,
     fmt: FormatDep,
     actor: ActorDep,
 ) -> Response:
@@ -129,13 +129,13 @@ async def update_ticket(
 
 
 @router.delete("/Tickets/{ID}", status_code=204, responses=ERRORS)
-async def delete_ticket(ID: IdPath, session: SessionDep) -> Response:  # noqa: N803
+async def delete_ticket(ID: IdPath, session: SessionDep) -> Response:
     await tickets.delete_ticket(session, await get_or_404(session, Ticket, ID, "Ticket"))
     return Response(status_code=204)
 
 
 @router.get("/Tickets/{ID}/Actions", response_model=dict[str, list[ActionOut]], responses=ERRORS)
-async def list_actions(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Response:  # noqa: N803
+async def list_actions(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Response:
     await get_or_404(session, Ticket, ID, "Ticket")
     answers = await actions.action_answers(session, await actions.list_actions(session, ID))
     return formatted({"Actions": [a.model_dump(mode="json", by_alias=True) for a in answers]}, fmt)
@@ -151,7 +151,7 @@ async def list_actions(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Respo
 async def create_action(
     ID: IdPath,
     request: Request,
-    session: SessionDep,  # noqa: N803
+    session: SessionDep,
     fmt: FormatDep,
     actor: ActorDep,
 ) -> Response:
@@ -168,7 +168,7 @@ async def create_action(
 async def get_action(
     ID: IdPath,
     ActionID: IdPath,
-    session: SessionDep,  # noqa: N803
+    session: SessionDep,
     fmt: FormatDep,
 ) -> Response:
     action = await actions.get_action(session, ID, ActionID)
@@ -177,7 +177,7 @@ async def get_action(
 
 
 @router.get("/Tickets/{ID}/History", response_model=dict[str, list[HistoryOut]], responses=ERRORS)
-async def ticket_history(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Response:  # noqa: N803
+async def ticket_history(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Response:
     await get_or_404(session, Ticket, ID, "Ticket")
     rows = await list_history(session, ID)
     entries = [
