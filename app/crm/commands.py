@@ -24,8 +24,18 @@ class CommandContext:
 
 
 Handler = Callable[[CommandContext], Awaitable[dict[str, Any]]]
-COMPANY_KEYS = ("companyId", "companyName")
-CONTACT_KEYS = ("contactId", "contactName")
+
+
+@dataclass(frozen=True)
+class Named:
+    """A table whose record a call names by id or by name (`companyId` or `companyName`)."""
+
+    table: str
+    keys: tuple[str, str]
+
+
+COMPANY = Named(COMPANIES, ("companyId", "companyName"))
+CONTACT = Named(CONTACTS, ("contactId", "contactName"))
 
 
 def command_key(name: str) -> str:
@@ -36,25 +46,12 @@ def ok(**answer: Any) -> dict[str, Any]:
     return {"success": True, **answer}
 
 
-async def _company(ctx: CommandContext, table: TableSchema | None = None) -> Any:
-    table = table or await service.load_table(ctx.session, COMPANIES)
+async def _named(ctx: CommandContext, named: Named, table: TableSchema | None = None) -> Any:
+    """The record the call names, by id or else by name."""
+    table = table or await service.load_table(ctx.session, named.table)
+    id_key, name_key = named.keys
     return await service.by_id_or_name(
-        ctx.session,
-        table,
-        ctx.params.record_id("companyId"),
-        ctx.params.get("companyName"),
-        COMPANY_KEYS,
-    )
-
-
-async def _contact(ctx: CommandContext, table: TableSchema | None = None) -> Any:
-    table = table or await service.load_table(ctx.session, CONTACTS)
-    return await service.by_id_or_name(
-        ctx.session,
-        table,
-        ctx.params.record_id("contactId"),
-        ctx.params.get("contactName"),
-        CONTACT_KEYS,
+        ctx.session, table, ctx.params.record_id(id_key), ctx.params.get(name_key), named.keys
     )
 
 
@@ -76,14 +73,17 @@ async def _page(
 # -- reading --------------------------------------------------------------------------------
 
 
+async def _get(ctx: CommandContext, named: Named) -> dict[str, Any]:
+    table = await service.load_table(ctx.session, named.table)
+    return await _one(ctx, table, await _named(ctx, named, table))
+
+
 async def get_company(ctx: CommandContext) -> dict[str, Any]:
-    table = await service.load_table(ctx.session, COMPANIES)
-    return await _one(ctx, table, await _company(ctx, table))
+    return await _get(ctx, COMPANY)
 
 
 async def get_contact(ctx: CommandContext) -> dict[str, Any]:
-    table = await service.load_table(ctx.session, CONTACTS)
-    return await _one(ctx, table, await _contact(ctx, table))
+    return await _get(ctx, CONTACT)
 
 
 async def get_companies(ctx: CommandContext) -> dict[str, Any]:
@@ -95,8 +95,8 @@ async def get_contacts(ctx: CommandContext) -> dict[str, Any]:
     """All contacts, or those of one company (`companyId` / `companyName`)."""
     table = await service.load_table(ctx.session, CONTACTS)
     conditions: list[Condition] = []
-    if ctx.params.get(*COMPANY_KEYS) is not None:
-        company = await _company(ctx)
+    if ctx.params.get(*COMPANY.keys) is not None:
+        company = await _named(ctx, COMPANY)
         spec = table.by_code("contact_company")
         assert spec is not None
         conditions.append(Condition(spec, (str(company.number),)))
@@ -107,7 +107,7 @@ async def get_contact_email(ctx: CommandContext) -> dict[str, Any]:
     """A contact's e-mail, the contact given by id, name or Jira login (`contactLogin`)."""
     table = await service.load_table(ctx.session, CONTACTS)
     login = ctx.params.get("contactLogin", "login")
-    if login is not None and ctx.params.get(*CONTACT_KEYS) is None:
+    if login is not None and ctx.params.get(*CONTACT.keys) is None:
         spec = table.by_code("contact_login")
         assert spec is not None
         condition = await service.search_condition(ctx.session, spec, login, "contactLogin")
@@ -119,7 +119,7 @@ async def get_contact_email(ctx: CommandContext) -> dict[str, Any]:
             raise Conflict(f"Several contacts have login {login!r} (ids {ids}).", code="Ambiguous")
         contact = found[0]
     else:
-        contact = await _contact(ctx, table)
+        contact = await _named(ctx, CONTACT, table)
     return ok(id=str(contact.number), email=str(contact.data.get("contact_email", "")))
 
 
@@ -161,8 +161,8 @@ async def add_contact(ctx: CommandContext) -> dict[str, Any]:
 async def set_contact(ctx: CommandContext) -> dict[str, Any]:
     """Put a contact in a company (both by id or by name)."""
     table = await service.load_table(ctx.session, CONTACTS)
-    contact = await _contact(ctx, table)
-    company = await _company(ctx)
+    contact = await _named(ctx, CONTACT, table)
+    company = await _named(ctx, COMPANY)
     spec = table.by_code("contact_company")
     assert spec is not None
     assignment = Assignment(spec, str(company.number), "companyId", view=False)
@@ -170,25 +170,25 @@ async def set_contact(ctx: CommandContext) -> dict[str, Any]:
     return await _one(ctx, table, record)
 
 
+async def _edit(ctx: CommandContext, named: Named) -> dict[str, Any]:
+    """Change the named record's fields: every parameter but the ones naming it."""
+    table = await service.load_table(ctx.session, named.table)
+    record = await _named(ctx, named, table)
+    assignments = plan_assignments(table, ctx.params.field_items(named.keys))
+    return await _one(ctx, table, await service.write(ctx.session, table, assignments, record))
+
+
 async def edit_contact(ctx: CommandContext) -> dict[str, Any]:
-    table = await service.load_table(ctx.session, CONTACTS)
-    contact = await _contact(ctx, table)
-    assignments = plan_assignments(table, ctx.params.field_items(CONTACT_KEYS))
-    record = await service.write(ctx.session, table, assignments, contact)
-    return await _one(ctx, table, record)
+    return await _edit(ctx, CONTACT)
 
 
 async def edit_company(ctx: CommandContext) -> dict[str, Any]:
-    table = await service.load_table(ctx.session, COMPANIES)
-    company = await _company(ctx, table)
-    assignments = plan_assignments(table, ctx.params.field_items(COMPANY_KEYS))
-    record = await service.write(ctx.session, table, assignments, company)
-    return await _one(ctx, table, record)
+    return await _edit(ctx, COMPANY)
 
 
 async def delete_company(ctx: CommandContext) -> dict[str, Any]:
     table = await service.load_table(ctx.session, COMPANIES)
-    company = await _company(ctx, table)
+    company = await _named(ctx, COMPANY, table)
     await service.delete_record(ctx.session, table, company)
     return ok(id=str(company.number), deleted=True)
 
@@ -287,11 +287,11 @@ async def set_crm_properties(ctx: CommandContext) -> dict[str, Any]:
     """Queue writing the issue's CRM Property field (the worker calls Jira)."""
     issue_key = ctx.params.require("issueKey", "issue", "issueId")
     parts: list[str] = []
-    if ctx.params.get(*COMPANY_KEYS) is not None:
-        company = await _company(ctx)
+    if ctx.params.get(*COMPANY.keys) is not None:
+        company = await _named(ctx, COMPANY)
         parts.append(f"Company: {company.name} (id {company.number})")
-    if ctx.params.get(*CONTACT_KEYS) is not None:
-        contact = await _contact(ctx)
+    if ctx.params.get(*CONTACT.keys) is not None:
+        contact = await _named(ctx, CONTACT)
         parts.append(f"Contact: {contact.name} (id {contact.number})")
     if not parts:
         raise BadRequest(
