@@ -141,15 +141,7 @@ class JiraHttp:
                         exc, method=method, path=path, ambiguous=False
                     ) from exc
                 delay = self.policy.backoff(attempt, self._random)
-                self._log.warning(
-                    "jira.retry",
-                    method=method,
-                    path=path,
-                    reason=type(exc).__name__,
-                    attempt=attempt + 1,
-                    delay=round(delay, 3),
-                )
-                await self._sleep(delay)
+                await self._wait_to_retry(method, path, type(exc).__name__, attempt, delay)
                 attempt += 1
                 continue
 
@@ -174,18 +166,23 @@ class JiraHttp:
                 continue
             if status >= 500 and safe and attempt < self.policy.max_retries:
                 delay = self._server_error_delay(response, attempt)
-                self._log.warning(
-                    "jira.retry",
-                    method=method,
-                    path=path,
-                    reason=status,
-                    attempt=attempt + 1,
-                    delay=round(delay, 3),
-                )
-                await self._sleep(delay)
+                await self._wait_to_retry(method, path, status, attempt, delay)
                 attempt += 1
                 continue
             raise error_from_response(response, ambiguous=status >= 500 and not safe)
+
+    async def _wait_to_retry(
+        self, method: str, path: str, reason: str | int, attempt: int, delay: float
+    ) -> None:
+        self._log.warning(
+            "jira.retry",
+            method=method,
+            path=path,
+            reason=reason,
+            attempt=attempt + 1,
+            delay=round(delay, 3),
+        )
+        await self._sleep(delay)
 
     def _after_rate_limit(
         self, response: httpx.Response, attempt: int, method: str, path: str, write_to: str | None
