@@ -87,28 +87,26 @@ async def set_properties(ctx: JobContext, job: Job[SetProperties]) -> None:
             await client.edit_issue(issue_key, {target: payload.value})
     except JiraError as exc:
         raise job_error(exc) from exc
-    async with ctx.transaction() as session:
-        await log_sync(
-            session,
-            instance_id=instance.id,
-            direction=Direction.TO_JIRA,
-            event="crm.properties_set",
-            message=f"CRM property set: {payload.value}",
-            jira_key=issue_key,
-        )
+    await _log_outcome(ctx, payload, f"CRM property set: {payload.value}")
     log.info("crm.properties.set", issue=issue_key, instance=instance.id)
 
 
 async def on_failure(ctx: JobContext, job: Job[SetProperties], failure: Failure) -> None:
+    await _log_outcome(ctx, job.payload, failure.message, error=True)
+
+
+async def _log_outcome(
+    ctx: JobContext, payload: SetProperties, message: str, *, error: bool = False
+) -> None:
     async with ctx.transaction() as session:
         await log_sync(
             session,
-            instance_id=job.payload.instance_id,
+            instance_id=payload.instance_id,
             direction=Direction.TO_JIRA,
             event="crm.properties_set",
-            message=failure.message,
-            jira_key=job.payload.issue_key,
-            error=True,
+            message=message,
+            jira_key=payload.issue_key,
+            error=error,
         )
 
 
