@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,7 +47,7 @@ def ok(**answer: Any) -> dict[str, Any]:
     return {"success": True, **answer}
 
 
-async def _named(ctx: CommandContext, named: Named, table: TableSchema | None = None) -> Any:
+async def _find(ctx: CommandContext, named: Named, table: TableSchema | None = None) -> Any:
     """The record the call names, by id or else by name."""
     table = table or await service.load_table(ctx.session, named.table)
     id_key, name_key = named.keys
@@ -73,17 +74,9 @@ async def _page(
 # -- reading --------------------------------------------------------------------------------
 
 
-async def _get(ctx: CommandContext, named: Named) -> dict[str, Any]:
+async def get_named(ctx: CommandContext, named: Named) -> dict[str, Any]:
     table = await service.load_table(ctx.session, named.table)
-    return await _one(ctx, table, await _named(ctx, named, table))
-
-
-async def get_company(ctx: CommandContext) -> dict[str, Any]:
-    return await _get(ctx, COMPANY)
-
-
-async def get_contact(ctx: CommandContext) -> dict[str, Any]:
-    return await _get(ctx, CONTACT)
+    return await _one(ctx, table, await _find(ctx, named, table))
 
 
 async def get_companies(ctx: CommandContext) -> dict[str, Any]:
@@ -96,7 +89,7 @@ async def get_contacts(ctx: CommandContext) -> dict[str, Any]:
     table = await service.load_table(ctx.session, CONTACTS)
     conditions: list[Condition] = []
     if ctx.params.get(*COMPANY.keys) is not None:
-        company = await _named(ctx, COMPANY)
+        company = await _find(ctx, COMPANY)
         spec = table.by_code("contact_company")
         assert spec is not None
         conditions.append(Condition(spec, (str(company.number),)))
@@ -119,7 +112,7 @@ async def get_contact_email(ctx: CommandContext) -> dict[str, Any]:
             raise Conflict(f"Several contacts have login {login!r} (ids {ids}).", code="Ambiguous")
         contact = found[0]
     else:
-        contact = await _named(ctx, CONTACT, table)
+        contact = await _find(ctx, CONTACT, table)
     return ok(id=str(contact.number), email=str(contact.data.get("contact_email", "")))
 
 
@@ -161,8 +154,8 @@ async def add_contact(ctx: CommandContext) -> dict[str, Any]:
 async def set_contact(ctx: CommandContext) -> dict[str, Any]:
     """Put a contact in a company (both by id or by name)."""
     table = await service.load_table(ctx.session, CONTACTS)
-    contact = await _named(ctx, CONTACT, table)
-    company = await _named(ctx, COMPANY)
+    contact = await _find(ctx, CONTACT, table)
+    company = await _find(ctx, COMPANY)
     spec = table.by_code("contact_company")
     assert spec is not None
     assignment = Assignment(spec, str(company.number), "companyId", view=False)
@@ -170,25 +163,17 @@ async def set_contact(ctx: CommandContext) -> dict[str, Any]:
     return await _one(ctx, table, record)
 
 
-async def _edit(ctx: CommandContext, named: Named) -> dict[str, Any]:
+async def edit_named(ctx: CommandContext, named: Named) -> dict[str, Any]:
     """Change the named record's fields: every parameter but the ones naming it."""
     table = await service.load_table(ctx.session, named.table)
-    record = await _named(ctx, named, table)
+    record = await _find(ctx, named, table)
     assignments = plan_assignments(table, ctx.params.field_items(named.keys))
     return await _one(ctx, table, await service.write(ctx.session, table, assignments, record))
 
 
-async def edit_contact(ctx: CommandContext) -> dict[str, Any]:
-    return await _edit(ctx, CONTACT)
-
-
-async def edit_company(ctx: CommandContext) -> dict[str, Any]:
-    return await _edit(ctx, COMPANY)
-
-
 async def delete_company(ctx: CommandContext) -> dict[str, Any]:
     table = await service.load_table(ctx.session, COMPANIES)
-    company = await _named(ctx, COMPANY, table)
+    company = await _find(ctx, COMPANY, table)
     await service.delete_record(ctx.session, table, company)
     return ok(id=str(company.number), deleted=True)
 
@@ -288,10 +273,10 @@ async def set_crm_properties(ctx: CommandContext) -> dict[str, Any]:
     issue_key = ctx.params.require("issueKey", "issue", "issueId")
     parts: list[str] = []
     if ctx.params.get(*COMPANY.keys) is not None:
-        company = await _named(ctx, COMPANY)
+        company = await _find(ctx, COMPANY)
         parts.append(f"Company: {company.name} (id {company.number})")
     if ctx.params.get(*CONTACT.keys) is not None:
-        contact = await _named(ctx, CONTACT)
+        contact = await _find(ctx, CONTACT)
         parts.append(f"Contact: {contact.name} (id {contact.number})")
     if not parts:
         raise BadRequest(
@@ -306,16 +291,16 @@ async def set_crm_properties(ctx: CommandContext) -> dict[str, Any]:
 
 
 COMMANDS: dict[str, Handler] = {
-    "getcompanybyname": get_company,
-    "getcontactbyname": get_contact,
+    "getcompanybyname": partial(get_named, named=COMPANY),
+    "getcontactbyname": partial(get_named, named=CONTACT),
     "getcompanies": get_companies,
     "getcontacts": get_contacts,
     "getcontactemail": get_contact_email,
     "addcompany": add_company,
     "addcontact": add_contact,
     "setcontact": set_contact,
-    "editcontact": edit_contact,
-    "editcompany": edit_company,
+    "editcontact": partial(edit_named, named=CONTACT),
+    "editcompany": partial(edit_named, named=COMPANY),
     "deletecompany": delete_company,
     "adddictionaryvalue": add_dictionary_value,
     "removedictionaryvalue": remove_dictionary_value,
