@@ -11,15 +11,11 @@ from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
+from app.jira import createmeta
 from app.jira.auth import AuthMethod
-from app.jira.errors import (
-    JiraNotFound,
-    JiraUnexpectedResponse,
-    JiraValidationError,
-    unexpected_body,
-)
+from app.jira.errors import JiraNotFound, JiraValidationError, unexpected_body
 from app.jira.http import Clock, JiraHttp, Sleep, make_auth, parse, parse_as, response_json
 from app.jira.metrics import JiraMetrics
 from app.jira.pacing import IssueWritePacer, Random, RetryPolicy
@@ -40,7 +36,6 @@ API = "/rest/api/2"
 
 _users = TypeAdapter(list[JiraUser])
 _fields = TypeAdapter(list[JiraField])
-_create_meta_fields = TypeAdapter(list[CreateMetaField])
 
 
 def _path(*parts: str | int) -> str:
@@ -77,12 +72,11 @@ class JiraClient:
         clock: Clock = time.monotonic,
         metrics: JiraMetrics | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
         self._users_path: str | None = None
         self._search_path: str | None = None
         self._myself: JiraUser | None = None
         self._http = JiraHttp(
-            base_url=self.base_url,
+            base_url=base_url.rstrip("/"),
             auth=make_auth(auth_method, user_name, secret),
             timeout=timeout,
             policy=RetryPolicy(
@@ -147,45 +141,16 @@ class JiraClient:
 
     async def create_meta(self, project_key: str, issue_type_name: str) -> list[CreateMetaField]:
         """Fields for creating `issue_type_name` in a project, from whichever createmeta exists."""
+        types_path = _path("issue", "createmeta", project_key, "issuetypes")
         try:
-            issue_types = await self._paged_values(
-                _path("issue", "createmeta", project_key, "issuetypes"),
-                ("values", "issueTypes", "createMetaIssueType"),
-            )
+            issue_types = await self._paged_values(types_path, createmeta.ISSUE_TYPE_KEYS)
         except JiraNotFound:
-            return await self._create_meta_legacy(project_key, issue_type_name)
-        wanted = issue_type_name.casefold()
-        type_id = next(
-            (t.get("id") for t in issue_types if str(t.get("name", "")).casefold() == wanted), None
-        )
-        if type_id is None:
-            raise JiraNotFound(f"Issue type {issue_type_name!r} not found in project {project_key}")
-        raw = await self._paged_values(
-            _path("issue", "createmeta", project_key, "issuetypes", type_id),
-            ("values", "fields", "results"),
-        )
-        return _validate_fields(
-            [{**field, "id": field.get("fieldId") or field.get("key")} for field in raw]
-        )
-
-    async def _create_meta_legacy(
-        self, project_key: str, issue_type_name: str
-    ) -> list[CreateMetaField]:
-        params = {
-            "projectKeys": project_key,
-            "issuetypeNames": issue_type_name,
-            "expand": "projects.issuetypes.fields",
-        }
-        data = response_json(
-            await self._http.request("GET", _path("issue", "createmeta"), params=params)
-        )
-        wanted = issue_type_name.casefold()
-        for project in data.get("projects", []) if isinstance(data, dict) else []:
-            for issue_type in project.get("issuetypes", []):
-                if str(issue_type.get("name", "")).casefold() == wanted:
-                    fields = issue_type.get("fields", {})
-                    return _validate_fields([{**meta, "id": fid} for fid, meta in fields.items()])
-        raise JiraNotFound(f"Issue type {issue_type_name!r} not found in project {project_key}")
+            params = createmeta.legacy_params(project_key, issue_type_name)
+            response = await self._http.request("GET", _path("issue", "createmeta"), params=params)
+            return createmeta.legacy_fields(response_json(response), project_key, issue_type_name)
+        type_id = createmeta.issue_type_id(issue_types, project_key, issue_type_name)
+        fields_path = _path("issue", "createmeta", project_key, "issuetypes", type_id)
+        return createmeta.paged_fields(await self._paged_values(fields_path, createmeta.FIELD_KEYS))
 
     async def _paged_values(self, path: str, keys: tuple[str, ...]) -> list[dict[str, Any]]:
         """All items of a startAt/maxResults paged list, whichever key the server puts them in."""
@@ -373,13 +338,6 @@ class JiraClient:
         response = await self._http.request("GET", server, params=page | {"username": "."})
         self._users_path = server
         return parse_as(_users, response)
-
-
-def _validate_fields(raw: list[dict[str, Any]]) -> list[CreateMetaField]:
-    try:
-        return _create_meta_fields.validate_python(raw)
-    except ValidationError as exc:
-        raise JiraUnexpectedResponse(f"Unexpected createmeta field shape: {exc}") from exc
 
 
 def _property_list(properties: Mapping[str, Any]) -> list[dict[str, Any]]:
