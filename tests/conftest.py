@@ -13,7 +13,7 @@ import httpx
 import pytest
 import structlog
 
-from app.core.db import create_engine, is_sqlite_url
+from app.core.db import create_engine
 from app.core.migrations import upgrade_to_head
 from app.core.settings import Settings
 from app.main import create_app
@@ -165,11 +165,6 @@ def api_client(application: Any, **kwargs: Any) -> httpx.AsyncClient:
 async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     async with api_client(app) as http:
         yield http
-
-
-@pytest.fixture
-def is_sqlite(database_url: str) -> bool:
-    return is_sqlite_url(database_url)
 
 
 @pytest.fixture
