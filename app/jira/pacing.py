@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from app.core.backoff import BackoffPolicy, Jitter
+
 Random = Callable[[], float]
 
 
@@ -23,18 +25,15 @@ class RetryPolicy:
     max_retry_after: float = 60.0
 
     def backoff(self, attempt: int, random: Random) -> float:
-        """Delay before retry number `attempt + 1` after a transport error or a 5xx."""
-        return full_jitter(attempt, base=self.backoff_base, cap=self.backoff_cap, random=random)
+        """Delay before retry number `attempt + 1` after a transport error or a 5xx: full
+        jitter, as many clients may be retrying one Jira."""
+        policy = BackoffPolicy(self.backoff_base, self.backoff_cap, Jitter.FULL)
+        return policy.delay(attempt + 1, random)
 
     def rate_limit_backoff(self, attempt: int, random: Random) -> float:
         """Delay after a 429 that carried no usable Retry-After."""
-        return full_jitter(attempt, base=self.rate_limit_base, cap=self.backoff_cap, random=random)
-
-
-def full_jitter(attempt: int, *, base: float, cap: float, random: Random) -> float:
-    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
-    ceiling: float = min(cap, base * 2.0 ** min(attempt, 62))
-    return ceiling * random()
+        policy = BackoffPolicy(self.rate_limit_base, self.backoff_cap, Jitter.FULL)
+        return policy.delay(attempt + 1, random)
 
 
 def parse_retry_after(value: str | None, *, now: datetime) -> float | None:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.jira.pacing import IssueWritePacer, RetryPolicy, full_jitter, parse_retry_after
+from app.jira.pacing import IssueWritePacer, RetryPolicy, parse_retry_after
 
 NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
 
@@ -25,7 +25,8 @@ class TestFullJitter:
     def test_delay(
         self, attempt: int, base: float, cap: float, random: float, expected: float
     ) -> None:
-        assert full_jitter(attempt, base=base, cap=cap, random=lambda: random) == expected
+        policy = RetryPolicy(backoff_base=base, backoff_cap=cap)
+        assert policy.backoff(attempt, lambda: random) == expected
 
     def test_rate_limit_backoff_starts_higher(self) -> None:
         policy = RetryPolicy(backoff_base=0.5, rate_limit_base=2.0)
