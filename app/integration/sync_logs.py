@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.helpdesk.history import add_history
+from app.helpdesk.history import SYNC_ERROR, add_history
 from app.integration.models import Direction, LogStatus, SyncLog
 
 
@@ -54,4 +54,4 @@ async def log_ticket_error(
         jira_key=jira_key,
         error=True,
     )
-    await add_history(session, ticket_id, f"Jira sync error: {message}")
+    await add_history(session, ticket_id, SYNC_ERROR.text(message=message))
