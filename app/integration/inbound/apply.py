@@ -17,13 +17,10 @@ from app.core.db import utcnow
 from app.core.logging import get_logger
 from app.helpdesk.models import Ticket
 from app.integration.access import jira_client, job_error
-from app.integration.inbound.linked_tickets import (
-    ApplyReport,
-    add_comment,
-    apply_issue_changes,
-    comment_already_known,
-    mark_deleted,
-)
+from app.integration.inbound.changes import apply_issue_changes
+from app.integration.inbound.comments import add_comment, comment_already_known
+from app.integration.inbound.deleted import mark_deleted
+from app.integration.inbound.linked_tickets import ApplyReport
 from app.integration.inbound.receive import replay_unlinked
 from app.integration.inbound.rules import (
     CommentInfo,
