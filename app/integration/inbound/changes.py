@@ -3,12 +3,14 @@ mapped fields, in that order (a new type decides which statuses exist)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.integration.inbound.fields import apply_fields
 from app.integration.inbound.linked_tickets import ApplyReport, LinkedTickets
 from app.integration.inbound.product import apply_move, apply_product
-from app.integration.inbound.rules import IssueChanges
+from app.integration.inbound.rules import IssueChanges, as_utc
 from app.integration.inbound.status import apply_issue_type, apply_status
 from app.integration.models import JiraInstance, JiraIssue
 
@@ -40,3 +42,18 @@ async def apply_issue_changes(
         await tickets.touch()
         await tickets.log("jira.issue_updated", "; ".join(report.changes))
     return report
+
+
+def remember_version(issue: JiraIssue, updated: datetime | None, changelog_id: int | None) -> None:
+    """What the tickets now reflect (Jira's `updated`, then the changelog id within the same
+    time), so that an older delivery is recognised as stale."""
+    if updated is not None and (
+        issue.jira_updated is None or as_utc(updated) >= as_utc(issue.jira_updated)
+    ):
+        if issue.jira_updated is None or as_utc(updated) > as_utc(issue.jira_updated):
+            issue.last_changelog_id = None
+        issue.jira_updated = updated
+    if changelog_id is not None and (
+        issue.last_changelog_id is None or changelog_id > issue.last_changelog_id
+    ):
+        issue.last_changelog_id = changelog_id

@@ -40,6 +40,13 @@ def time_value(moment: datetime) -> ColumnElement[datetime]:
     return literal(moment, DateTime(timezone=True))
 
 
+async def has_linked_tickets(session: AsyncSession, issue: JiraIssue) -> bool:
+    found = await session.scalar(
+        select(col(Ticket.id)).where(col(Ticket.jira_issue_ref) == issue.id).limit(1)
+    )
+    return found is not None
+
+
 class LinkedTickets:
     """The tickets linked to one issue row, and the set-based writes about them."""
 

@@ -35,8 +35,8 @@ from app.helpdesk.models import (
     Version,
 )
 from app.integration.access import jira_client
-from app.integration.inbound.apply import enqueue_refresh
 from app.integration.inbound.receive import replay_unlinked
+from app.integration.inbound.refresh import enqueue_refresh
 from app.integration.job_kinds import LinkTicket
 from app.integration.linked_issues import upsert_issue
 from app.integration.models import Direction, JiraInstance, JiraIssue, JiraMapping, MappingType
