@@ -12,7 +12,8 @@ from app.api.bodies import documented_body, read_model
 from app.api.deps import FormatDep, SessionDep
 from app.api.responses import formatted
 from app.core.wire import ApiModel
-from app.crm import access, admin, dictionaries, service
+from app.crm import access, admin, dictionaries
+from app.crm import tables as service
 from app.crm.models import CrmTable, CrmUser, FieldType
 from app.crm.schema import TableSchema
 

@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import BadRequest, Conflict, NotFound
-from app.crm import dictionaries, service
+from app.crm import dictionaries, records, search, tables
+from app.crm.answers import render, render_many
 from app.crm.jobs import enqueue_set_properties
 from app.crm.params import Assignment, Params, plan_assignments
 from app.crm.schema import TableSchema, resolve_field
-from app.crm.service import COMPANIES, CONTACTS, TRANSACTIONS, Condition
+from app.crm.search import Condition
+from app.crm.tables import COMPANIES, CONTACTS, TRANSACTIONS
 
 
 @dataclass
@@ -37,8 +39,8 @@ def ok(**answer: Any) -> dict[str, Any]:
 
 
 async def _company(ctx: CommandContext, table: TableSchema | None = None) -> Any:
-    table = table or await service.load_table(ctx.session, COMPANIES)
-    return await service.by_id_or_name(
+    table = table or await tables.load_table(ctx.session, COMPANIES)
+    return await records.by_id_or_name(
         ctx.session,
         table,
         ctx.params.record_id("companyId"),
@@ -48,8 +50,8 @@ async def _company(ctx: CommandContext, table: TableSchema | None = None) -> Any
 
 
 async def _contact(ctx: CommandContext, table: TableSchema | None = None) -> Any:
-    table = table or await service.load_table(ctx.session, CONTACTS)
-    return await service.by_id_or_name(
+    table = table or await tables.load_table(ctx.session, CONTACTS)
+    return await records.by_id_or_name(
         ctx.session,
         table,
         ctx.params.record_id("contactId"),
@@ -61,15 +63,15 @@ async def _contact(ctx: CommandContext, table: TableSchema | None = None) -> Any
 async def _one(
     ctx: CommandContext, table: TableSchema, record: Any, **extra: Any
 ) -> dict[str, Any]:
-    return ok(**(await service.render(ctx.session, table, record)), **extra)
+    return ok(**(await render(ctx.session, table, record)), **extra)
 
 
 async def _page(
     ctx: CommandContext, table: TableSchema, key: str, conditions: list[Condition]
 ) -> dict[str, Any]:
     start, size = ctx.params.page()
-    records, total = await service.find_records(ctx.session, table, conditions, start, size)
-    items = await service.render_many(ctx.session, table, records)
+    records, total = await search.find_records(ctx.session, table, conditions, start, size)
+    items = await render_many(ctx.session, table, records)
     return ok(**{key: items}, total=total, startAt=start, maxResults=size)
 
 
@@ -77,23 +79,23 @@ async def _page(
 
 
 async def get_company(ctx: CommandContext) -> dict[str, Any]:
-    table = await service.load_table(ctx.session, COMPANIES)
+    table = await tables.load_table(ctx.session, COMPANIES)
     return await _one(ctx, table, await _company(ctx, table))
 
 
 async def get_contact(ctx: CommandContext) -> dict[str, Any]:
-    table = await service.load_table(ctx.session, CONTACTS)
+    table = await tables.load_table(ctx.session, CONTACTS)
     return await _one(ctx, table, await _contact(ctx, table))
 
 
 async def get_companies(ctx: CommandContext) -> dict[str, Any]:
-    table = await service.load_table(ctx.session, COMPANIES)
+    table = await tables.load_table(ctx.session, COMPANIES)
     return await _page(ctx, table, "companies", [])
 
 
 async def get_contacts(ctx: CommandContext) -> dict[str, Any]:
     """All contacts, or those of one company (`companyId` / `companyName`)."""
-    table = await service.load_table(ctx.session, CONTACTS)
+    table = await tables.load_table(ctx.session, CONTACTS)
     conditions: list[Condition] = []
     if ctx.params.get(*COMPANY_KEYS) is not None:
         company = await _company(ctx)
@@ -105,13 +107,13 @@ async def get_contacts(ctx: CommandContext) -> dict[str, Any]:
 
 async def get_contact_email(ctx: CommandContext) -> dict[str, Any]:
     """A contact's e-mail, the contact given by id, name or Jira login (`contactLogin`)."""
-    table = await service.load_table(ctx.session, CONTACTS)
+    table = await tables.load_table(ctx.session, CONTACTS)
     login = ctx.params.get("contactLogin", "login")
     if login is not None and ctx.params.get(*CONTACT_KEYS) is None:
         spec = table.by_code("contact_login")
         assert spec is not None
-        condition = await service.search_condition(ctx.session, spec, login, "contactLogin")
-        found, total = await service.find_records(ctx.session, table, [condition], 0, 10)
+        condition = await search.search_condition(ctx.session, spec, login, "contactLogin")
+        found, total = await search.find_records(ctx.session, table, [condition], 0, 10)
         if total == 0:
             raise NotFound(f"No contact with login {login!r}.")
         if total > 1:
@@ -130,66 +132,66 @@ async def add_company(ctx: CommandContext) -> dict[str, Any]:
     table_name = ctx.params.get("tableName")
     if (
         table_name is not None
-        and (await service.load_table(ctx.session, table_name)).code != COMPANIES
+        and (await tables.load_table(ctx.session, table_name)).code != COMPANIES
     ):
         raise BadRequest(
             "Parameter 'tableName' must be CLIENTS for addcompany.", code="BadParameter"
         )
-    table = await service.load_table(ctx.session, COMPANIES)
+    table = await tables.load_table(ctx.session, COMPANIES)
     assignments = plan_assignments(table, ctx.params.field_items({"tableName"}))
     name_field = table.name_field
     assert name_field is not None
     name = assignments.get(name_field.code)
     if name is not None and name.text.strip():
-        existing = await service.find_by_name(ctx.session, table, name.text)
+        existing = await records.find_by_name(ctx.session, table, name.text)
         if existing:
             ids = ", ".join(str(r.number) for r in existing)
             raise Conflict(
                 f"A company named {name.text.strip()!r} already exists (id {ids}).", code="Exists"
             )
-    record = await service.write(ctx.session, table, assignments)
+    record = await records.write(ctx.session, table, assignments)
     return await _one(ctx, table, record)
 
 
 async def add_contact(ctx: CommandContext) -> dict[str, Any]:
-    table = await service.load_table(ctx.session, CONTACTS)
+    table = await tables.load_table(ctx.session, CONTACTS)
     assignments = plan_assignments(table, ctx.params.field_items({"tableName"}))
-    record = await service.write(ctx.session, table, assignments)
+    record = await records.write(ctx.session, table, assignments)
     return await _one(ctx, table, record)
 
 
 async def set_contact(ctx: CommandContext) -> dict[str, Any]:
     """Put a contact in a company (both by id or by name)."""
-    table = await service.load_table(ctx.session, CONTACTS)
+    table = await tables.load_table(ctx.session, CONTACTS)
     contact = await _contact(ctx, table)
     company = await _company(ctx)
     spec = table.by_code("contact_company")
     assert spec is not None
     assignment = Assignment(spec, str(company.number), "companyId", view=False)
-    record = await service.write(ctx.session, table, {spec.code: assignment}, contact)
+    record = await records.write(ctx.session, table, {spec.code: assignment}, contact)
     return await _one(ctx, table, record)
 
 
 async def edit_contact(ctx: CommandContext) -> dict[str, Any]:
-    table = await service.load_table(ctx.session, CONTACTS)
+    table = await tables.load_table(ctx.session, CONTACTS)
     contact = await _contact(ctx, table)
     assignments = plan_assignments(table, ctx.params.field_items(CONTACT_KEYS))
-    record = await service.write(ctx.session, table, assignments, contact)
+    record = await records.write(ctx.session, table, assignments, contact)
     return await _one(ctx, table, record)
 
 
 async def edit_company(ctx: CommandContext) -> dict[str, Any]:
-    table = await service.load_table(ctx.session, COMPANIES)
+    table = await tables.load_table(ctx.session, COMPANIES)
     company = await _company(ctx, table)
     assignments = plan_assignments(table, ctx.params.field_items(COMPANY_KEYS))
-    record = await service.write(ctx.session, table, assignments, company)
+    record = await records.write(ctx.session, table, assignments, company)
     return await _one(ctx, table, record)
 
 
 async def delete_company(ctx: CommandContext) -> dict[str, Any]:
-    table = await service.load_table(ctx.session, COMPANIES)
+    table = await tables.load_table(ctx.session, COMPANIES)
     company = await _company(ctx, table)
-    await service.delete_record(ctx.session, table, company)
+    await records.delete_record(ctx.session, table, company)
     return ok(id=str(company.number), deleted=True)
 
 
@@ -230,18 +232,18 @@ async def _pair_conditions(
                 f"Parameter {parameter!r}: unknown field {field!r} for table {table.code}.",
                 code="UnknownField",
             )
-        conditions.append(await service.search_condition(ctx.session, ref.spec, value, parameter))
+        conditions.append(await search.search_condition(ctx.session, ref.spec, value, parameter))
     return conditions
 
 
 async def search_entities(ctx: CommandContext) -> dict[str, Any]:
-    table = await service.load_table(ctx.session, ctx.params.require("tableName"))
+    table = await tables.load_table(ctx.session, ctx.params.require("tableName"))
     conditions = await _pair_conditions(ctx, table, ctx.params.pairs())
     return await _page(ctx, table, "entities", conditions)
 
 
 async def update_or_create_entity(ctx: CommandContext) -> dict[str, Any]:
-    table = await service.load_table(ctx.session, ctx.params.require("tableName"))
+    table = await tables.load_table(ctx.session, ctx.params.require("tableName"))
     record_id = ctx.params.record_id("id")
     items = [(field, value) for field, value, _ in ctx.params.pairs()]
     if unexpected := ctx.params.field_items({"tableName", "id"}):
@@ -254,8 +256,8 @@ async def update_or_create_entity(ctx: CommandContext) -> dict[str, Any]:
     except BadRequest as exc:
         exc.message = exc.message.replace("Unknown field", "crm_param: unknown field")
         raise
-    record = await service.get_record(ctx.session, table, record_id) if record_id else None
-    written = await service.write(ctx.session, table, assignments, record)
+    record = await records.get_record(ctx.session, table, record_id) if record_id else None
+    written = await records.write(ctx.session, table, assignments, record)
     return await _one(ctx, table, written, created=record is None)
 
 
@@ -264,7 +266,7 @@ _VAL_PARAM = re.compile(r"(\w+?)Val", re.IGNORECASE)
 
 async def transactions_list(ctx: CommandContext) -> dict[str, Any]:
     """Transactions by `<field>Val` parameters (`saleVal` = the issue key) and crm_param pairs."""
-    table = await service.load_table(ctx.session, TRANSACTIONS)
+    table = await tables.load_table(ctx.session, TRANSACTIONS)
     pairs = ctx.params.pairs()
     for key, value in ctx.params.field_items({"startAt", "maxResults"}):
         match = _VAL_PARAM.fullmatch(key.strip())
