@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.db import create_engine, session_factory, utcnow
 from app.core.security import hmac_sha256_hex
-from app.crm import service as crm_service
+from app.crm import records as crm_records
+from app.crm import tables as crm_tables
 from app.helpdesk.models import JiraSyncStatus, Ticket
 from app.integration.models import JiraIssue
 from bench.stack import JIRA_TOKEN, JIRA_USER, WEBHOOK_SECRET, Stack
@@ -159,16 +160,16 @@ class Database:
         return linked
 
     async def load_crm(self, companies: int, contacts: int, batch: int = 10_000) -> None:
-        """Companies and contacts through `app.crm.service.bulk_create`, in big batches."""
+        """Companies and contacts through `app.crm.records.bulk_create`, in big batches."""
         async with self.sessions() as session:
-            clients = await crm_service.load_table(session, "CLIENTS")
-            await crm_service.bulk_create(
+            clients = await crm_tables.load_table(session, "CLIENTS")
+            await crm_records.bulk_create(
                 session, clients, [{"org_name": f"Company {n}"} for n in range(1, companies + 1)]
             )
             await session.commit()
         for first in range(1, contacts + 1, batch):
             async with self.sessions() as session:
-                people = await crm_service.load_table(session, "CONTACTS")
+                people = await crm_tables.load_table(session, "CONTACTS")
                 rows = [
                     {
                         "contact_name": f"Person {n}",
@@ -177,7 +178,7 @@ class Database:
                     }
                     for n in range(first, min(first + batch, contacts + 1))
                 ]
-                await crm_service.bulk_create(session, people, rows)
+                await crm_records.bulk_create(session, people, rows)
                 await session.commit()
         await self.execute("ANALYZE crm_records")
 

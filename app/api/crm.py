@@ -12,7 +12,8 @@ from app.api.deps import get_services, unit_of_work
 from app.core.errors import BadRequest
 from app.core.logging import get_logger
 from app.crm import access
-from app.crm.commands import COMMANDS, CommandContext, command_key
+from app.crm.commands.context import CommandContext
+from app.crm.commands.registry import COMMANDS, command_key
 from app.crm.jira_sync import fetch_users, import_users
 from app.crm.jobs import instance_for
 from app.crm.params import Params

@@ -12,7 +12,7 @@ from app.api.bodies import documented_body, read_model
 from app.api.deps import FormatDep, SessionDep
 from app.api.responses import formatted
 from app.core.wire import ApiModel
-from app.crm import access, admin, dictionaries, service
+from app.crm import access, admin, dictionaries, tables
 from app.crm.models import CrmTable, CrmUser, FieldType
 from app.crm.schema import TableSchema
 
@@ -131,14 +131,14 @@ async def list_tables(session: SessionDep, fmt: FormatDep) -> Response:
 async def create_table(request: Request, session: SessionDep, fmt: FormatDep) -> Response:
     data = await read_model(request, fmt, TableInput, "Table")
     table = await admin.create_table(session, data.code, data.name, data.name_field)
-    schema = await service.load_table(session, table.code)
+    schema = await tables.load_table(session, table.code)
     return formatted({"Table": _table(table) | {"Fields": _fields(schema)}}, fmt, 201)
 
 
 @router.get("/Tables/{code}")
 async def get_table(code: str, session: SessionDep, fmt: FormatDep) -> Response:
     table = await admin.get_table_row(session, code)
-    schema = await service.load_table(session, table.code)
+    schema = await tables.load_table(session, table.code)
     return formatted({"Table": _table(table) | {"Fields": _fields(schema)}}, fmt)
 
 
@@ -150,7 +150,7 @@ async def delete_table(code: str, session: SessionDep) -> Response:
 
 @router.get("/Tables/{code}/Fields")
 async def list_fields(code: str, session: SessionDep, fmt: FormatDep) -> Response:
-    return formatted({"Fields": _fields(await service.load_table(session, code))}, fmt)
+    return formatted({"Fields": _fields(await tables.load_table(session, code))}, fmt)
 
 
 @router.post(
@@ -160,7 +160,7 @@ async def create_field(
     code: str, request: Request, session: SessionDep, fmt: FormatDep
 ) -> Response:
     data = await read_model(request, fmt, FieldInput, "Field")
-    schema = await service.load_table(session, code)
+    schema = await tables.load_table(session, code)
     field = await admin.create_field(
         session,
         schema,
@@ -169,14 +169,14 @@ async def create_field(
         dictionary=data.dictionary,
         code=data.code,
     )
-    schema = await service.load_table(session, code)
+    schema = await tables.load_table(session, code)
     created = [f for f in _fields(schema) if f["ID"] == field.id]
     return formatted({"Field": created[0]}, fmt, 201)
 
 
 @router.delete("/Tables/{code}/Fields/{field_code}", status_code=204)
 async def delete_field(code: str, field_code: str, session: SessionDep) -> Response:
-    await admin.delete_field(session, await service.load_table(session, code), field_code)
+    await admin.delete_field(session, await tables.load_table(session, code), field_code)
     return Response(status_code=204)
 
 

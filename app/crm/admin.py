@@ -14,7 +14,7 @@ from app.crm.dictionaries import get_dictionary
 from app.crm.models import CrmField, CrmTable, FieldType
 from app.crm.naming import field_key, normalized
 from app.crm.schema import FieldSpec, TableSchema
-from app.crm.service import forget_schemas, load_table
+from app.crm.tables import forget_schemas, load_table
 
 _TABLE_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 _FIELD_CODE = re.compile(r"[a-z][a-z0-9_\-]{0,127}")

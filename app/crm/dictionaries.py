@@ -9,7 +9,7 @@ from sqlmodel import col
 from app.core.errors import BadRequest, Conflict, NotFound
 from app.crm.models import CrmDictionary, CrmDictionaryValue
 from app.crm.naming import normalized
-from app.crm.service import forget_schemas
+from app.crm.tables import forget_schemas
 
 MAX_VALUE_CHARS = 255
 

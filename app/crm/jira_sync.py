@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.errors import ApiError
-from app.crm import service
 from app.crm.models import CrmRecord
 from app.crm.naming import normalized
 from app.crm.params import Assignment
-from app.crm.service import CONTACTS
+from app.crm.records import write
+from app.crm.tables import CONTACTS, load_table
 from app.integration.access import jira_client
 from app.integration.models import JiraInstance
 from app.integration.services import Services
@@ -70,7 +70,7 @@ async def fetch_users(services: Services, instance: JiraInstance) -> list[JiraUs
 
 async def import_users(session: AsyncSession, users: list[JiraUser]) -> SyncCounts:
     """Create a contact per new login, update the name or e-mail of known ones."""
-    table = await service.load_table(session, CONTACTS)
+    table = await load_table(session, CONTACTS)
     by_login: dict[str, CrmRecord] = {}
     for record in await session.scalars(
         select(CrmRecord).where(col(CrmRecord.table_id) == table.id).order_by(col(CrmRecord.id))
@@ -98,7 +98,7 @@ async def import_users(session: AsyncSession, users: list[JiraUser]) -> SyncCoun
             for code, text in changed.items()
             if (spec := table.by_code(code)) is not None
         }
-        record = await service.write(session, table, assignments, existing)
+        record = await write(session, table, assignments, existing)
         if existing is None:
             counts.created += 1
             by_login[normalized(values["contact_login"])] = record

@@ -33,3 +33,19 @@ async def upsert_issue(
     )
     assert row is not None
     return row
+
+
+async def issue_row(
+    session: AsyncSession, instance_id: int, issue_id: str | None, *, lock: bool = False
+) -> JiraIssue | None:
+    """The row of an issue, if any ticket ever linked to it; `lock` holds it for the
+    transaction, so the changes of one issue are applied one at a time."""
+    if issue_id is None:
+        return None
+    query = select(JiraIssue).where(
+        col(JiraIssue.instance_id) == instance_id, col(JiraIssue.issue_id) == issue_id
+    )
+    if lock:
+        query = query.with_for_update()
+    row: JiraIssue | None = await session.scalar(query)
+    return row

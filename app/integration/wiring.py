@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app.core.events import EventBus
 from app.helpdesk.events import ActionCreated, ActionTypeDeleteRequested, JiraKeyRequested
-from app.integration.inbound import apply, reconcile
+from app.integration.inbound import apply, prune, reconcile, refresh
 from app.integration.instances import refuse_deleting_a_pushed_action_type
 from app.integration.job_kinds import LinkTicket, PushComment
 from app.integration.outbound import comments, link, link_request
@@ -16,6 +16,8 @@ def register_jobs(registry: JobRegistry) -> None:
     registry.register(LinkTicket, link.run_link_ticket, link.on_link_failed)
     registry.register(PushComment, comments.run_push_comment, comments.on_push_failed)
     apply.register(registry)
+    refresh.register(registry)
+    prune.register(registry)
     reconcile.register(registry)
 
 

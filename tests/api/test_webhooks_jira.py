@@ -9,15 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text
 from sqlmodel import col
 
-from app.core.db import utcnow
 from app.inbox.models import WebhookDelivery
-from app.integration.inbound.apply import prune_deliveries
 from app.integration.inbound.credentials import WebhookCredentials
-from app.integration.job_kinds import PruneDeliveries
-from app.jobs.kinds import Job
 from app.jobs.models import SyncJob
 from tests.conftest import API_TOKEN
 from tests.support.inbound import (
@@ -318,23 +314,3 @@ class TestDeduplication:
         for _ in range(3):
             assert (await deliver(http, instance_id, STATUS_CHANGE, identifier=None)).is_success
         assert await counts(session) == (1, 1)
-
-
-class TestPrune:
-    async def test_old_deliveries_are_pruned_recent_kept(
-        self, http: httpx.AsyncClient, session: Any, service: Any
-    ) -> None:
-        instance_id, _ = await linked_setup(session)
-        await deliver(http, instance_id, STATUS_CHANGE, identifier="old")
-        await deliver(http, instance_id, STATUS_CHANGE, identifier="new")
-        await session.execute(
-            update(WebhookDelivery)
-            .where(col(WebhookDelivery.delivery_id) == "old")
-            .values(received_at=utcnow() - timedelta(days=8))
-        )
-        await session.commit()
-        await prune_deliveries(service.state.worker_context, Job(0, 1, utcnow(), PruneDeliveries()))
-        session.expire_all()
-        left = list(await session.scalars(select(col(WebhookDelivery.delivery_id))))
-        await session.commit()
-        assert left == ["new"]

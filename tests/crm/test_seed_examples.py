@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.crm import service
+from app.crm import records, tables
 from tests.crm.conftest import CrmApi
 
 SERVICES_FIELD = "clients_field_d1facd51-01e0-4a68-a4f3-4aa3641a590e"
@@ -18,8 +18,8 @@ NOTES_FIELD = "clients_field_d8927b73-09ba-4094-b281-af6738e4432d"
 async def add_fillers(app: Any, table: str, field: str, numbers: range) -> None:
     """Records that only take up ids (through the service layer, not HTTP)."""
     async with app.state.session_factory() as session:
-        schema = await service.load_table(session, table)
-        await service.bulk_create(session, schema, [{field: f"Filler {n}"} for n in numbers])
+        schema = await tables.load_table(session, table)
+        await records.bulk_create(session, schema, [{field: f"Filler {n}"} for n in numbers])
         await session.commit()
 
 

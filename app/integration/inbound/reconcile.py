@@ -21,10 +21,10 @@ from app.core.db import utcnow
 from app.core.logging import get_logger
 from app.helpdesk.models import Ticket
 from app.integration.access import jira_client
-from app.integration.inbound.apply import (
+from app.integration.inbound.failures import fail_instance_wide
+from app.integration.inbound.refresh import (
     apply_fetched_issue,
     enqueue_refresh,
-    fail_instance_wide,
     field_names_by_id,
     mapped_field_names,
 )

@@ -13,67 +13,34 @@ Steps, each safe to repeat after a crash:
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
-from app.core.logging import get_logger
-from app.helpdesk.fields import from_stored
 from app.helpdesk.history import add_history
-from app.helpdesk.models import (
-    CustomField,
-    JiraSyncStatus,
-    Product,
-    Ticket,
-    TicketCustomValue,
-    TicketType,
-    Version,
-)
+from app.helpdesk.models import JiraSyncStatus, Ticket
 from app.integration.access import jira_client
-from app.integration.inbound.apply import enqueue_refresh
 from app.integration.inbound.receive import replay_unlinked
+from app.integration.inbound.refresh import enqueue_refresh
 from app.integration.job_kinds import LinkTicket
 from app.integration.linked_issues import upsert_issue
-from app.integration.models import Direction, JiraInstance, JiraIssue, JiraMapping, MappingType
+from app.integration.models import Direction, JiraInstance, JiraIssue
+from app.integration.outbound.earlier_issue import find_earlier_issue
 from app.integration.outbound.failures import report_failure, retry_error
-from app.integration.outbound.field_mapping import MappedValue, create_fields
-from app.integration.outbound.rules import (
-    NEW_JIRA_ISSUE,
-    SYNC_PROPERTY,
-    ProjectKeyInputs,
-    issue_type_for,
-    jql_string,
-    project_key_for,
-    ticket_global_id,
-    ticket_url,
+from app.integration.outbound.new_issue import (
+    NewIssue,
+    PlanProblem,
+    create_issue,
+    plan_new_issue,
 )
+from app.integration.outbound.rules import NEW_JIRA_ISSUE, ticket_global_id, ticket_url
 from app.integration.services import JobContext
 from app.integration.sync_logs import log_sync, log_ticket_error
 from app.jira.client import JiraClient
-from app.jira.errors import JiraAmbiguousResult, JiraError, JiraNotFound, JiraValidationError
+from app.jira.errors import JiraError
 from app.jira.schemas import CreatedIssue
 from app.jobs.kinds import Failure, Job, JobError
-
-log = get_logger(__name__)
-
-SUMMARY_MAX = 255
-_PHRASE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ]*")
-
-
-@dataclass
-class NewIssue:
-    project_key: str
-    project_source: str
-    issue_type: str
-    summary: str
-    description: str
-    mapped: list[MappedValue] = field(default_factory=list)
-    include_non_required: bool = False
 
 
 @dataclass
@@ -85,10 +52,6 @@ class LinkPlan:
     instance: JiraInstance
     recorded: CreatedIssue | None = None  # an issue created by an earlier attempt of this job
     new: NewIssue | None = None
-
-
-class PlanProblem(Exception):
-    """The link cannot be attempted as things stand (e.g. no project key for a new issue)."""
 
 
 def _is_current(ticket: Ticket | None, requested: str) -> bool:
@@ -174,80 +137,8 @@ async def _plan(session: AsyncSession, ticket: Ticket, requested: str) -> LinkPl
         if recorded is not None:
             plan.recorded = CreatedIssue(id=recorded.issue_id, key=recorded.issue_key)
             return plan
-    plan.new = await _new_issue(session, ticket, instance)
+    plan.new = await plan_new_issue(session, ticket, instance)
     return plan
-
-
-async def _new_issue(session: AsyncSession, ticket: Ticket, instance: JiraInstance) -> NewIssue:
-    product = await session.get(Product, ticket.product_id) if ticket.product_id else None
-    version = (
-        await session.get(Version, ticket.reported_version_id)
-        if ticket.reported_version_id
-        else None
-    )
-    chosen = project_key_for(
-        ProjectKeyInputs(
-            always_use_default=instance.always_use_default_project_key,
-            default_project_key=instance.default_project_key,
-            version_project_key=version.jira_project_key if version else None,
-            product_name=product.name if product else None,
-            product_project_key=product.jira_project_key if product else None,
-        )
-    )
-    if chosen is None:
-        raise PlanProblem(
-            "No Jira project key for a new issue: the ticket has no product and the Jira "
-            f"instance {instance.name!r} has no DefaultProjectKey."
-        )
-    mappings = (
-        await session.scalars(
-            select(JiraMapping).where(col(JiraMapping.instance_id) == instance.id)
-        )
-    ).all()
-    type_mappings = {
-        m.teamsupport_field: m.jira_field
-        for m in mappings
-        if m.mapping_type == MappingType.TICKET_TYPE
-    }
-    ticket_type = await session.get(TicketType, ticket.ticket_type_id)
-    assert ticket_type is not None
-    values = await _ticket_values(session, ticket, product, version)
-    mapped = [
-        MappedValue(m.jira_field, m.teamsupport_field, values.get(m.teamsupport_field.lower()))
-        for m in mappings
-        if m.mapping_type == MappingType.TICKET
-    ]
-    summary = " ".join(ticket.name.split())[:SUMMARY_MAX]
-    return NewIssue(
-        project_key=chosen[0],
-        project_source=chosen[1],
-        issue_type=issue_type_for(ticket_type.name, type_mappings),
-        summary=summary,
-        description=ticket.description,
-        mapped=mapped,
-        include_non_required=instance.include_non_required_fields,
-    )
-
-
-async def _ticket_values(
-    session: AsyncSession, ticket: Ticket, product: Product | None, version: Version | None
-) -> dict[str, Any]:
-    """The ticket's mappable values by lower-cased field name."""
-    values: dict[str, Any] = {
-        "ticketnumber": ticket.ticket_number,
-        "name": ticket.name,
-        "description": ticket.description,
-        "productname": product.name if product else None,
-        "reportedversion": version.version_number if version else None,
-    }
-    rows = await session.execute(
-        select(CustomField, TicketCustomValue)
-        .join(TicketCustomValue, col(TicketCustomValue.custom_field_id) == CustomField.id)
-        .where(col(TicketCustomValue.ticket_id) == ticket.id)
-    )
-    for custom, stored in rows.all():
-        values[custom.name.lower()] = from_stored(custom.field_type, stored.value)
-    return values
 
 
 async def _create_or_find(
@@ -261,39 +152,13 @@ async def _create_or_find(
     if job.attempts > 1:
         found = await find_earlier_issue(client, new, plan.ticket_id, job.id)
     if found is None:
-        try:
-            meta = await client.create_meta(new.project_key, new.issue_type)
-        except JiraNotFound as exc:
-            raise JiraValidationError(
-                f"Jira project {new.project_key!r} (from {new.project_source}) or its issue type "
-                f"{new.issue_type!r} does not exist or the integration user cannot create issues "
-                f"there: {exc.message}",
-                status=exc.status,
-            ) from exc
-        extra = create_fields(meta, new.mapped, include_non_required=new.include_non_required)
-        fields: dict[str, Any] = {
-            **extra.fields,
-            "project": {"key": new.project_key},
-            "issuetype": {"name": new.issue_type},
-            "summary": new.summary,
-        }
-        if new.description:
-            fields["description"] = new.description
-        try:
-            created = await client.create_issue(
-                fields, properties={SYNC_PROPERTY: {"ticketId": plan.ticket_id, "jobId": job.id}}
-            )
-        except JiraAmbiguousResult as exc:
-            # The issue may exist; searching for it at once could miss it (Jira's index lags
-            # behind writes) and create a second one, so the next attempt waits for the index.
-            settle = ctx.settings.jira_search_settle_seconds
-            raise JobError(
-                f"{exc.message} (the issue may have been created; looking for it in {settle:g} s"
-                " before creating it again)",
-                transient=True,
-                retry_after=settle,
-            ) from exc
-        notes = extra.notes
+        created, notes = await create_issue(
+            client,
+            new,
+            ticket_id=plan.ticket_id,
+            job_id=job.id,
+            settle_seconds=ctx.settings.jira_search_settle_seconds,
+        )
     else:
         created, notes = found, ["Found the issue an earlier attempt created; not created again"]
     async with ctx.transaction() as session:  # recorded before anything else can fail
@@ -319,34 +184,6 @@ async def _create_or_find(
                 jira_key=created.key,
             )
     return created
-
-
-def summary_phrase(summary: str) -> str:
-    """The longest plain run of the summary (letters, digits, spaces): a JQL text search for it
-    cannot trip over reserved characters."""
-    runs = sorted((m.group(0).strip() for m in _PHRASE.finditer(summary)), key=len, reverse=True)
-    return runs[0][:80].strip() if runs else ""
-
-
-async def find_earlier_issue(
-    client: JiraClient, new: NewIssue, ticket_id: int, job_id: int
-) -> CreatedIssue | None:
-    """An issue an earlier attempt of this job created (its `helpdesk-sync` property says so)."""
-    clauses = [f"project = {jql_string(new.project_key)}", "created >= -2d"]
-    if phrase := summary_phrase(new.summary):
-        clauses.append(f"summary ~ {jql_string(phrase)}")
-    jql = " AND ".join(clauses) + " ORDER BY created DESC"
-    page = await client.search(jql, max_results=50, fields=["summary"])
-    for issue in page.issues:
-        prop = await client.get_issue_property(issue.id, SYNC_PROPERTY)
-        value = prop.value if prop is not None else None
-        if (
-            isinstance(value, dict)
-            and value.get("ticketId") == ticket_id
-            and value.get("jobId") == job_id
-        ):
-            return CreatedIssue(id=issue.id, key=issue.key)
-    return None
 
 
 async def _mark_linked(

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from app.core.db import utcnow
-from app.integration.inbound.apply import enqueue_refresh
+from app.integration.inbound.refresh import enqueue_refresh
 from jirasim import JiraSimulator
 from tests.support.inbound import (
     actions_of,

@@ -1,20 +1,18 @@
-"""Queries and changes on CRM records: lookups by id or name, writes, lists and searches."""
+"""CRM records: one found by id or by name, created, changed, deleted, or many created at once.
+A company field holds the company's id; a company named but missing is added."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    and_,
     delete,
     exists,
     func,
     insert,
     literal,
-    or_,
     select,
     type_coerce,
     update,
@@ -25,98 +23,14 @@ from sqlmodel import col
 
 from app.core.db import utcnow
 from app.core.errors import BadRequest, Conflict, NotFound
-from app.crm.models import (
-    CrmDictionary,
-    CrmDictionaryValue,
-    CrmField,
-    CrmRecord,
-    CrmTable,
-    FieldType,
-)
+from app.crm.models import CrmField, CrmRecord, CrmTable, FieldType
 from app.crm.naming import compact, normalized
 from app.crm.params import Assignment
-from app.crm.schema import FieldSpec, TableSchema
-from app.crm.values import FieldValueError, convert, display, search_form
+from app.crm.schema import TableSchema
+from app.crm.tables import COMPANIES, CONTACTS, load_table
+from app.crm.values import FieldValueError, convert, display
 
-COMPANIES = "CLIENTS"
-CONTACTS = "CONTACTS"
-TRANSACTIONS = "TRANSACTIONS"
 MAX_NAME_MATCHES = 20
-
-
-# -- schema ---------------------------------------------------------------------------------
-
-
-SCHEMA_CACHE = "crm_schemas"
-
-
-def forget_schemas(session: AsyncSession) -> None:
-    """Drop the schemas this session loaded (after a change to tables, fields or dictionaries)."""
-    session.info.pop(SCHEMA_CACHE, None)
-
-
-async def load_table(session: AsyncSession, code: str) -> TableSchema:
-    """The table by code (`CLIENTS`) or display name (`Companies`), with its fields; loaded once
-    per session (one request or job step)."""
-    cache: dict[str, TableSchema] = session.info.setdefault(SCHEMA_CACHE, {})
-    key = normalized(code)
-    if key not in cache:
-        cache[key] = await _load_table(session, code)
-    return cache[key]
-
-
-async def _load_table(session: AsyncSession, code: str) -> TableSchema:
-    tables = (await session.scalars(select(CrmTable))).all()
-    wanted = normalized(code)
-    table = next((t for t in tables if normalized(t.code) == wanted), None) or next(
-        (t for t in tables if normalized(t.name) == wanted), None
-    )
-    if table is None or table.id is None:
-        raise NotFound(f"Table {code.strip()!r} not found.", code="UnknownTable")
-    return await _schema(session, table)
-
-
-async def _schema(session: AsyncSession, table: CrmTable) -> TableSchema:
-    assert table.id is not None
-    fields = (
-        await session.scalars(
-            select(CrmField)
-            .where(col(CrmField.table_id) == table.id)
-            .order_by(col(CrmField.position), col(CrmField.id))
-        )
-    ).all()
-    dictionary_ids = {f.dictionary_id for f in fields if f.dictionary_id is not None}
-    names: dict[int, str] = {}
-    choices: dict[int, dict[str, str]] = {i: {} for i in dictionary_ids}
-    if dictionary_ids:
-        for dictionary in await session.scalars(
-            select(CrmDictionary).where(col(CrmDictionary.id).in_(dictionary_ids))
-        ):
-            names[dictionary.id or 0] = dictionary.name
-        for value in await session.scalars(
-            select(CrmDictionaryValue).where(
-                col(CrmDictionaryValue.dictionary_id).in_(dictionary_ids)
-            )
-        ):
-            choices[value.dictionary_id][value.value_key] = value.value
-    specs = tuple(
-        FieldSpec(
-            id=f.id or 0,
-            code=f.code,
-            name=f.name,
-            field_type=FieldType(f.field_type),
-            is_name=f.is_name,
-            dictionary=names.get(f.dictionary_id) if f.dictionary_id else None,
-            choices=choices.get(f.dictionary_id, {}) if f.dictionary_id else {},
-        )
-        for f in fields
-    )
-    return TableSchema(
-        id=table.id, code=table.code, name=table.name, prefix=table.prefix, fields=specs
-    )
-
-
-# -- finding records ------------------------------------------------------------------------
 
 
 async def get_record(session: AsyncSession, table: TableSchema, record_id: int) -> CrmRecord:
@@ -178,9 +92,6 @@ async def by_id_or_name(
     raise BadRequest(
         f"Parameter {parameters[1]!r} or {parameters[0]!r} is required.", code="MissingParameter"
     )
-
-
-# -- writing records ------------------------------------------------------------------------
 
 
 async def write(
@@ -272,7 +183,7 @@ async def delete_record(session: AsyncSession, table: TableSchema, record: CrmRe
                 await session.scalars(
                     select(CrmRecord).where(
                         col(CrmRecord.table_id) == field.table_id,
-                        _has_value(session, field.code, str(record.number), multi=False),
+                        has_value(session, field.code, str(record.number), multi=False),
                     )
                 )
             ).all()
@@ -333,64 +244,7 @@ async def bulk_create(
     return len(values)
 
 
-# -- lists and searches ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Condition:
-    """Records whose field has one of `values` (already in search form)."""
-
-    spec: FieldSpec
-    values: tuple[str, ...]
-
-
-async def search_condition(
-    session: AsyncSession, spec: FieldSpec, text: str, parameter: str
-) -> Condition:
-    """A field = value condition; a company reference may be given by id or by name."""
-    if spec.field_type is FieldType.COMPANY:
-        companies = await load_table(session, COMPANIES)
-        ids = [str(r.number) for r in await find_by_name(session, companies, text)]
-        if text.strip().isdigit() and len(text.strip()) < 12:
-            ids.append(str(int(text.strip())))
-        return Condition(spec, tuple(ids))
-    if not text.strip():
-        raise BadRequest(f"Parameter '{parameter}_value' is empty.", code="BadParameter")
-    return Condition(spec, (search_form(spec, text),))
-
-
-async def find_records(
-    session: AsyncSession,
-    table: TableSchema,
-    conditions: Sequence[Condition],
-    start: int,
-    size: int,
-) -> tuple[list[CrmRecord], int]:
-    """A page of the table's records meeting every condition, by id, and how many there are."""
-    clauses: list[ColumnElement[bool]] = [col(CrmRecord.table_id) == table.id]
-    for condition in conditions:
-        clauses.append(_condition_clause(session, condition))
-    where = and_(*clauses)
-    total = await session.scalar(select(func.count()).select_from(CrmRecord).where(where))
-    if not total:
-        return [], 0
-    rows = await session.scalars(
-        select(CrmRecord).where(where).order_by(col(CrmRecord.number)).offset(start).limit(size)
-    )
-    return list(rows.all()), int(total)
-
-
-def _condition_clause(session: AsyncSession, condition: Condition) -> ColumnElement[bool]:
-    spec = condition.spec
-    if not condition.values:
-        return literal(False)
-    if spec.is_name:
-        return col(CrmRecord.name_key).in_([compact(value) for value in condition.values])
-    multi = spec.field_type is FieldType.MULTI_DICTIONARY
-    return or_(*(_has_value(session, spec.code, value, multi=multi) for value in condition.values))
-
-
-def _has_value(session: AsyncSession, code: str, value: str, *, multi: bool) -> ColumnElement[bool]:
+def has_value(session: AsyncSession, code: str, value: str, *, multi: bool) -> ColumnElement[bool]:
     """The record's searchable value of `code` is (or, for a list, holds) `value`."""
     if _dialect(session) == "postgresql":
         document = type_coerce(CrmRecord.search, JSONB)
@@ -401,53 +255,6 @@ def _has_value(session: AsyncSession, code: str, value: str, *, multi: bool) -> 
 
 def _dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else ""
-
-
-# -- answers --------------------------------------------------------------------------------
-
-
-async def render_many(
-    session: AsyncSession, table: TableSchema, records: Iterable[CrmRecord]
-) -> list[dict[str, Any]]:
-    """Records in CRM for Jira's shape: `id`, `name`, then each field by its code."""
-    records = list(records)
-    company_ids = {
-        int(record.data[spec.code])
-        for record in records
-        for spec in table.fields
-        if spec.field_type is FieldType.COMPANY and str(record.data.get(spec.code, "")).isdigit()
-    }
-    company_names: dict[str, str] = {}
-    if company_ids:
-        companies = await load_table(session, COMPANIES)
-        rows = await session.execute(
-            select(col(CrmRecord.number), col(CrmRecord.name)).where(
-                col(CrmRecord.table_id) == companies.id, col(CrmRecord.number).in_(company_ids)
-            )
-        )
-        company_names = {str(row[0]): row[1] for row in rows}
-    return [_render(table, record, company_names) for record in records]
-
-
-async def render(session: AsyncSession, table: TableSchema, record: CrmRecord) -> dict[str, Any]:
-    return (await render_many(session, table, [record]))[0]
-
-
-def _render(table: TableSchema, record: CrmRecord, company_names: dict[str, str]) -> dict[str, Any]:
-    answer: dict[str, Any] = {"id": str(record.number), "name": record.name, "table": table.code}
-    by_name: dict[str, str] = {}
-    for spec in table.fields:
-        value = record.data.get(spec.code)
-        if spec.field_type is FieldType.COMPANY:
-            company_id = display(value)
-            answer[f"{spec.code}_id"] = company_id
-            shown = company_names.get(company_id, "")
-        else:
-            shown = display(value)
-        answer.setdefault(spec.code, shown)
-        by_name[spec.name] = shown
-    answer["byName"] = by_name
-    return answer
 
 
 def _noun(table: TableSchema) -> str:

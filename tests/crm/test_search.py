@@ -1,4 +1,4 @@
-"""Searches on thousands of records (bulk-loaded through the service layer)."""
+"""Searches on thousands of records (bulk-loaded with `records.bulk_create`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.crm import service
+from app.crm import records, tables
 from tests.crm.conftest import CrmApi
 
 COMPANIES = 500
@@ -18,8 +18,8 @@ INDUSTRIES = ["Consulting", "Development", "Training", "Manufacturing", "Retail"
 
 async def load(app: Any, companies: int = COMPANIES, contacts: int = CONTACTS) -> None:
     async with app.state.session_factory() as session:
-        clients = await service.load_table(session, "CLIENTS")
-        await service.bulk_create(
+        clients = await tables.load_table(session, "CLIENTS")
+        await records.bulk_create(
             session,
             clients,
             [
@@ -27,8 +27,8 @@ async def load(app: Any, companies: int = COMPANIES, contacts: int = CONTACTS) -
                 for n in range(1, companies + 1)
             ],
         )
-        people = await service.load_table(session, "CONTACTS")
-        await service.bulk_create(
+        people = await tables.load_table(session, "CONTACTS")
+        await records.bulk_create(
             session,
             people,
             [

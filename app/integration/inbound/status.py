@@ -1,0 +1,124 @@
+"""A Jira issue's status or issue type reaching its linked tickets. Statuses belong to ticket
+types, so each ticket takes its own type's status of that name (else the type's default), and a
+ticket given a new type takes a status of the new type."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy import update as sa_update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlmodel import col
+
+from app.helpdesk.models import Ticket, TicketStatus, TicketType
+from app.integration.inbound.linked_tickets import ACTOR, ApplyReport, LinkedTickets, text_value
+from app.integration.inbound.rules import StatusOption, target_status, target_ticket_type
+from app.integration.models import JiraMapping, MappingType
+
+
+async def apply_issue_type(tickets: LinkedTickets, jira_type: str, report: ApplyReport) -> None:
+    session = tickets.session
+    issue = tickets.issue
+    issue.issue_type_name = jira_type
+    mappings = await session.execute(
+        select(col(JiraMapping.jira_field), col(JiraMapping.teamsupport_field)).where(
+            col(JiraMapping.instance_id) == tickets.instance.id,
+            col(JiraMapping.mapping_type) == MappingType.TICKET_TYPE,
+        )
+    )
+    types = {
+        row[0] or 0: row[1]
+        for row in await session.execute(select(col(TicketType.id), col(TicketType.name)))
+    }
+    target = target_ticket_type({m[0]: m[1] for m in mappings}, types, jira_type)
+    if target is None:
+        message = f"Jira issue type {jira_type!r} matches no ticket type; ticket type unchanged"
+        report.notes.append(message)
+        await tickets.log("jira.issue_type", message, error=True)
+        return
+    options = await _status_options(session, [target])
+    if not options.get(target):
+        message = f"Ticket type {types[target]!r} has no statuses; ticket type unchanged"
+        report.errors.append(message)
+        await tickets.error("jira.issue_type", message)
+        return
+    other_type = col(Ticket.ticket_type_id) != target
+    current = await session.execute(
+        select(col(Ticket.status_id), col(TicketStatus.name))
+        .join(TicketStatus, col(TicketStatus.id) == Ticket.status_id)
+        .where(tickets.linked, other_type)
+        .distinct()
+    )
+    moves = {row[0]: target_status(options[target], row[1]) for row in current}
+    if not moves:
+        return
+    old_type = aliased(TicketType)
+    await tickets.history(
+        text_value("Ticket type changed from ")
+        + old_type.name
+        + text_value(f" to {types[target]} by {ACTOR}"),
+        other_type,
+        joins=((old_type, old_type.id == Ticket.ticket_type_id, False),),
+    )
+    for old_status, new_status in moves.items():
+        await session.execute(
+            sa_update(Ticket)
+            .where(tickets.linked, other_type, col(Ticket.status_id) == old_status)
+            .values(ticket_type_id=target, status_id=new_status)
+        )
+    report.changes.append(f"ticket type -> {types[target]}")
+
+
+async def _status_options(
+    session: AsyncSession, type_ids: list[int]
+) -> dict[int, list[StatusOption]]:
+    rows = await session.scalars(
+        select(TicketStatus).where(col(TicketStatus.ticket_type_id).in_(type_ids))
+    )
+    options: dict[int, list[StatusOption]] = {}
+    for status in rows:
+        options.setdefault(status.ticket_type_id, []).append(
+            StatusOption(status.id or 0, status.name, status.is_default)
+        )
+    return options
+
+
+async def apply_status(
+    tickets: LinkedTickets, jira_from: str | None, jira_to: str, report: ApplyReport
+) -> None:
+    """Without UpdateTicketStatus the change only becomes an action on each ticket."""
+    session = tickets.session
+    previous = jira_from if jira_from is not None else tickets.issue.status_name
+    tickets.issue.status_name = jira_to
+    if not tickets.instance.update_ticket_status:
+        if previous is None or previous.casefold() == jira_to.casefold():
+            return
+        text = f"Jira issue {tickets.issue.issue_key} status changed from {previous} to {jira_to}"
+        await tickets.add_actions(text, ACTOR, None, None)
+        report.changes.append(f"status action: {previous} -> {jira_to}")
+        return
+    type_ids = list(
+        await session.scalars(select(col(Ticket.ticket_type_id)).where(tickets.linked).distinct())
+    )
+    options = await _status_options(session, type_ids)
+    old_status = aliased(TicketStatus)
+    changed = False
+    for type_id in type_ids:
+        target = target_status(options.get(type_id, []), jira_to)
+        if target is None:
+            continue
+        where = (col(Ticket.ticket_type_id) == type_id, col(Ticket.status_id) != target)
+        new_name = next(o.name for o in options[type_id] if o.id == target)
+        await tickets.history(
+            text_value("Status changed from ")
+            + old_status.name
+            + text_value(f" to {new_name} by {ACTOR}"),
+            *where,
+            joins=((old_status, old_status.id == Ticket.status_id, False),),
+        )
+        result = await session.execute(
+            sa_update(Ticket).where(tickets.linked, *where).values(status_id=target)
+        )
+        changed = changed or bool(getattr(result, "rowcount", 0))
+    if changed:
+        report.changes.append(f"status -> {jira_to}")

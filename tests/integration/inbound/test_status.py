@@ -1,0 +1,112 @@
+"""A Jira status or issue type change reaching every linked ticket (through the receiver and
+the worker)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from app.integration.models import JiraInstance, MappingType
+from tests.integration.inbound.scenario import ISSUE, send, setup
+from tests.support.inbound import (
+    actions_of,
+    add_mapping,
+    history_of,
+    issue_updated,
+    item,
+    sync_logs,
+    ticket_rows,
+)
+
+
+class TestStatus:
+    async def test_each_linked_ticket_gets_its_types_status(
+        self, http: httpx.AsyncClient, service: Any, session: Any
+    ) -> None:
+        s = await setup(session, 2, task_tickets=1)
+        await send(
+            http,
+            service,
+            s,
+            issue_updated(ISSUE, "DEMO-1", [item("status", "To Do", "in progress")]),
+        )
+        bug1, bug2, task = await ticket_rows(session, s.tickets)
+        in_progress = s.catalog.statuses[(s.catalog.bug, "In Progress")]
+        assert bug1.status_id == bug2.status_id == in_progress
+        # Task has no "In Progress": its default status
+        assert task.status_id == s.catalog.statuses[(s.catalog.task, "New")]
+        assert "Status changed from Open to In Progress by Jira" in await history_of(
+            session, bug1.id
+        )
+        logs = [log for log in await sync_logs(session) if log.event == "jira.issue_updated"]
+        assert {log.ticket_id for log in logs} == set(s.tickets)
+
+    async def test_without_update_ticket_status_an_action_is_added(
+        self, http: httpx.AsyncClient, service: Any, session: Any
+    ) -> None:
+        s = await setup(session, 2, update_ticket_status=False)
+        await send(
+            http, service, s, issue_updated(ISSUE, "DEMO-1", [item("status", "To Do", "Done")])
+        )
+        for ticket in await ticket_rows(session, s.tickets):
+            assert ticket.status_id == s.catalog.statuses[(s.catalog.bug, "Open")]
+            (action,) = await actions_of(session, ticket.id)
+            assert action.description == "Jira issue DEMO-1 status changed from To Do to Done"
+            assert action.source == "Jira"
+
+    async def test_server_shape_without_field_ids(
+        self, http: httpx.AsyncClient, service: Any, session: Any
+    ) -> None:
+        s = await setup(session, 1)
+        payload = issue_updated(
+            ISSUE,
+            "DEMO-1",
+            [item("status", "In Progress", "Done", cloud=False)],
+            cloud=False,
+            event_type="issue_resolved",
+        )
+        await send(http, service, s, payload)
+        (ticket,) = await ticket_rows(session, s.tickets)
+        assert ticket.status_id == s.catalog.statuses[(s.catalog.bug, "Done")]
+
+
+class TestIssueType:
+    async def test_mapping_then_same_name(
+        self, http: httpx.AsyncClient, service: Any, session: Any
+    ) -> None:
+        s = await setup(session, 1)
+        async with session.begin():
+            instance = await session.get(JiraInstance, s.instance_id)
+            await add_mapping(session, instance, MappingType.TICKET_TYPE, "Story", "Task")
+        await send(
+            http, service, s, issue_updated(ISSUE, "DEMO-1", [item("issuetype", "Bug", "Story")])
+        )
+        (ticket,) = await ticket_rows(session, s.tickets)
+        assert ticket.ticket_type_id == s.catalog.task
+        # the status follows: "Open" does not exist for Task, so its default
+        assert ticket.status_id == s.catalog.statuses[(s.catalog.task, "New")]
+        assert "Ticket type changed from Bug to Task by Jira" in await history_of(
+            session, ticket.id
+        )
+        await send(
+            http,
+            service,
+            s,
+            issue_updated(ISSUE, "DEMO-1", [item("issuetype", "Story", "bug")], changelog_id=10101),
+        )
+        (ticket,) = await ticket_rows(session, s.tickets)
+        assert ticket.ticket_type_id == s.catalog.bug
+
+    async def test_unknown_type_leaves_the_ticket_and_logs(
+        self, http: httpx.AsyncClient, service: Any, session: Any
+    ) -> None:
+        s = await setup(session, 1)
+        await send(
+            http, service, s, issue_updated(ISSUE, "DEMO-1", [item("issuetype", "Task", "Epic")])
+        )
+        (ticket,) = await ticket_rows(session, s.tickets)
+        assert ticket.ticket_type_id == s.catalog.bug
+        assert any(
+            "Epic" in log.message and log.status == "Error" for log in await sync_logs(session)
+        )
