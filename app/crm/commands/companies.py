@@ -1,4 +1,5 @@
-"""The company commands: getcompanybyname, getcompanies, addcompany, editcompany, deletecompany."""
+"""The company commands: getcompanies, addcompany, deletecompany (getcompanybyname and
+editcompany are the named-record commands of `context`)."""
 
 from __future__ import annotations
 
@@ -6,21 +7,16 @@ from typing import Any
 
 from app.core.errors import BadRequest, Conflict
 from app.crm.commands.context import (
-    COMPANY_KEYS,
+    COMPANY,
     CommandContext,
     answer_one,
     answer_page,
-    company_named,
+    named_record,
     ok,
 )
 from app.crm.params import plan_assignments
 from app.crm.records import delete_record, find_by_name, write
 from app.crm.tables import COMPANIES, load_table
-
-
-async def get_company(ctx: CommandContext) -> dict[str, Any]:
-    table = await load_table(ctx.session, COMPANIES)
-    return await answer_one(ctx, table, await company_named(ctx, table))
 
 
 async def get_companies(ctx: CommandContext) -> dict[str, Any]:
@@ -50,16 +46,8 @@ async def add_company(ctx: CommandContext) -> dict[str, Any]:
     return await answer_one(ctx, table, record)
 
 
-async def edit_company(ctx: CommandContext) -> dict[str, Any]:
-    table = await load_table(ctx.session, COMPANIES)
-    company = await company_named(ctx, table)
-    assignments = plan_assignments(table, ctx.params.field_items(COMPANY_KEYS))
-    record = await write(ctx.session, table, assignments, company)
-    return await answer_one(ctx, table, record)
-
-
 async def delete_company(ctx: CommandContext) -> dict[str, Any]:
     table = await load_table(ctx.session, COMPANIES)
-    company = await company_named(ctx, table)
+    company = await named_record(ctx, COMPANY, table)
     await delete_record(ctx.session, table, company)
     return ok(id=str(company.number), deleted=True)

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.crm.answers import render, render_many
-from app.crm.params import Params
-from app.crm.records import by_id_or_name
+from app.crm.params import Params, plan_assignments
+from app.crm.records import by_id_or_name, write
 from app.crm.schema import TableSchema
 from app.crm.search import Condition, find_records
 from app.crm.tables import COMPANIES, CONTACTS, load_table
@@ -24,34 +24,61 @@ class CommandContext:
 
 
 Handler = Callable[[CommandContext], Awaitable[dict[str, Any]]]
-COMPANY_KEYS = ("companyId", "companyName")
-CONTACT_KEYS = ("contactId", "contactName")
 
 
 def ok(**answer: Any) -> dict[str, Any]:
     return {"success": True, **answer}
 
 
-async def company_named(ctx: CommandContext, table: TableSchema | None = None) -> Any:
-    table = table or await load_table(ctx.session, COMPANIES)
+@dataclass(frozen=True)
+class Named:
+    """A table whose records commands name by id or by name (companies, contacts)."""
+
+    table: str
+    id_key: str
+    name_key: str
+
+    @property
+    def keys(self) -> tuple[str, str]:
+        return (self.id_key, self.name_key)
+
+
+COMPANY = Named(COMPANIES, "companyId", "companyName")
+CONTACT = Named(CONTACTS, "contactId", "contactName")
+
+
+async def named_record(ctx: CommandContext, named: Named, table: TableSchema | None = None) -> Any:
+    """The record the call's parameters name (by id or by name)."""
+    table = table or await load_table(ctx.session, named.table)
     return await by_id_or_name(
         ctx.session,
         table,
-        ctx.params.record_id("companyId"),
-        ctx.params.get("companyName"),
-        COMPANY_KEYS,
+        ctx.params.record_id(named.id_key),
+        ctx.params.get(named.name_key),
+        named.keys,
     )
 
 
-async def contact_named(ctx: CommandContext, table: TableSchema | None = None) -> Any:
-    table = table or await load_table(ctx.session, CONTACTS)
-    return await by_id_or_name(
-        ctx.session,
-        table,
-        ctx.params.record_id("contactId"),
-        ctx.params.get("contactName"),
-        CONTACT_KEYS,
-    )
+def get_named(named: Named) -> Handler:
+    """getcompanybyname, getcontactbyname."""
+
+    async def get(ctx: CommandContext) -> dict[str, Any]:
+        table = await load_table(ctx.session, named.table)
+        return await answer_one(ctx, table, await named_record(ctx, named, table))
+
+    return get
+
+
+def edit_named(named: Named) -> Handler:
+    """editcompany, editcontact: the other parameters are the fields to change."""
+
+    async def edit(ctx: CommandContext) -> dict[str, Any]:
+        table = await load_table(ctx.session, named.table)
+        record = await named_record(ctx, named, table)
+        assignments = plan_assignments(table, ctx.params.field_items(named.keys))
+        return await answer_one(ctx, table, await write(ctx.session, table, assignments, record))
+
+    return edit
 
 
 async def answer_one(

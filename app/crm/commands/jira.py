@@ -7,11 +7,10 @@ from typing import Any
 
 from app.core.errors import BadRequest
 from app.crm.commands.context import (
-    COMPANY_KEYS,
-    CONTACT_KEYS,
+    COMPANY,
+    CONTACT,
     CommandContext,
-    company_named,
-    contact_named,
+    named_record,
     ok,
 )
 from app.crm.jobs import enqueue_set_properties
@@ -21,11 +20,11 @@ async def set_crm_properties(ctx: CommandContext) -> dict[str, Any]:
     """Queue writing the issue's CRM Property field (the worker calls Jira)."""
     issue_key = ctx.params.require("issueKey", "issue", "issueId")
     parts: list[str] = []
-    if ctx.params.get(*COMPANY_KEYS) is not None:
-        company = await company_named(ctx)
+    if ctx.params.get(*COMPANY.keys) is not None:
+        company = await named_record(ctx, COMPANY)
         parts.append(f"Company: {company.name} (id {company.number})")
-    if ctx.params.get(*CONTACT_KEYS) is not None:
-        contact = await contact_named(ctx)
+    if ctx.params.get(*CONTACT.keys) is not None:
+        contact = await named_record(ctx, CONTACT)
         parts.append(f"Contact: {contact.name} (id {contact.number})")
     if not parts:
         raise BadRequest(

@@ -4,7 +4,7 @@ object."""
 from __future__ import annotations
 
 from app.crm.commands import companies, contacts, dictionaries, entities, jira
-from app.crm.commands.context import Handler
+from app.crm.commands.context import COMPANY, CONTACT, Handler, edit_named, get_named
 
 
 def command_key(name: str) -> str:
@@ -12,16 +12,16 @@ def command_key(name: str) -> str:
 
 
 COMMANDS: dict[str, Handler] = {
-    "getcompanybyname": companies.get_company,
-    "getcontactbyname": contacts.get_contact,
+    "getcompanybyname": get_named(COMPANY),
+    "getcontactbyname": get_named(CONTACT),
     "getcompanies": companies.get_companies,
     "getcontacts": contacts.get_contacts,
     "getcontactemail": contacts.get_contact_email,
     "addcompany": companies.add_company,
     "addcontact": contacts.add_contact,
     "setcontact": contacts.set_contact,
-    "editcontact": contacts.edit_contact,
-    "editcompany": companies.edit_company,
+    "editcontact": edit_named(CONTACT),
+    "editcompany": edit_named(COMPANY),
     "deletecompany": companies.delete_company,
     "adddictionaryvalue": dictionaries.add_dictionary_value,
     "removedictionaryvalue": dictionaries.remove_dictionary_value,
