@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app.core.events import EventBus
 from app.helpdesk.events import ActionCreated, ActionTypeDeleteRequested, JiraKeyRequested
+from app.integration.events import IssueLinked
 from app.integration.inbound import apply, prune, reconcile, refresh
 from app.integration.instances import refuse_deleting_a_pushed_action_type
 from app.integration.job_kinds import LinkTicket, PushComment
@@ -25,3 +26,4 @@ def subscribe(bus: EventBus) -> None:
     bus.subscribe(ActionCreated, comments.on_action_created)
     bus.subscribe(JiraKeyRequested, link_request.on_jira_key_requested)
     bus.subscribe(ActionTypeDeleteRequested, refuse_deleting_a_pushed_action_type)
+    bus.subscribe(IssueLinked, refresh.on_issue_linked)

@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from app.core.logging import get_logger
 from app.integration.access import jira_client
+from app.integration.events import IssueLinked
 from app.integration.inbound.changes import apply_issue_changes, remember_version
 from app.integration.inbound.deleted import mark_deleted
 from app.integration.inbound.failures import fail_instance_wide
@@ -131,3 +132,15 @@ async def refresh_issue(ctx: JobContext, job: Job[RefreshIssue]) -> None:
 
 def register(registry: JobRegistry) -> None:
     registry.register(RefreshIssue, refresh_issue)
+
+
+async def on_issue_linked(session: AsyncSession, event: IssueLinked) -> None:
+    """A new link: an existing issue's current state is fetched and applied; a brand-new issue
+    has nothing to apply, but a comment made in Jira the moment it was created may have arrived
+    before the link existed, and is replayed."""
+    if event.created:
+        await replay_unlinked(session, event.instance_id, event.issue_id, event.requested_at)
+    else:
+        await enqueue_refresh(
+            session, event.instance_id, event.issue_id, linked_since=event.requested_at
+        )

@@ -18,11 +18,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.events import publish
 from app.helpdesk.history import add_history
 from app.helpdesk.models import JiraSyncStatus, Ticket
 from app.integration.access import jira_client
-from app.integration.inbound.receive import replay_unlinked
-from app.integration.inbound.refresh import enqueue_refresh
+from app.integration.events import IssueLinked
 from app.integration.job_kinds import LinkTicket
 from app.integration.linked_issues import upsert_issue
 from app.integration.models import Direction, JiraInstance, JiraIssue
@@ -229,12 +229,7 @@ async def _mark_linked(
         ticket_id=plan.ticket_id,
         jira_key=issue.key,
     )
-    if created:
-        # Nothing to apply from a brand-new issue, but a comment made in Jira the moment it was
-        # created may have arrived before this link existed.
-        await replay_unlinked(session, instance_id, issue.id, requested_at)
-    else:
-        await enqueue_refresh(session, instance_id, issue.id, linked_since=requested_at)
+    await publish(session, IssueLinked(instance_id, issue.id, requested_at, created))
 
 
 async def _report(session: AsyncSession, plan: LinkPlan, exc: JiraError) -> str:
