@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import reduce
 
-from sqlalchemy import ColumnElement, String, literal, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, String, literal, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -29,7 +29,7 @@ class Wording:
     def text(self, **values: object) -> str:
         return self.template.format(**values)
 
-    def sql(self, **values: ColumnElement[str] | str) -> ColumnElement[str]:
+    def sql(self, **values: SQLColumnExpression[str] | str) -> ColumnElement[str]:
         """The same line as a SQL expression, for INSERT … SELECT over many tickets."""
         parts: list[ColumnElement[str]] = []
         for literal_text, name, _spec, _conversion in string.Formatter().parse(self.template):
@@ -37,7 +37,9 @@ class Wording:
                 parts.append(literal(literal_text, String))
             if name is not None:
                 value = values[name]
-                parts.append(literal(value, String) if isinstance(value, str) else value)
+                parts.append(
+                    literal(value, String) if isinstance(value, str) else type_coerce(value, String)
+                )
         return reduce(lambda left, right: left + right, parts)
 
 

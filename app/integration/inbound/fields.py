@@ -11,6 +11,7 @@ from sqlalchemy import update as sa_update
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from app.helpdesk import history
 from app.helpdesk.fields import FieldValueError, to_stored
 from app.helpdesk.models import CustomField, Ticket, TicketCustomValue
 from app.integration.inbound.linked_tickets import ACTOR, ApplyReport, LinkedTickets, text_value
@@ -71,18 +72,21 @@ async def _set_custom(tickets: LinkedTickets, custom: CustomField, stored: str |
     of_field = col(TicketCustomValue.custom_field_id) == custom.id
     if stored is None:
         await tickets.history(
-            text_value(f"{custom.name} changed from ")
-            + value.value
-            + text_value(f" to (empty) by {ACTOR}"),
+            history.FIELD_CHANGED.sql(
+                field=custom.name, old=value.value, new=history.EMPTY, actor=ACTOR
+            ),
             joins=((value, on, False),),
         )
         result = await session.execute(delete(TicketCustomValue).where(of_field, in_linked))
         return bool(getattr(result, "rowcount", 0))
     differs = or_(col(value.value).is_(None), col(value.value) != stored)
     await tickets.history(
-        text_value(f"{custom.name} changed from ")
-        + func.coalesce(value.value, "(empty)")
-        + text_value(f" to {stored} by {ACTOR}"),
+        history.FIELD_CHANGED.sql(
+            field=custom.name,
+            old=func.coalesce(value.value, history.EMPTY),
+            new=stored,
+            actor=ACTOR,
+        ),
         differs,
         joins=((value, on, True),),
     )
@@ -109,9 +113,9 @@ async def _set_builtin(tickets: LinkedTickets, name: str, text: str) -> bool:
         return False  # a ticket always has a name
     differs = column != text
     description = (
-        text_value("Name changed from '") + column + text_value(f"' to {text!r} by {ACTOR}")
+        history.NAME_CHANGED.sql(old=column, new=text, actor=ACTOR)
         if name == "Name"
-        else text_value(f"Description changed by {ACTOR}")
+        else history.DESCRIPTION_CHANGED.sql(actor=ACTOR)
     )
     await tickets.history(description, differs)
     values = {"name": text[:1024]} if name == "Name" else {"description": text}

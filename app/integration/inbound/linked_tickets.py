@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.core.db import utcnow
+from app.helpdesk.history import SYNC_ERROR
 from app.helpdesk.models import Action, ActionSource, HistoryEntry, Ticket
 from app.integration.models import Direction, JiraInstance, JiraIssue, LogStatus, SyncLog
 
@@ -112,7 +113,7 @@ class LinkedTickets:
     async def error(self, event: str, message: str) -> None:
         """An error about every linked ticket: sync logs (CrmSyncErrors) and History."""
         await self.log(event, message, error=True)
-        await self.history(text_value(f"Jira sync error: {message}"))
+        await self.history(SYNC_ERROR.sql(message=message))
 
     async def touch(self) -> None:
         await self.session.execute(

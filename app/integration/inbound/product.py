@@ -8,6 +8,7 @@ from sqlalchemy import update as sa_update
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from app.helpdesk import history
 from app.helpdesk.models import Product, Ticket
 from app.integration.inbound.linked_tickets import ACTOR, ApplyReport, LinkedTickets, text_value
 from app.integration.inbound.rules import IssueChanges, ProductOption, target_product
@@ -59,9 +60,9 @@ async def apply_product(
     other = or_(col(Ticket.product_id).is_(None), col(Ticket.product_id) != target)
     old = aliased(Product)
     await tickets.history(
-        text_value("Product changed from ")
-        + func.coalesce(old.name, "(none)")
-        + text_value(f" to {new_name} by {ACTOR}"),
+        history.PRODUCT_CHANGED.sql(
+            old=func.coalesce(old.name, history.NONE), new=new_name, actor=ACTOR
+        ),
         other,
         joins=((old, old.id == Ticket.product_id, True),),
     )

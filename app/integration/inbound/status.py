@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from app.helpdesk import history
 from app.helpdesk.models import Ticket, TicketStatus, TicketType
-from app.integration.inbound.linked_tickets import ACTOR, ApplyReport, LinkedTickets, text_value
+from app.integration.inbound.linked_tickets import ACTOR, ApplyReport, LinkedTickets
 from app.integration.inbound.rules import StatusOption, target_status, target_ticket_type
 from app.integration.models import JiraMapping, MappingType
 
@@ -54,9 +55,7 @@ async def apply_issue_type(tickets: LinkedTickets, jira_type: str, report: Apply
         return
     old_type = aliased(TicketType)
     await tickets.history(
-        text_value("Ticket type changed from ")
-        + old_type.name
-        + text_value(f" to {types[target]} by {ACTOR}"),
+        history.TYPE_CHANGED.sql(old=old_type.name, new=types[target], actor=ACTOR),
         other_type,
         joins=((old_type, old_type.id == Ticket.ticket_type_id, False),),
     )
@@ -110,9 +109,7 @@ async def apply_status(
         where = (col(Ticket.ticket_type_id) == type_id, col(Ticket.status_id) != target)
         new_name = next(o.name for o in options[type_id] if o.id == target)
         await tickets.history(
-            text_value("Status changed from ")
-            + old_status.name
-            + text_value(f" to {new_name} by {ACTOR}"),
+            history.STATUS_CHANGED.sql(old=old_status.name, new=new_name, actor=ACTOR),
             *where,
             joins=((old_status, old_status.id == Ticket.status_id, False),),
         )
