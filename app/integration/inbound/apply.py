@@ -27,18 +27,7 @@ from app.integration.inbound.linked_tickets import (
     mark_deleted,
 )
 from app.integration.inbound.receive import replay_unlinked
-from app.integration.inbound.rules import (
-    CommentInfo,
-    EventKind,
-    ParsedDelivery,
-    Privacy,
-    as_utc,
-    changes_from_issue,
-    is_integration_user,
-    is_stale,
-    parse_delivery,
-    parse_jira_time,
-)
+from app.integration.inbound.rules import changes_from_issue, is_integration_user, is_stale
 from app.integration.models import (
     Direction,
     JiraInstance,
@@ -51,6 +40,15 @@ from app.integration.sync_logs import log_sync
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAuthError, JiraError, JiraNotFound, JiraRateLimited
 from app.jira.schemas import Issue
+from app.jira.webhooks import (
+    CommentInfo,
+    EventKind,
+    ParsedDelivery,
+    Privacy,
+    as_utc,
+    parse_delivery,
+    parse_jira_time,
+)
 from app.jobs import outbox as jobs
 from app.jobs.context import WorkerContext
 from app.jobs.models import SyncJob

@@ -41,8 +41,6 @@ from app.helpdesk.models import (
 )
 from app.integration.inbound.rules import (
     BUILTIN_TICKET_FIELDS,
-    CommentInfo,
-    IssueChanges,
     ProductOption,
     StatusOption,
     jira_value,
@@ -60,6 +58,7 @@ from app.integration.models import (
     MappingType,
     SyncLog,
 )
+from app.jira.webhooks import CommentInfo, IssueChanges
 
 ACTOR = "Jira"
 

@@ -27,9 +27,9 @@ from app.integration.inbound.inbox import (
     WebhookInbox,
     issue_ordering_key,
 )
-from app.integration.inbound.rules import EventKind, parse_delivery
 from app.integration.instances import instance_not_found
 from app.integration.models import WebhookDelivery
+from app.jira.webhooks import EventKind, parse_delivery
 from app.jobs import outbox as jobs
 
 log = get_logger(__name__)

@@ -28,10 +28,10 @@ from app.integration.inbound.apply import (
     field_names_by_id,
     mapped_field_names,
 )
-from app.integration.inbound.rules import as_utc
 from app.integration.models import Direction, JiraInstance, JiraIssue
 from app.integration.sync_logs import log_sync
 from app.jira.errors import JiraError, JiraValidationError
+from app.jira.webhooks import as_utc
 from app.jobs import outbox as jobs
 from app.jobs.context import WorkerContext
 from app.jobs.models import JobStatus, SyncJob
