@@ -83,7 +83,7 @@ async def inbox_for(request: Request) -> AsyncIterator[WebhookInbox]:
     responses={
         200: {"description": "Stored (or a duplicate, or an event the tickets do not use)"},
         202: {"description": "The instance's synchronization is not active: logged, not applied"},
-        400: {"description": "Malformed JSON"},
+        400: {"description": "Malformed JSON, or a body that is no Jira webhook"},
         401: {"description": "Missing or wrong signature / secret"},
         404: {"description": "No such Jira instance"},
     },

@@ -145,6 +145,28 @@ class TestStorage:
         assert response.status_code == 400
         assert await counts(session) == (0, 0)
 
+    @pytest.mark.parametrize(
+        "body",
+        [
+            pytest.param(json.dumps(STATUS_CHANGE | {"issue": []}), id="issue as a list"),
+            pytest.param(
+                json.dumps(STATUS_CHANGE | {"issue_event_type_name": ["issue_updated"]}),
+                id="event type name as a list",
+            ),
+            pytest.param(
+                '{"webhookEvent": "jira:issue_updated", "issue": {"id": "1\\u0000"}}', id="NUL"
+            ),
+            pytest.param('{"changelog": {"id": ' + "9" * 4400 + "}}", id="a 4,400-digit number"),
+        ],
+    )
+    async def test_a_body_that_is_no_jira_webhook_is_400(
+        self, http: httpx.AsyncClient, session: Any, body: str
+    ) -> None:
+        instance_id, _ = await linked_setup(session)
+        response = await deliver(http, instance_id, body.encode())
+        assert response.status_code == 400
+        assert await counts(session) == (0, 0)
+
     async def test_inactive_instance_is_202_logged_not_applied(
         self, http: httpx.AsyncClient, session: Any, service: Any
     ) -> None:

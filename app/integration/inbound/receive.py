@@ -29,7 +29,7 @@ from app.integration.inbound.inbox import (
 )
 from app.integration.instances import instance_not_found
 from app.integration.models import WebhookDelivery
-from app.jira.webhooks import EventKind, parse_delivery
+from app.jira.webhooks import EventKind, UnreadableWebhook, parse_delivery
 from app.jobs import outbox as jobs
 
 log = get_logger(__name__)
@@ -83,7 +83,7 @@ def authenticate(
 def parse_json(body: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: also a number too long to read
         raise BadRequest(f"Malformed JSON: {exc}") from exc
     if not isinstance(payload, dict):
         raise BadRequest("A Jira webhook body is a JSON object.")
@@ -99,8 +99,12 @@ async def receive(
     *,
     retry: str | None = None,
 ) -> Received:
-    """Store an authenticated delivery; when it matters to linked tickets, its job is queued."""
-    parsed = parse_delivery(payload)
+    """Store an authenticated delivery; when it matters to linked tickets, its job is queued.
+    A body that is no Jira webhook is a 400, like malformed JSON, and is not stored."""
+    try:
+        parsed = parse_delivery(payload)
+    except UnreadableWebhook as exc:
+        raise BadRequest(f"Not a Jira webhook body: {exc.reason}") from exc
     bound = log.bind(
         instance_id=instance.id,
         delivery_id=delivery_id,
