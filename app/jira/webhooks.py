@@ -17,7 +17,8 @@ absent (a number as `fieldId`, a list as `displayName`); a time that does not pa
 fit a `datetime` once in UTC (`9999-12-31T23:59:59.000-2359`), is None, and so is a changelog id
 that is not a 64-bit integer; NUL and lone surrogates in free text (comment body, user names,
 changelog values) become U+FFFD. `issue.fields` is not modelled (it is big and varies per site):
-its values reach `IssueChanges.fields` as Jira sent them. `timestamp` and `user` are not read.
+its values reach `IssueChanges.fields` as Jira sent them. What an event does not use is not
+read: `timestamp`, `user`, and the changelog of any event but `jira:issue_updated`.
 """
 
 from __future__ import annotations
@@ -148,13 +149,22 @@ def _jira_name(value: object) -> str | None:
         return None
     if not isinstance(value, str):
         raise _unreadable("not a string")
-    if _UNSTORABLE.search(value):
+    if not _storable(value):
         raise _unreadable("holds a NUL or a lone surrogate")
     return value
 
 
 def _text_or_none(value: object) -> str | None:
-    return _UNSTORABLE.sub("\ufffd", value) if isinstance(value, str) else None
+    if not isinstance(value, str):
+        return None
+    return value if _storable(value) else _UNSTORABLE.sub("\ufffd", value)
+
+
+def _storable(text: str) -> bool:
+    """Without NUL and lone surrogates (the regular expression only when it may find one)."""
+    if text.isascii():
+        return "\x00" not in text
+    return _UNSTORABLE.search(text) is None
 
 
 def _text_or_empty(value: object) -> str:
@@ -279,6 +289,12 @@ class WebhookBody(WebhookPart):
     issue_event_type_name: JiraName = Field(default=None, alias="issue_event_type_name")
     issue: WebhookIssue | None = None
     comment: WebhookComment | None = None
+
+
+class IssueUpdatedBody(WebhookPart):
+    """Read from `jira:issue_updated` bodies only: other events carry a changelog they do not use
+    (a created issue's lists every field)."""
+
     changelog: Changelog | None = None
 
 
@@ -410,7 +426,7 @@ def parse_delivery(payload: Mapping[str, Any]) -> ParsedDelivery:
     if event != "jira:issue_updated":
         return ParsedDelivery(kind=EventKind.IGNORED, note=f"event {event!r} not used", **common)
 
-    changelog = body.changelog or Changelog()
+    changelog = _read(IssueUpdatedBody, payload).changelog or Changelog()
     changes = changes_from_changelog(changelog.items or [], issue.fields, issue_key)
     comment: CommentInfo | None = None
     note = ""

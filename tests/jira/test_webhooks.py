@@ -477,6 +477,13 @@ class TestOddLeaves:
     def test_the_leaf_is_lost(self, payload: dict[str, Any], attribute: str, expected: Any) -> None:
         assert attrgetter(attribute)(parse_delivery(payload)) == expected
 
+    @pytest.mark.parametrize(
+        "event", ["jira:issue_created", "jira:issue_deleted", "comment_updated", "comment_deleted"]
+    )
+    def test_a_changelog_the_event_does_not_use_is_not_read(self, event: str) -> None:
+        payload = simple_event(event, "10040", "A-1") | {"changelog": {"items": "anything"}}
+        assert parse_delivery(payload).issue_id == "10040"
+
 
 # -- anything at all -----------------------------------------------------------------------------
 
