@@ -81,9 +81,12 @@ async def inbox_for(request: Request) -> AsyncIterator[WebhookInbox]:
 @router.post(
     "/webhooks/jira/{InstanceID}",
     responses={
-        200: {"description": "Stored (or a duplicate, or an event the tickets do not use)"},
+        200: {
+            "description": "Stored (or a duplicate, an event the tickets do not use, or JSON "
+            "that is no Jira webhook: kept as unreadable, never applied)"
+        },
         202: {"description": "The instance's synchronization is not active: logged, not applied"},
-        400: {"description": "Malformed JSON"},
+        400: {"description": "Malformed JSON, or JSON that is not an object"},
         401: {"description": "Missing or wrong signature / secret"},
         404: {"description": "No such Jira instance"},
     },

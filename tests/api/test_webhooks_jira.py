@@ -143,6 +143,50 @@ class TestStorage:
         assert response.status_code == 400
         assert await counts(session) == (0, 0)
 
+    async def test_a_changelog_id_too_long_to_be_a_number_is_only_left_out(
+        self, http: httpx.AsyncClient, session: Any
+    ) -> None:
+        instance_id, _ = await linked_setup(session)
+        body = json.dumps(STATUS_CHANGE).replace(
+            '"changelog": {', '"changelog": {"id": ' + "9" * 4400 + ", ", 1
+        )
+        assert '"id": 999' in body
+        response = await deliver(http, instance_id, body.encode())
+        assert (response.status_code, response.json()["status"]) == (200, "accepted")
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            pytest.param(json.dumps(STATUS_CHANGE | {"issue": []}), id="issue as a list"),
+            pytest.param(
+                json.dumps(STATUS_CHANGE | {"issue_event_type_name": ["issue_updated"]}),
+                id="event type name as a list",
+            ),
+            pytest.param(
+                '{"webhookEvent": "jira:issue_updated", "issue": {"id": "1\\u0000"}}', id="NUL"
+            ),
+            pytest.param(
+                '{"webhookEvent": "jira:issue_updated", "issue": {"id": ' + "9" * 4400 + "}}",
+                id="a 4,400-digit id",
+            ),
+            pytest.param(
+                json.dumps(STATUS_CHANGE | {"issue": {"id": "1" * 65, "key": "SUP-1"}}),
+                id="an id longer than any Jira id",
+            ),
+        ],
+    )
+    async def test_a_body_that_is_no_jira_webhook_is_kept_and_answered_200(
+        self, http: httpx.AsyncClient, session: Any, body: str
+    ) -> None:
+        """Stored for a person to read, never applied, and no 4xx/5xx for Jira to retry."""
+        instance_id, _ = await linked_setup(session)
+        response = await deliver(http, instance_id, body.encode())
+        assert (response.status_code, response.json()["status"]) == (200, "unreadable")
+        assert await counts(session) == (1, 0)
+        delivery = await session.scalar(select(WebhookDelivery))
+        assert delivery.outcome == "unreadable"
+        assert delivery.processed_at is not None
+
     async def test_inactive_instance_is_202_logged_not_applied(
         self, http: httpx.AsyncClient, session: Any, service: Any
     ) -> None:

@@ -22,13 +22,14 @@ from app.integration.inbound.comments import (
 from app.integration.inbound.deleted import mark_deleted
 from app.integration.inbound.failures import fail_instance_wide
 from app.integration.inbound.linked_tickets import has_linked_tickets
-from app.integration.inbound.rules import EventKind, ParsedDelivery, is_stale, parse_delivery
+from app.integration.inbound.rules import is_stale
 from app.integration.job_kinds import ApplyWebhook
 from app.integration.linked_issues import issue_row
 from app.integration.models import Direction, JiraInstance, JiraIssue
 from app.integration.services import JobContext
 from app.integration.sync_logs import log_sync
 from app.jira.errors import JiraError
+from app.jira.webhooks import EventKind, ParsedDelivery, parse_delivery
 from app.jobs.kinds import Job, JobRegistry
 
 log = get_logger(__name__)

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.integration.inbound.fields import apply_fields
 from app.integration.inbound.linked_tickets import ApplyReport, LinkedTickets
 from app.integration.inbound.product import apply_move, apply_product
-from app.integration.inbound.rules import IssueChanges, as_utc
 from app.integration.inbound.status import apply_issue_type, apply_status
 from app.integration.models import JiraInstance, JiraIssue
+from app.jira.webhooks import IssueChanges, as_utc
 
 
 async def apply_issue_changes(

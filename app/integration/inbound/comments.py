@@ -12,16 +12,11 @@ from sqlmodel import col
 
 from app.helpdesk.models import Action, Ticket
 from app.integration.inbound.linked_tickets import LinkedTickets
-from app.integration.inbound.rules import (
-    CommentInfo,
-    EventKind,
-    ParsedDelivery,
-    Privacy,
-    is_integration_user,
-)
+from app.integration.inbound.rules import is_integration_user
 from app.integration.models import JiraInstance, JiraIssue
 from app.jira.client import JiraClient
 from app.jira.errors import JiraNotFound
+from app.jira.webhooks import CommentInfo, EventKind, ParsedDelivery, Privacy
 
 
 @dataclass

@@ -32,6 +32,7 @@ class Outcome:
     IGNORED = "ignored"
     UNLINKED = "unlinked"
     INACTIVE = "inactive"
+    UNREADABLE = "unreadable"  # JSON, but not a Jira webhook body: kept for a person to read
 
 
 @dataclass(frozen=True)

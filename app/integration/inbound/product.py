@@ -11,7 +11,8 @@ from sqlmodel import col
 from app.helpdesk import history
 from app.helpdesk.models import Product, Ticket
 from app.integration.inbound.linked_tickets import ACTOR, ApplyReport, LinkedTickets, text_value
-from app.integration.inbound.rules import IssueChanges, ProductOption, target_product
+from app.integration.inbound.rules import ProductOption, target_product
+from app.jira.webhooks import IssueChanges
 
 
 async def apply_move(tickets: LinkedTickets, changes: IssueChanges, report: ApplyReport) -> None:

@@ -26,12 +26,14 @@ from app.integration.inbound.inbox import (
     Outcome,
     WebhookInbox,
 )
-from app.integration.inbound.rules import EventKind, parse_delivery
 from app.integration.instances import instance_not_found
 from app.integration.job_kinds import ApplyWebhook
+from app.jira.webhooks import EventKind, ParsedDelivery, UnreadableWebhook, parse_delivery
 from app.jobs import outbox as jobs
 
 log = get_logger(__name__)
+
+MAX_INT_DIGITS = 4300  # Python's own limit on reading a number from text
 
 
 @dataclass(frozen=True)
@@ -79,14 +81,29 @@ def authenticate(
     raise Unauthorized("Missing or wrong webhook signature.")
 
 
+def _number_or_text(digits: str) -> int | str:
+    """A JSON integer, or its text when it is longer than Python reads as a number (4,300
+    digits): no Jira id or count is, and the typed parse says so instead of a crash."""
+    return int(digits) if len(digits) <= MAX_INT_DIGITS else digits
+
+
 def parse_json(body: bytes) -> dict[str, Any]:
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        payload = json.loads(body, parse_int=_number_or_text)
+    except (ValueError, RecursionError) as exc:
         raise BadRequest(f"Malformed JSON: {exc}") from exc
     if not isinstance(payload, dict):
         raise BadRequest("A Jira webhook body is a JSON object.")
     return payload
+
+
+def _outcome_known_now(instance: InstanceAuth, parsed: ParsedDelivery) -> str | None:
+    """The outcome decided before storing, or None: it may matter to linked tickets."""
+    if not instance.sync_active:
+        return Outcome.INACTIVE
+    if parsed.kind is EventKind.IGNORED or parsed.issue_id is None:
+        return Outcome.IGNORED
+    return None
 
 
 async def receive(
@@ -98,8 +115,16 @@ async def receive(
     *,
     retry: str | None = None,
 ) -> Received:
-    """Store an authenticated delivery; when it matters to linked tickets, its job is queued."""
-    parsed = parse_delivery(payload)
+    """Store an authenticated delivery; when it matters to linked tickets, its job is queued.
+
+    A JSON body that is no Jira webhook is stored too (outcome `unreadable`, the reason logged)
+    and answered 200: a 4xx or 5xx would only make Jira send it again for hours."""
+    try:
+        parsed = parse_delivery(payload)
+        decided = _outcome_known_now(instance, parsed)
+    except UnreadableWebhook as exc:
+        parsed = ParsedDelivery(event="", kind=EventKind.IGNORED, note=exc.reason)
+        decided = Outcome.UNREADABLE
     bound = log.bind(
         instance_id=instance.id,
         delivery_id=delivery_id,
@@ -107,11 +132,6 @@ async def receive(
         issue_id=parsed.issue_id,
         retry=retry,
     )
-    decided: str | None = None
-    if not instance.sync_active:
-        decided = Outcome.INACTIVE
-    elif parsed.kind is EventKind.IGNORED or parsed.issue_id is None:
-        decided = Outcome.IGNORED
     stored = await inbox.store(
         NewDelivery(
             instance_id=instance.id,

@@ -28,12 +28,12 @@ from app.integration.inbound.refresh import (
     field_names_by_id,
     mapped_field_names,
 )
-from app.integration.inbound.rules import as_utc
 from app.integration.job_kinds import Reconcile, ReconcileAll
 from app.integration.models import Direction, JiraInstance, JiraIssue
 from app.integration.services import JobContext
 from app.integration.sync_logs import log_sync
 from app.jira.errors import JiraError, JiraValidationError
+from app.jira.webhooks import as_utc
 from app.jobs import outbox as jobs
 from app.jobs.kinds import Job, JobRegistry
 from app.jobs.models import JobStatus, SyncJob

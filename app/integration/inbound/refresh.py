@@ -19,7 +19,7 @@ from app.integration.inbound.deleted import mark_deleted
 from app.integration.inbound.failures import fail_instance_wide
 from app.integration.inbound.linked_tickets import ApplyReport, has_linked_tickets
 from app.integration.inbound.receive import replay_unlinked
-from app.integration.inbound.rules import changes_from_issue, is_stale, parse_jira_time
+from app.integration.inbound.rules import changes_from_issue, is_stale
 from app.integration.job_kinds import RefreshIssue
 from app.integration.linked_issues import issue_row
 from app.integration.models import JiraInstance, JiraMapping, MappingType
@@ -27,6 +27,7 @@ from app.integration.services import JobContext
 from app.jira.client import JiraClient
 from app.jira.errors import JiraError, JiraNotFound
 from app.jira.schemas import Issue
+from app.jira.webhooks import parse_jira_time
 from app.jobs import outbox as jobs
 from app.jobs.kinds import Job, JobRegistry
 from app.jobs.models import SyncJob
