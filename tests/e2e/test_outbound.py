@@ -16,11 +16,20 @@ import pytest
 
 from app.core.security import hmac_sha256_hex
 from tests.conftest import API_TOKEN
-from tests.e2e.conftest import Jira, ServiceFactory, http_client, ready_helpdesk
+from tests.e2e.conftest import Jira, ServiceFactory, http_client
 from tests.support.faults import Linked, assert_each_action_once
-from tests.support.helpdesk import API, add_product, create_ticket, get_ticket, history, ok
+from tests.support.helpdesk import (
+    API,
+    actions_of,
+    add_action,
+    create_ticket,
+    get_ticket,
+    history,
+    ok,
+)
 from tests.support.outbound import sim_issues
 from tests.support.polling import eventually
+from tests.support.world import add_product, ready_helpdesk
 
 pytestmark = pytest.mark.e2e
 
@@ -35,25 +44,13 @@ async def settled(api: httpx.AsyncClient, ticket_id: int, timeout: float = 10.0)
     )
 
 
-async def add_action(
-    api: httpx.AsyncClient, ticket_id: int, text: str, action_type: str | None = "Comment"
-) -> dict[str, Any]:
-    body = {"Description": text, "ActionType": action_type}
-    answer = await ok(await api.post(f"{API}/Tickets/{ticket_id}/Actions", json=body), 201)
-    return dict(answer["Action"])
-
-
-async def actions_of(api: httpx.AsyncClient, ticket_id: int) -> list[dict[str, Any]]:
-    return list((await ok(await api.get(f"{API}/Tickets/{ticket_id}/Actions")))["Actions"])
-
-
 def bodies(issue: Any) -> list[str]:
     return [comment.body.split("\n")[0] for comment in issue.comments]
 
 
 class TestNewJiraIssue:
     async def test_linked_within_a_second(self, api: httpx.AsyncClient, jira: Jira) -> None:
-        await ready_helpdesk(api, jira)
+        await ready_helpdesk(api, jira.base_url)
         started = time.monotonic()
         ticket = await create_ticket(api, JiraKey="NewJiraIssue")
         linked = await settled(api, ticket["ID"], timeout=1.0)
@@ -70,7 +67,7 @@ class TestNewJiraIssue:
         self, api: httpx.AsyncClient, jira: Jira, case: str
     ) -> None:
         helpdesk = await ready_helpdesk(
-            api, jira, AlwaysUseDefaultProjectKey=case == "always_default"
+            api, jira.base_url, AlwaysUseDefaultProjectKey=case == "always_default"
         )
         elements: dict[str, Any] = {}
         if case in ("always_default", "product_key"):
@@ -97,7 +94,7 @@ class TestNewJiraIssue:
     async def test_server_errors_three_times_then_ok(
         self, api: httpx.AsyncClient, jira: Jira
     ) -> None:
-        await ready_helpdesk(api, jira)
+        await ready_helpdesk(api, jira.base_url)
         jira.sim.add_fault("POST", "/rest/api/2/issue$", status=500, times=3)
         jira.sim.add_fault("POST", "/comment$", status=500, times=3)
         ticket = await create_ticket(api, JiraKey="NewJiraIssue")
@@ -114,7 +111,7 @@ class TestNewJiraIssue:
     async def test_rate_limit_retry_after_is_waited_out(
         self, api: httpx.AsyncClient, jira: Jira
     ) -> None:
-        await ready_helpdesk(api, jira)
+        await ready_helpdesk(api, jira.base_url)
         jira.sim.add_fault("POST", "/rest/api/2/issue$", status=429, retry_after=1, times=1)
         started = time.monotonic()
         ticket = await create_ticket(api, JiraKey="NewJiraIssue")
@@ -125,7 +122,7 @@ class TestNewJiraIssue:
     async def test_missing_required_field_is_an_error_in_jiras_words(
         self, api: httpx.AsyncClient, jira: Jira
     ) -> None:
-        helpdesk = await ready_helpdesk(api, jira)
+        helpdesk = await ready_helpdesk(api, jira.base_url)
         product = await add_product(api, helpdesk, "Support", "SUP")
         ticket = await create_ticket(
             api, TicketTypeName="Bug", ProductID=product, JiraKey="NewJiraIssue"
@@ -142,7 +139,7 @@ class TestExistingIssue:
     async def test_no_issue_created_and_one_remote_link_after_a_failed_first_try(
         self, api: httpx.AsyncClient, jira: Jira
     ) -> None:
-        await ready_helpdesk(api, jira)
+        await ready_helpdesk(api, jira.base_url)
         issue = jira.sim.create_issue("DEMO", "Already there")
         jira.sim.add_fault("POST", "/remotelink$", status=503, after_write=True, times=1)
         ticket = await create_ticket(api, JiraKey=issue.key)
@@ -157,7 +154,7 @@ class TestComments:
     async def test_one_comment_per_action_and_action_type_to_push(
         self, api: httpx.AsyncClient, jira: Jira
     ) -> None:
-        await ready_helpdesk(api, jira, ActionTypeToPush="Comment")
+        await ready_helpdesk(api, jira.base_url, ActionTypeToPush="Comment")
         issue = jira.sim.create_issue("DEMO", "Commented")
         ticket = await create_ticket(api, JiraKey=issue.key)
         await settled(api, ticket["ID"])
@@ -176,7 +173,7 @@ class TestHelpdeskEvents:
     async def test_events_apply_once_and_bad_signatures_are_refused(
         self, api: httpx.AsyncClient, jira: Jira
     ) -> None:
-        await ready_helpdesk(api, jira)
+        await ready_helpdesk(api, jira.base_url)
         events = [
             {
                 "id": "evt-t1",
@@ -215,7 +212,7 @@ class TestAdmin:
     async def test_wrong_token_is_explained_and_metadata_host_refused(
         self, api: httpx.AsyncClient, jira: Jira
     ) -> None:
-        await ready_helpdesk(api, jira)
+        await ready_helpdesk(api, jira.base_url)
         await ok(await api.put(f"{API}/JiraInstances/1", json={"ApiToken": "not-the-token"}))
         test = (await ok(await api.post(f"{API}/JiraInstances/1/Test")))["Test"]
         assert test["Success"] is False
@@ -237,7 +234,7 @@ class TestWorkerProcesses:
     ) -> None:
         worker_env = {"RUN_WORKER": "false", "JOB_LEASE_SECONDS": "2"}
         async with start_service(**worker_env) as server, http_client(server) as api:
-            await ready_helpdesk(api, jira)
+            await ready_helpdesk(api, jira.base_url)
             issue = jira.sim.create_issue("DEMO", "Busy issue")
             ticket = await create_ticket(api, JiraKey=issue.key)
             actions = [await add_action(api, ticket["ID"], f"Action {n}") for n in range(12)]
@@ -267,7 +264,7 @@ class TestWorkerProcesses:
     ) -> None:
         worker_env = {"RUN_WORKER": "false"}
         async with start_service(**worker_env) as server, http_client(server) as api:
-            await ready_helpdesk(api, jira)
+            await ready_helpdesk(api, jira.base_url)
             async with start_service("worker", **worker_env), start_service("worker", **worker_env):
                 tickets = [
                     await create_ticket(api, Name=f"Ticket {n}", JiraKey="NewJiraIssue")

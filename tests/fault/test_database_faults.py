@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.e2e.conftest import Jira, ServiceFactory, http_client, ready_helpdesk
+from tests.e2e.conftest import Jira, ServiceFactory, http_client
 from tests.support.faults import (
     assert_each_action_once,
     deadline,
@@ -20,6 +20,7 @@ from tests.support.faults import (
     post_action_reliably,
     wait_all_pushed,
 )
+from tests.support.world import ready_helpdesk
 
 pytestmark = [pytest.mark.fault, pytest.mark.postgres]
 
@@ -49,7 +50,7 @@ async def test_database_connections_cut_while_work_flows(
 ) -> None:
     env = {"RUN_WORKER": "false", "JOB_LEASE_SECONDS": "3"}
     async with start_service(**env) as server, http_client(server) as api:
-        await ready_helpdesk(api, jira)
+        await ready_helpdesk(api, jira.base_url)
         async with start_service("worker", **env):
             links = await linked_tickets(api, jira.sim, 10)
             jira.sim.add_fault("POST", r"/comment$", delay=0.02, times=None)  # work in flight

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import pytest
 
-from tests.e2e.conftest import Jira, ServiceFactory, http_client, ready_helpdesk
+from tests.e2e.conftest import Jira, ServiceFactory, http_client
 from tests.support.faults import (
     assert_each_action_once,
     deadline,
@@ -15,6 +15,7 @@ from tests.support.faults import (
     post_action_reliably,
     wait_all_pushed,
 )
+from tests.support.world import ready_helpdesk
 
 pytestmark = pytest.mark.fault
 
@@ -28,7 +29,7 @@ async def test_jira_down_while_200_actions_are_posted(
     start_service: ServiceFactory, jira: Jira
 ) -> None:
     async with start_service(**PATIENT_JOBS) as server, http_client(server) as api:
-        await ready_helpdesk(api, jira)
+        await ready_helpdesk(api, jira.base_url)
         links = await linked_tickets(api, jira.sim, 20)
         # Down: reads lose their connection, everything else is a 503, until every action is in.
         down = [
@@ -60,7 +61,7 @@ async def test_429_storm_with_retry_after_is_honoured(
     start_service: ServiceFactory, jira: Jira
 ) -> None:
     async with start_service(**PATIENT_JOBS) as server, http_client(server) as api:
-        await ready_helpdesk(api, jira)
+        await ready_helpdesk(api, jira.base_url)
         links = await linked_tickets(api, jira.sim, 10)
         jira.sim.clear_requests()
         storm = jira.sim.add_fault(

@@ -13,7 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 import httpx
 
 from app.integration.outbound.rules import SYNC_PROPERTY
-from tests.support.helpdesk import API, create_ticket, get_ticket, ok
+from tests.support.helpdesk import API, actions_of, create_ticket, get_ticket
 from tests.support.outbound import sim_issues
 from tests.support.polling import eventually
 
@@ -74,10 +74,6 @@ async def gather_limited(calls: Iterable[Callable[[], Awaitable[T]]], limit: int
             return await call()
 
     return list(await asyncio.gather(*(one(call) for call in calls)))
-
-
-async def actions_of(api: httpx.AsyncClient, ticket_id: int) -> list[dict[str, Any]]:
-    return list((await ok(await api.get(f"{API}/Tickets/{ticket_id}/Actions")))["Actions"])
 
 
 async def post_action_reliably(

@@ -14,19 +14,12 @@ from app.helpdesk.models import Action, Ticket
 from app.integration.models import JiraInstance, JiraIssue, MappingType, WebhookDelivery
 from jirasim import JiraSimulator
 from tests.support.inbound import (
-    Catalog,
     actions_of,
-    add_custom_field,
-    add_mapping,
     cloud_comment_created,
     deliver,
     history_of,
     issue_updated,
     item,
-    link,
-    make_catalog,
-    make_instance,
-    make_tickets,
     server_comment_created,
     server_issue_commented,
     simple_event,
@@ -34,30 +27,20 @@ from tests.support.inbound import (
     ticket_rows,
     user,
 )
-from tests.support.inbound_fixtures import drain
-
-ISSUE = "10040"
-
-
-class Setup:
-    def __init__(self, catalog: Catalog, instance_id: int, tickets: list[int]) -> None:
-        self.catalog = catalog
-        self.instance_id = instance_id
-        self.tickets = tickets
-
-
-async def setup(session: Any, count: int = 2, *, task_tickets: int = 0, **instance: Any) -> Setup:
-    catalog = await make_catalog(session)
-    jira = await make_instance(session, **instance)
-    tickets = await make_tickets(session, catalog, count)
-    if task_tickets:
-        tickets += await make_tickets(session, catalog, task_tickets, type_id=catalog.task)
-    await link(session, jira, ISSUE, "DEMO-1", tickets)
-    await session.commit()
-    return Setup(catalog, jira.id or 0, tickets)
+from tests.support.jobs import drain
+from tests.support.world import (
+    ISSUE_ID,
+    WEBHOOK_SECRET,
+    LinkedWorld,
+    add_custom_field,
+    add_mapping,
+    linked_world,
+)
 
 
-async def send(http: httpx.AsyncClient, service: Any, s: Setup, payload: dict[str, Any]) -> None:
+async def send(
+    http: httpx.AsyncClient, service: Any, s: LinkedWorld, payload: dict[str, Any]
+) -> None:
     response = await deliver(http, s.instance_id, payload)
     assert response.is_success, response.text
     await drain(service)
@@ -67,12 +50,12 @@ class TestStatus:
     async def test_each_linked_ticket_gets_its_types_status(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 2, task_tickets=1)
+        s = await linked_world(session, 2, task_tickets=1)
         await send(
             http,
             service,
             s,
-            issue_updated(ISSUE, "DEMO-1", [item("status", "To Do", "in progress")]),
+            issue_updated(ISSUE_ID, "DEMO-1", [item("status", "To Do", "in progress")]),
         )
         bug1, bug2, task = await ticket_rows(session, s.tickets)
         in_progress = s.catalog.statuses[(s.catalog.bug, "In Progress")]
@@ -88,9 +71,9 @@ class TestStatus:
     async def test_without_update_ticket_status_an_action_is_added(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 2, update_ticket_status=False)
+        s = await linked_world(session, 2, update_ticket_status=False)
         await send(
-            http, service, s, issue_updated(ISSUE, "DEMO-1", [item("status", "To Do", "Done")])
+            http, service, s, issue_updated(ISSUE_ID, "DEMO-1", [item("status", "To Do", "Done")])
         )
         for ticket in await ticket_rows(session, s.tickets):
             assert ticket.status_id == s.catalog.statuses[(s.catalog.bug, "Open")]
@@ -101,9 +84,9 @@ class TestStatus:
     async def test_server_shape_without_field_ids(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 1)
+        s = await linked_world(session, 1)
         payload = issue_updated(
-            ISSUE,
+            ISSUE_ID,
             "DEMO-1",
             [item("status", "In Progress", "Done", cloud=False)],
             cloud=False,
@@ -118,12 +101,12 @@ class TestIssueType:
     async def test_mapping_then_same_name(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 1)
+        s = await linked_world(session, 1)
         async with session.begin():
             instance = await session.get(JiraInstance, s.instance_id)
             await add_mapping(session, instance, MappingType.TICKET_TYPE, "Story", "Task")
         await send(
-            http, service, s, issue_updated(ISSUE, "DEMO-1", [item("issuetype", "Bug", "Story")])
+            http, service, s, issue_updated(ISSUE_ID, "DEMO-1", [item("issuetype", "Bug", "Story")])
         )
         (ticket,) = await ticket_rows(session, s.tickets)
         assert ticket.ticket_type_id == s.catalog.task
@@ -136,7 +119,9 @@ class TestIssueType:
             http,
             service,
             s,
-            issue_updated(ISSUE, "DEMO-1", [item("issuetype", "Story", "bug")], changelog_id=10101),
+            issue_updated(
+                ISSUE_ID, "DEMO-1", [item("issuetype", "Story", "bug")], changelog_id=10101
+            ),
         )
         (ticket,) = await ticket_rows(session, s.tickets)
         assert ticket.ticket_type_id == s.catalog.bug
@@ -144,9 +129,9 @@ class TestIssueType:
     async def test_unknown_type_leaves_the_ticket_and_logs(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 1)
+        s = await linked_world(session, 1)
         await send(
-            http, service, s, issue_updated(ISSUE, "DEMO-1", [item("issuetype", "Task", "Epic")])
+            http, service, s, issue_updated(ISSUE_ID, "DEMO-1", [item("issuetype", "Task", "Epic")])
         )
         (ticket,) = await ticket_rows(session, s.tickets)
         assert ticket.ticket_type_id == s.catalog.bug
@@ -158,7 +143,7 @@ class TestIssueType:
 class TestMove:
     def moved(self, project: tuple[str, str]) -> dict[str, Any]:
         return issue_updated(
-            ISSUE,
+            ISSUE_ID,
             f"{project[0]}-7",
             [item("project", "Support", project[1]), item("Key", "DEMO-1", f"{project[0]}-7")],
             project=project,
@@ -167,9 +152,9 @@ class TestMove:
     async def test_link_key_and_product_follow(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 2)
+        s = await linked_world(session, 2)
         await send(http, service, s, self.moved(("DEMO", "Demo Project")))
-        issue = await session.scalar(select(JiraIssue).where(col(JiraIssue.issue_id) == ISSUE))
+        issue = await session.scalar(select(JiraIssue).where(col(JiraIssue.issue_id) == ISSUE_ID))
         await session.commit()
         assert issue.issue_key == "DEMO-7"
         for ticket in await ticket_rows(session, s.tickets):
@@ -185,7 +170,7 @@ class TestMove:
     async def test_unknown_project_keeps_the_product_and_logs(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 1)
+        s = await linked_world(session, 1)
         await send(http, service, s, self.moved(("OPS", "Operations")))
         (ticket,) = await ticket_rows(session, s.tickets)
         assert ticket.product_id == s.catalog.support_product
@@ -196,7 +181,7 @@ class TestMappedFields:
     async def test_values_are_converted_and_a_bad_one_is_an_error_for_that_field_only(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 2)
+        s = await linked_world(session, 2)
         async with session.begin():
             instance = await session.get(JiraInstance, s.instance_id)
             await add_custom_field(session, "Severity", "PickList", ["Low", "High"])
@@ -207,7 +192,7 @@ class TestMappedFields:
             await add_mapping(session, instance, MappingType.TICKET, "Due date", "Due")
             await add_mapping(session, instance, MappingType.TICKET, "summary", "Name")
         payload = issue_updated(
-            ISSUE,
+            ISSUE_ID,
             "DEMO-1",
             [
                 item("Severity", None, "High", field_id="customfield_10010"),
@@ -242,8 +227,8 @@ class TestComments:
     async def test_public_comment_once_per_linked_ticket(
         self, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
     ) -> None:
-        s = await setup(session, 3)
-        payload = cloud_comment_created(ISSUE, "DEMO-1", "20001", text="Fixed in 2.1")
+        s = await linked_world(session, 3)
+        payload = cloud_comment_created(ISSUE_ID, "DEMO-1", "20001", text="Fixed in 2.1")
         await send(http, service, s, payload)
         # the same comment again under another delivery id: still once
         await deliver(http, s.instance_id, payload, identifier="another")
@@ -256,46 +241,48 @@ class TestComments:
     async def test_private_comment_adds_nothing(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 2)
+        s = await linked_world(session, 2)
         for n, visibility in enumerate(
             ({"type": "role", "value": "Developers"}, {"type": "group", "value": "jira-staff"})
         ):
-            payload = cloud_comment_created(ISSUE, "DEMO-1", f"3000{n}", visibility=visibility)
+            payload = cloud_comment_created(ISSUE_ID, "DEMO-1", f"3000{n}", visibility=visibility)
             await send(http, service, s, payload)
         assert await actions_of(session, s.tickets[0]) == []
 
     async def test_echo_of_our_own_comment_by_id(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 2)
+        s = await linked_world(session, 2)
         session.add(Action(ticket_id=s.tickets[0], description="pushed", jira_comment_id="40001"))
         await session.commit()
-        await send(http, service, s, cloud_comment_created(ISSUE, "DEMO-1", "40001"))
+        await send(http, service, s, cloud_comment_created(ISSUE_ID, "DEMO-1", "40001"))
         assert len(await actions_of(session, s.tickets[0])) == 1
         assert await actions_of(session, s.tickets[1]) == []
 
     async def test_echo_by_the_integration_users_name_on_server(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 1, user_name="svc-helpdesk")
+        s = await linked_world(session, 1, user_name="svc-helpdesk")
         author = user("svc-helpdesk", cloud=False, display="Helpdesk Sync")
-        await send(http, service, s, server_comment_created(ISSUE, "40002", author=author))
+        await send(http, service, s, server_comment_created(ISSUE_ID, "40002", author=author))
         assert await actions_of(session, s.tickets[0]) == []
 
     async def test_echo_by_the_integration_users_account_id_on_cloud(
         self, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
     ) -> None:
-        s = await setup(session, 1)
+        s = await linked_world(session, 1)
         me = sim.state.user("integration")
         author = {"accountId": me.account_id, "displayName": "Integration"}
-        await send(http, service, s, cloud_comment_created(ISSUE, "DEMO-1", "40003", author=author))
+        await send(
+            http, service, s, cloud_comment_created(ISSUE_ID, "DEMO-1", "40003", author=author)
+        )
         assert await actions_of(session, s.tickets[0]) == []
 
     async def test_server_comment_created_without_issue(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 2)
-        await send(http, service, s, server_comment_created(ISSUE, "50001", text="from server"))
+        s = await linked_world(session, 2)
+        await send(http, service, s, server_comment_created(ISSUE_ID, "50001", text="from server"))
         for ticket_id in s.tickets:
             (action,) = await actions_of(session, ticket_id)
             assert action.description == "from server"
@@ -303,37 +290,33 @@ class TestComments:
     async def test_server_issue_commented(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 1)
-        await send(http, service, s, server_issue_commented(ISSUE, "DEMO-1", "50002"))
+        s = await linked_world(session, 1)
+        await send(http, service, s, server_issue_commented(ISSUE_ID, "DEMO-1", "50002"))
         (action,) = await actions_of(session, s.tickets[0])
         assert action.jira_comment_id == "50002"
 
     async def test_old_server_shape_asks_jira_about_the_comment(
         self, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
     ) -> None:
-        catalog = await make_catalog(session)
-        jira = await make_instance(session)
         issue = sim.create_issue("DEMO", "Old server", user="jdoe")
         public = sim.add_comment(issue.key, "visible", user="jdoe")
         private = sim.add_comment(
             issue.key, "hidden", user="jdoe", visibility={"type": "role", "value": "Developers"}
         )
-        tickets = await make_tickets(session, catalog, 1)
-        await link(session, jira, issue.id, issue.key, tickets)
-        await session.commit()
+        s = await linked_world(session, 1, issue_id=issue.id, issue_key=issue.key)
         for comment_id in (public.id, private.id):
             payload = server_issue_commented(issue.id, issue.key, comment_id, event_type=None)
-            assert (await deliver(http, jira.id or 0, payload)).is_success
+            assert (await deliver(http, s.instance_id, payload)).is_success
         await drain(service)
-        (action,) = await actions_of(session, tickets[0])
+        (action,) = await actions_of(session, s.tickets[0])
         assert action.jira_comment_id == public.id
 
     async def test_edits_are_logged_not_propagated(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 1)
-        await send(http, service, s, simple_event("comment_updated", ISSUE, "DEMO-1"))
-        edited = server_issue_commented(ISSUE, "DEMO-1", "50003", event_type=None, edited=True)
+        s = await linked_world(session, 1)
+        await send(http, service, s, simple_event("comment_updated", ISSUE_ID, "DEMO-1"))
+        edited = server_issue_commented(ISSUE_ID, "DEMO-1", "50003", event_type=None, edited=True)
         await send(http, service, s, edited)
         assert await actions_of(session, s.tickets[0]) == []
         assert any(log.event == "jira.comment_updated" for log in await sync_logs(session))
@@ -343,15 +326,15 @@ class TestDelete:
     async def test_links_go_to_error_with_history(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 2)
-        await send(http, service, s, simple_event("jira:issue_deleted", ISSUE, "DEMO-1"))
+        s = await linked_world(session, 2)
+        await send(http, service, s, simple_event("jira:issue_deleted", ISSUE_ID, "DEMO-1"))
         for ticket in await ticket_rows(session, s.tickets):
             assert ticket.jira_sync_status == "Error"
             assert any("was deleted" in line for line in await history_of(session, ticket.id))
         errors = [log for log in await sync_logs(session) if log.status == "Error"]
         assert {log.ticket_id for log in errors} == set(s.tickets)
         # later deliveries about it are stored, not worked on
-        again = issue_updated(ISSUE, "DEMO-1", [item("status", "To Do", "Done")], changelog_id=9)
+        again = issue_updated(ISSUE_ID, "DEMO-1", [item("status", "To Do", "Done")], changelog_id=9)
         assert (await deliver(http, s.instance_id, again)).json()["status"] == "unlinked"
 
 
@@ -359,16 +342,16 @@ class TestOrdering:
     async def test_an_older_delivery_does_not_overwrite_a_newer_one(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 1)
+        s = await linked_world(session, 1)
         newer = issue_updated(
-            ISSUE,
+            ISSUE_ID,
             "DEMO-1",
             [item("status", "In Progress", "Done")],
             changelog_id=10205,
             updated="2026-11-23T10:05:00.000+0000",
         )
         older = issue_updated(
-            ISSUE,
+            ISSUE_ID,
             "DEMO-1",
             [item("status", "To Do", "In Progress")],
             changelog_id=10200,
@@ -385,13 +368,13 @@ class TestOrdering:
     async def test_same_time_orders_by_changelog_id(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 1)
+        s = await linked_world(session, 1)
         at = "2026-11-23T10:05:00.000+0000"
         second = issue_updated(
-            ISSUE, "DEMO-1", [item("status", "x", "Done")], changelog_id=11, updated=at
+            ISSUE_ID, "DEMO-1", [item("status", "x", "Done")], changelog_id=11, updated=at
         )
         first = issue_updated(
-            ISSUE, "DEMO-1", [item("status", "x", "Open")], changelog_id=10, updated=at
+            ISSUE_ID, "DEMO-1", [item("status", "x", "Open")], changelog_id=10, updated=at
         )
         await send(http, service, s, second)
         await send(http, service, s, first)
@@ -403,15 +386,15 @@ class TestFanOut:
     async def test_one_delivery_to_1000_tickets_is_a_handful_of_statements(
         self, http: httpx.AsyncClient, service: Any, session: Any, db: Any
     ) -> None:
-        s = await setup(session, 1000, update_ticket_status=True)
+        s = await linked_world(session, 1000, update_ticket_status=True)
         statements: list[str] = []
 
         def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
             statements.append(statement)
 
-        payload = issue_updated(ISSUE, "DEMO-1", [item("status", "To Do", "Done")])
+        payload = issue_updated(ISSUE_ID, "DEMO-1", [item("status", "To Do", "Done")])
         assert (await deliver(http, s.instance_id, payload)).is_success
-        comment = cloud_comment_created(ISSUE, "DEMO-1", "60001", text="to everyone")
+        comment = cloud_comment_created(ISSUE_ID, "DEMO-1", "60001", text="to everyone")
         assert (await deliver(http, s.instance_id, comment)).is_success
         engine = service.state.engine.sync_engine
         event.listen(engine, "before_cursor_execute", count)
@@ -440,21 +423,17 @@ async def test_status_change_from_the_simulator_reaches_every_linked_ticket(
     cloud: bool, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
 ) -> None:
     """End to end in process: Jira's own webhook (signed or `?secret=`) → receiver → worker."""
-    catalog = await make_catalog(session)
-    jira = await make_instance(session)
     issue = sim.create_issue("DEMO", "Printer on fire")
-    tickets = await make_tickets(session, catalog, 3)
-    await link(session, jira, issue.id, issue.key, tickets)
-    await session.commit()
+    s = await linked_world(session, 3, issue_id=issue.id, issue_key=issue.key)
     sim.set_webhook_client(http)
     sim.register_webhook(
-        f"http://helpdesk.test/webhooks/jira/{jira.id}",
-        secret="jira-webhook-secret-0123",
+        f"http://helpdesk.test/webhooks/jira/{s.instance_id}",
+        secret=WEBHOOK_SECRET,
         style="cloud" if cloud else "server",
         secret_in="header" if cloud else "query",
     )
     sim.transition_issue(issue.key, "In Progress")
     await sim.webhooks_idle()
     await drain(service)
-    in_progress = catalog.statuses[(catalog.bug, "In Progress")]
-    assert {t.status_id for t in await ticket_rows(session, tickets)} == {in_progress}
+    in_progress = s.catalog.statuses[(s.catalog.bug, "In Progress")]
+    assert {t.status_id for t in await ticket_rows(session, s.tickets)} == {in_progress}

@@ -13,26 +13,16 @@ from sqlmodel import col
 from app.core.db import utcnow
 from app.integration.job_kinds import RefreshIssue
 from app.jobs.models import SyncJob
-from tests.conftest import SIM_BASE_URL, SIM_TOKEN, SIM_USER
-from tests.support.helpdesk import (
-    API,
-    Helpdesk,
-    add_product,
-    configure_default_instance,
-    create_ticket,
-    get_ticket,
-    history,
-    ok,
-    seed_helpdesk,
-)
-from tests.support.outbound import drain, jobs_of_kind, sim_issues, sim_requests, sync_logs
+from tests.conftest import SIM_BASE_URL
+from tests.support.helpdesk import API, create_ticket, get_ticket, history, ok
+from tests.support.jobs import drain, jobs_of_kind
+from tests.support.outbound import sim_issues, sim_requests, sync_logs
+from tests.support.world import Helpdesk, add_product, ready_helpdesk
 
 
 @pytest.fixture
 async def helpdesk(sim_client: httpx.AsyncClient) -> Helpdesk:
-    setup = await seed_helpdesk(sim_client)
-    await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
-    return setup
+    return await ready_helpdesk(sim_client)
 
 
 class TestLinkExistingIssue:
