@@ -29,6 +29,7 @@ from tests.support.helpdesk import (
 )
 from tests.support.outbound import sim_issues
 from tests.support.polling import eventually
+from tests.support.project_keys import PROJECT_KEY_CASES, ProjectKeyCase
 from tests.support.world import add_product, ready_helpdesk
 
 pytestmark = pytest.mark.e2e
@@ -60,35 +61,16 @@ class TestNewJiraIssue:
         assert linked["JiraKey"] == issue.key
         assert linked["JiraLinkURL"] == f"{jira.base_url}/browse/{issue.key}"
 
-    @pytest.mark.parametrize(
-        "case", ["always_default", "version_key", "product_key", "product_name", "default_key"]
-    )
+    @pytest.mark.parametrize("case", PROJECT_KEY_CASES)
     async def test_project_key_in_each_precedence_case(
-        self, api: httpx.AsyncClient, jira: Jira, case: str
+        self, api: httpx.AsyncClient, jira: Jira, case: ProjectKeyCase
     ) -> None:
-        helpdesk = await ready_helpdesk(
-            api, jira.base_url, AlwaysUseDefaultProjectKey=case == "always_default"
-        )
-        elements: dict[str, Any] = {}
-        if case in ("always_default", "product_key"):
-            elements["ProductID"] = await add_product(api, helpdesk, "Widget", "SUP")
-        elif case == "version_key":
-            product = await add_product(api, helpdesk, "Widget", "DEMO")
-            await ok(
-                await api.post(
-                    f"{API}/Products/{product}/Versions",
-                    json={"VersionNumber": "2.0", "JiraProjectKey": "SUP"},
-                ),
-                201,
-            )
-            elements = {"ProductID": product, "ReportedVersion": "2.0"}
-        elif case == "product_name":
-            elements["ProductID"] = await add_product(api, helpdesk, "SUP")
-        expected = "DEMO" if case in ("always_default", "default_key") else "SUP"
+        helpdesk = await ready_helpdesk(api, jira.base_url)
+        elements = await case.set_up(api, helpdesk)
         ticket = await create_ticket(api, JiraKey="NewJiraIssue", **elements)
         linked = await settled(api, ticket["ID"])
         assert linked["JiraSyncStatus"] == "Linked"
-        assert linked["JiraKey"].startswith(f"{expected}-")
+        assert linked["JiraKey"].startswith(f"{case.expected}-")
         assert len(sim_issues(jira.sim)) == 1
 
     async def test_server_errors_three_times_then_ok(
