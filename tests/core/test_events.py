@@ -37,12 +37,17 @@ def recorder(log: list[str], name: str) -> Any:
     return subscriber
 
 
+async def publish_all(db: AsyncEngine, bus: EventBus, *events: DomainEvent) -> None:
+    async with session_factory(db, bus.session_info())() as session:
+        for event in events:
+            await publish(session, event)
+
+
 async def test_subscribers_run_in_the_order_they_subscribed(db: AsyncEngine) -> None:
     bus, log = EventBus(), []
     bus.subscribe(Happened, recorder(log, "first"))
     bus.subscribe(Happened, recorder(log, "second"))
-    async with session_factory(db, bus.session_info())() as session:
-        await publish(session, Happened("x"))
+    await publish_all(db, bus, Happened("x"))
     assert log == ["first:x", "second:x"]
 
 
@@ -50,9 +55,7 @@ async def test_only_the_exact_type_is_delivered(db: AsyncEngine) -> None:
     bus, log = EventBus(), []
     bus.subscribe(Happened, recorder(log, "base"))
     bus.subscribe(AlsoHappened, recorder(log, "sub"))
-    async with session_factory(db, bus.session_info())() as session:
-        await publish(session, AlsoHappened("y"))
-        await publish(session, DomainEvent())
+    await publish_all(db, bus, AlsoHappened("y"), DomainEvent())
     assert log == ["sub:y"]
 
 
@@ -79,9 +82,8 @@ async def test_a_subscribers_error_stops_the_publisher(db: AsyncEngine) -> None:
 
     bus.subscribe(Happened, refuse)
     bus.subscribe(Happened, recorder(log, "later"))
-    async with session_factory(db, bus.session_info())() as session:
-        with pytest.raises(Refused):
-            await publish(session, Happened("z"))
+    with pytest.raises(Refused):
+        await publish_all(db, bus, Happened("z"))
     assert log == []
 
 

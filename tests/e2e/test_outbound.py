@@ -27,7 +27,7 @@ from tests.support.helpdesk import (
     history,
     ok,
 )
-from tests.support.outbound import sim_issues
+from tests.support.outbound import comment_lines, sim_issues
 from tests.support.polling import eventually
 from tests.support.project_keys import PROJECT_KEY_CASES, ProjectKeyCase
 from tests.support.world import add_product, ready_helpdesk
@@ -43,10 +43,6 @@ async def settled(api: httpx.AsyncClient, ticket_id: int, timeout: float = 10.0)
         timeout=timeout,
         what=f"ticket {ticket_id} settled",
     )
-
-
-def bodies(issue: Any) -> list[str]:
-    return [comment.body.split("\n")[0] for comment in issue.comments]
 
 
 class TestNewJiraIssue:
@@ -88,7 +84,7 @@ class TestNewJiraIssue:
             what="comment pushed",
         )
         (issue,) = sim_issues(jira.sim)
-        assert bodies(issue) == ["One comment"]
+        assert comment_lines(issue) == ["One comment"]
 
     async def test_rate_limit_retry_after_is_waited_out(
         self, api: httpx.AsyncClient, jira: Jira
@@ -147,7 +143,7 @@ class TestComments:
             lambda rows: all(r["JiraCommentID"] for r in rows if r["ActionType"] == "Comment"),
             what="comments pushed",
         )
-        assert bodies(jira.sim.issue(issue.key)) == ["First", "Second"]
+        assert comment_lines(jira.sim.issue(issue.key)) == ["First", "Second"]
         assert [r["JiraCommentID"] is None for r in rows] == [False, True, False]
 
 

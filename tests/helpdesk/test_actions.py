@@ -4,6 +4,7 @@ transaction), reading them back, and their answers (app/helpdesk/actions.py)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +17,7 @@ from app.helpdesk.events import ActionCreated
 from app.helpdesk.models import Action, ActionType, Ticket
 from app.helpdesk.schemas import ActionInput
 from app.integration.job_kinds import PushComment
-from tests.support.rows import count, queued_jobs
+from tests.support.rows import count, queued_jobs, ticket
 from tests.support.world import LinkedWorld, linked_world
 
 
@@ -30,10 +31,10 @@ async def world(session: AsyncSession) -> LinkedWorld:
     return linked
 
 
-async def ticket(session: AsyncSession, ticket_id: int) -> Ticket:
-    found = await session.get(Ticket, ticket_id)
-    assert found is not None
-    return found
+async def add(
+    session: AsyncSession, to: Ticket, description: str, actor: str = "ann", **more: Any
+) -> Action:
+    return await create_action(session, to, ActionInput(description=description, **more), actor)
 
 
 class TestCreateAction:
@@ -41,9 +42,7 @@ class TestCreateAction:
         self, session: AsyncSession, world: LinkedWorld, published: list[DomainEvent]
     ) -> None:
         linked = await ticket(session, world.tickets[0])
-        action = await create_action(
-            session, linked, ActionInput(description="Looked at it", action_type="comment"), "ann"
-        )
+        action = await add(session, linked, "Looked at it", action_type="comment")
         assert published == [ActionCreated(ticket_id=linked.id or 0, action_id=action.id or 0)]
         (job,) = await queued_jobs(session)
         assert (job.kind, job.ordering_key) == (PushComment.kind, f"ticket:{linked.id}")
@@ -57,7 +56,7 @@ class TestCreateAction:
         unlinked = await ticket(session, world.tickets[1])
         unlinked.jira_sync_status = "None"
         unlinked.jira_issue_ref = None
-        action = await create_action(session, unlinked, ActionInput(description="Hi"), "ann")
+        action = await add(session, unlinked, "Hi")
         assert published == [ActionCreated(ticket_id=unlinked.id or 0, action_id=action.id or 0)]
         assert await queued_jobs(session) == []
 
@@ -65,12 +64,8 @@ class TestCreateAction:
         self, session: AsyncSession, world: LinkedWorld
     ) -> None:
         linked = await ticket(session, world.tickets[0])
-        by_actor = await create_action(
-            session, linked, ActionInput(description="Mine", action_type="NOTE"), "ann"
-        )
-        named = await create_action(
-            session, linked, ActionInput(description="Theirs", creator_name="Cy"), "ann"
-        )
+        by_actor = await add(session, linked, "Mine", action_type="NOTE")
+        named = await add(session, linked, "Theirs", creator_name="Cy")
         note = await session.get(ActionType, by_actor.action_type_id)
         assert note is not None
         assert (note.name, by_actor.creator_name, by_actor.source) == ("Note", "ann", "Helpdesk")
@@ -90,7 +85,7 @@ class TestCreateAction:
         linked = await ticket(session, world.tickets[0])
         past = datetime(2020, 1, 1, tzinfo=UTC)
         linked.date_modified = past
-        await create_action(session, linked, ActionInput(description="x"), "ann")
+        await add(session, linked, "x")
         assert linked.date_modified > past
 
     @pytest.mark.parametrize(
@@ -126,9 +121,9 @@ class TestReadActions:
     ) -> None:
         first_ticket = await ticket(session, world.tickets[0])
         other_ticket = await ticket(session, world.tickets[1])
-        first = await create_action(session, first_ticket, ActionInput(description="1"), "a")
-        await create_action(session, other_ticket, ActionInput(description="elsewhere"), "a")
-        second = await create_action(session, first_ticket, ActionInput(description="2"), "a")
+        first = await add(session, first_ticket, "1", "a")
+        await add(session, other_ticket, "elsewhere", "a")
+        second = await add(session, first_ticket, "2", "a")
         listed = await list_actions(session, first_ticket.id or 0)
         assert [action.id for action in listed] == [first.id, second.id]
 
@@ -136,7 +131,7 @@ class TestReadActions:
         self, session: AsyncSession, world: LinkedWorld
     ) -> None:
         first_ticket = await ticket(session, world.tickets[0])
-        action = await create_action(session, first_ticket, ActionInput(description="x"), "a")
+        action = await add(session, first_ticket, "x", "a")
         assert await get_action(session, first_ticket.id or 0, action.id or 0) is action
         other = world.tickets[1]
         with pytest.raises(NotFound) as missing:
@@ -154,10 +149,8 @@ class TestReadActions:
         self, session: AsyncSession, world: LinkedWorld
     ) -> None:
         linked = await ticket(session, world.tickets[0])
-        typed = await create_action(
-            session, linked, ActionInput(description="t", action_type="Comment"), "ann"
-        )
-        untyped = await create_action(session, linked, ActionInput(description="u"), "ann")
+        typed = await add(session, linked, "t", action_type="Comment")
+        untyped = await add(session, linked, "u")
         typed.jira_comment_id = "10001"
         answers = await action_answers(session, [typed, untyped])
         assert [(a.id, a.action_type, a.jira_comment_id) for a in answers] == [

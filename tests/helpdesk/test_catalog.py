@@ -38,10 +38,9 @@ from app.helpdesk.models import (
     TicketType,
     Version,
 )
-from app.helpdesk.schemas import TicketInput
-from app.helpdesk.tickets import create_ticket
 from app.integration.models import JiraInstance
 from tests.support.rows import count
+from tests.support.world import new_ticket
 
 
 async def ticket_type(session: AsyncSession, name: str, *statuses: str) -> TicketType:
@@ -206,7 +205,7 @@ class TestDefaultStatus:
     async def test_a_status_in_use_cannot_move_to_another_type(self, session: AsyncSession) -> None:
         bug = await ticket_type(session, "Bug", "New")
         task = await ticket_type(session, "Task", "Todo")
-        await create_ticket(session, TicketInput(name="t", ticket_type_id=bug.id), {}, "ann")
+        await new_ticket(session)
         new = await status(session, bug.id or 0, "New")
         with pytest.raises(Conflict, match="cannot move to another ticket type"):
             await update_item(
@@ -218,7 +217,7 @@ class TestDelete:
     async def test_a_type_in_use_is_refused_with_the_count(self, session: AsyncSession) -> None:
         bug = await ticket_type(session, "Bug", "New")
         for _ in range(2):
-            await create_ticket(session, TicketInput(name="t", ticket_type_id=bug.id), {}, "ann")
+            await new_ticket(session)
         with pytest.raises(Conflict) as refused:
             await delete_item(session, TICKET_TYPES, bug)
         assert refused.value.message == (
@@ -245,9 +244,7 @@ class TestDelete:
 
     async def test_a_status_of_tickets_is_refused(self, session: AsyncSession) -> None:
         bug = await ticket_type(session, "Bug", "New", "Open")
-        await create_ticket(
-            session, TicketInput(name="t", ticket_type_id=bug.id, status="Open"), {}, "ann"
-        )
+        await new_ticket(session, status="Open")
         open_ = await status(session, bug.id or 0, "Open")
         with pytest.raises(Conflict, match="1 ticket\\(s\\) have this status"):
             await delete_item(session, TICKET_STATUSES, open_)
@@ -255,7 +252,7 @@ class TestDelete:
     async def test_a_product_goes_with_its_versions_unless_tickets_use_it(
         self, session: AsyncSession
     ) -> None:
-        bug = await ticket_type(session, "Bug", "New")
+        await ticket_type(session, "Bug", "New")
         used = await create_item(session, PRODUCTS, schemas.ProductInput(name="Used"))
         free = await create_item(session, PRODUCTS, schemas.ProductInput(name="Free"))
         for product in (used, free):
@@ -265,29 +262,25 @@ class TestDelete:
                 schemas.VersionInput(version_number="1"),
                 fixed={"product_id": product.id},
             )
-        await create_ticket(
-            session, TicketInput(name="t", ticket_type_id=bug.id, product_id=used.id), {}, "ann"
-        )
+        await new_ticket(session, product_id=used.id)
         with pytest.raises(Conflict, match="1 ticket\\(s\\) refer to it"):
             await delete_item(session, PRODUCTS, used)
         await delete_item(session, PRODUCTS, free)
         assert (await count(session, Product), await count(session, Version)) == (1, 1)
 
     async def test_a_custom_field_with_values_is_refused(self, session: AsyncSession) -> None:
-        bug = await ticket_type(session, "Bug", "New")
+        await ticket_type(session, "Bug", "New")
         field = await create_item(
             session, CUSTOM_FIELDS, schemas.CustomFieldInput(name="N", field_type="Text")
         )
-        await create_ticket(
-            session, TicketInput(name="t", ticket_type_id=bug.id), {field.id: "v"}, "a"
-        )
+        await new_ticket(session, {field.id: "v"})
         with pytest.raises(Conflict, match="1 ticket\\(s\\) have a value for it"):
             await delete_item(session, CUSTOM_FIELDS, field)
 
     async def test_an_action_type_of_actions_is_refused(self, session: AsyncSession) -> None:
-        bug = await ticket_type(session, "Bug", "New")
+        await ticket_type(session, "Bug", "New")
         comment = await create_item(session, ACTION_TYPES, schemas.ActionTypeInput(name="Comment"))
-        ticket = await create_ticket(session, TicketInput(name="t", ticket_type_id=bug.id), {}, "a")
+        ticket = await new_ticket(session)
         session.add(Action(ticket_id=ticket.id or 0, action_type_id=comment.id, description="x"))
         await session.flush()
         with pytest.raises(Conflict) as refused:
@@ -337,16 +330,14 @@ class TestCustomFields:
             await create_item(session, CUSTOM_FIELDS, schemas.CustomFieldInput(**data))
 
     async def test_the_type_of_a_field_with_values_is_fixed(self, session: AsyncSession) -> None:
-        bug = await ticket_type(session, "Bug", "New")
+        await ticket_type(session, "Bug", "New")
         used = await create_item(
             session, CUSTOM_FIELDS, schemas.CustomFieldInput(name="N", field_type="Text")
         )
         free = await create_item(
             session, CUSTOM_FIELDS, schemas.CustomFieldInput(name="M", field_type="Text")
         )
-        await create_ticket(
-            session, TicketInput(name="t", ticket_type_id=bug.id), {used.id: "v"}, "a"
-        )
+        await new_ticket(session, {used.id: "v"})
         with pytest.raises(Conflict, match="cannot change"):
             await update_item(
                 session, CUSTOM_FIELDS, used, schemas.CustomFieldInput(field_type="Date")

@@ -12,18 +12,9 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.helpdesk.models import Ticket, TicketStatus, Version
+from app.helpdesk.models import TicketStatus, Version
 from app.helpdesk.rendering import JiraLinkView, ticket_answers
-from app.helpdesk.schemas import TicketInput
-from app.helpdesk.tickets import create_ticket
-from tests.support.world import Catalog, add_custom_field
-
-
-async def ticket(
-    session: AsyncSession, custom: dict[int, Any] | None = None, **elements: Any
-) -> Ticket:
-    data = TicketInput(**{"name": "Printer on fire", "ticket_type_name": "Bug", **elements})
-    return await create_ticket(session, data, custom or {}, "ann")
+from tests.support.world import Catalog, add_custom_field, new_ticket
 
 
 class TestTicketAnswers:
@@ -32,7 +23,7 @@ class TestTicketAnswers:
     ) -> None:
         session.add(Version(product_id=catalog.demo_product, version_number="2.0"))
         await session.flush()
-        made = await ticket(
+        made = await new_ticket(
             session,
             description="Smoke",
             status="Done",
@@ -67,7 +58,7 @@ class TestTicketAnswers:
     async def test_is_closed_comes_from_the_status(
         self, session: AsyncSession, catalog: Catalog
     ) -> None:
-        made = await ticket(session)
+        made = await new_ticket(session)
         status = await session.get(TicketStatus, made.status_id)
         assert status is not None
         status.is_closed = True
@@ -80,8 +71,8 @@ class TestTicketAnswers:
         points = await add_custom_field(session, "Story Points", "Number")
         urgent = await add_custom_field(session, "Urgent", "Boolean")
         await add_custom_field(session, "Due", "Date")
-        made = await ticket(session, {points: "2.5", urgent: "yes"})
-        other = await ticket(session, {points: "3"})
+        made = await new_ticket(session, {points: "2.5", urgent: "yes"})
+        other = await new_ticket(session, {points: "3"})
         first, second = await ticket_answers(session, [made, other])
         assert (first["Story Points"], first["Urgent"], first["Due"]) == (2.5, True, None)
         assert (second["Story Points"], second["Urgent"], second["Due"]) == (3, None, None)
@@ -90,7 +81,7 @@ class TestTicketAnswers:
     async def test_the_jira_link_is_what_the_integration_says(
         self, session: AsyncSession, catalog: Catalog
     ) -> None:
-        linked, plain = await ticket(session), await ticket(session)
+        linked, plain = await new_ticket(session), await new_ticket(session)
         view = JiraLinkView(jira_key="DEMO-1", jira_link_url="http://jira.test/browse/DEMO-1")
         first, second = await ticket_answers(session, [linked, plain], {linked.id or 0: view})
         assert (first["JiraKey"], first["JiraLinkURL"]) == ("DEMO-1", view.jira_link_url)
@@ -120,7 +111,9 @@ async def test_a_page_costs_the_same_queries_as_one_ticket(
     await session.flush()
     points = await add_custom_field(session, "Points", "Number")
     page = [
-        await ticket(session, {points: str(n)}, product_name="Demo Project", reported_version="2.0")
+        await new_ticket(
+            session, {points: str(n)}, product_name="Demo Project", reported_version="2.0"
+        )
         for n in range(20)
     ]
     statements.clear()

@@ -25,7 +25,6 @@ from app.helpdesk.models import (
 from app.helpdesk.schemas import TicketInput
 from app.helpdesk.tickets import (
     TicketFilters,
-    create_ticket,
     delete_ticket,
     list_tickets,
     split_elements,
@@ -39,12 +38,8 @@ from tests.support.world import (
     add_ticket_type,
     link,
     make_instance,
+    new_ticket,
 )
-
-
-async def new(session: AsyncSession, actor: str = "ann", **elements: Any) -> Ticket:
-    data = TicketInput(**{"name": "Printer on fire", "ticket_type_name": "Bug", **elements})
-    return await create_ticket(session, data, {}, actor)
 
 
 async def change(
@@ -68,7 +63,7 @@ class TestCreateTicket:
     async def test_by_names_with_the_types_default_status_and_a_history_line(
         self, session: AsyncSession, catalog: Catalog
     ) -> None:
-        ticket = await new(session, ticket_type_name="bug", product_name="demo project")
+        ticket = await new_ticket(session, ticket_type_name="bug", product_name="demo project")
         assert ticket.ticket_type_id == catalog.bug
         assert ticket.status_id == catalog.statuses[(catalog.bug, "Open")]
         assert ticket.product_id == catalog.demo_product
@@ -78,7 +73,7 @@ class TestCreateTicket:
     async def test_numbers_follow_one_another(
         self, session: AsyncSession, catalog: Catalog
     ) -> None:
-        first, second = await new(session), await new(session)
+        first, second = await new_ticket(session), await new_ticket(session)
         assert second.ticket_number == first.ticket_number + 1
 
     @pytest.mark.parametrize(
@@ -118,7 +113,7 @@ class TestCreateTicket:
         }
         elements = {name: ids.get(value, value) for name, value in elements.items()}
         with pytest.raises(BadRequest) as refused:
-            await new(session, **elements)
+            await new_ticket(session, **elements)
         assert refused.value.message == message
         assert await count(session, Ticket) == 0
 
@@ -127,15 +122,13 @@ class TestCreateTicket:
     ) -> None:
         await add_ticket_type(session, "Empty", [])
         with pytest.raises(BadRequest, match="Ticket type 'Empty' has no statuses yet."):
-            await new(session, ticket_type_name="Empty")
+            await new_ticket(session, ticket_type_name="Empty")
 
     async def test_custom_values_are_stored_canonically_without_a_change_line(
         self, session: AsyncSession, catalog: Catalog
     ) -> None:
         severity = await add_custom_field(session, "Severity", "PickList", ["Low", "High"])
-        ticket = await create_ticket(
-            session, TicketInput(name="x", ticket_type_name="Bug"), {severity: "high"}, "ann"
-        )
+        ticket = await new_ticket(session, {severity: "high"})
         stored = await session.get(TicketCustomValue, (ticket.id, severity))
         assert stored is not None
         assert stored.value == "High"
@@ -146,15 +139,13 @@ class TestCreateTicket:
     ) -> None:
         points = await add_custom_field(session, "Points", "Number")
         with pytest.raises(BadRequest) as refused:
-            await create_ticket(
-                session, TicketInput(name="x", ticket_type_name="Bug"), {points: "many"}, "ann"
-            )
+            await new_ticket(session, {points: "many"})
         assert refused.value.message == "Points must be a number, got 'many'."
 
     async def test_without_jira_key_nothing_is_announced(
         self, session: AsyncSession, catalog: Catalog, published: list[DomainEvent]
     ) -> None:
-        await new(session)
+        await new_ticket(session)
         assert published == []
         assert await queued_jobs(session) == []
 
@@ -162,7 +153,7 @@ class TestCreateTicket:
         self, session: AsyncSession, catalog: Catalog, published: list[DomainEvent]
     ) -> None:
         instance = await make_instance(session)
-        ticket = await new(session, jira_key="demo-7")
+        ticket = await new_ticket(session, jira_key="demo-7")
         assert published == [JiraKeyRequested(ticket.id or 0, "demo-7", None, "ann")]
         assert (ticket.jira_sync_status, ticket.jira_requested_key) == ("Pending", "DEMO-7")
         assert ticket.jira_instance_id == instance.id
@@ -181,7 +172,7 @@ class TestCreateTicket:
     ) -> None:
         await make_instance(session, sync_active=False)
         with pytest.raises(BadRequest, match="SyncActive is off"):
-            await new(session, jira_key="DEMO-7")
+            await new_ticket(session, jira_key="DEMO-7")
 
 
 class TestUpdateTicket:
@@ -190,7 +181,7 @@ class TestUpdateTicket:
     ) -> None:
         severity = await add_custom_field(session, "Severity", "Text")
         await add_version(session, catalog.demo_product, "2.0")
-        ticket = await new(session)
+        ticket = await new_ticket(session)
         await change(
             session,
             ticket,
@@ -219,9 +210,7 @@ class TestUpdateTicket:
         self, session: AsyncSession, catalog: Catalog
     ) -> None:
         severity = await add_custom_field(session, "Severity", "Text")
-        ticket = await create_ticket(
-            session, TicketInput(name="x", ticket_type_name="Bug"), {severity: "High"}, "ann"
-        )
+        ticket = await new_ticket(session, {severity: "High"})
         await change(session, ticket, {severity: ""})
         assert await session.get(TicketCustomValue, (ticket.id, severity)) is None
         assert (await history_lines(session, ticket.id or 0))[-1] == (
@@ -231,7 +220,7 @@ class TestUpdateTicket:
     async def test_no_change_leaves_the_ticket_as_it_was(
         self, session: AsyncSession, catalog: Catalog
     ) -> None:
-        ticket = await new(session, description="d")
+        ticket = await new_ticket(session, description="d")
         past = datetime(2020, 1, 1, tzinfo=UTC)
         ticket.date_modified = past
         await change(session, ticket, name="Printer on fire", description="d", status="open")
@@ -241,7 +230,7 @@ class TestUpdateTicket:
     async def test_a_real_change_moves_date_modified(
         self, session: AsyncSession, catalog: Catalog
     ) -> None:
-        ticket = await new(session)
+        ticket = await new_ticket(session)
         past = datetime(2020, 1, 1, tzinfo=UTC)
         ticket.date_modified = past
         await change(session, ticket, name="Renamed")
@@ -251,12 +240,12 @@ class TestUpdateTicket:
         self, session: AsyncSession, catalog: Catalog
     ) -> None:
         await add_version(session, catalog.demo_product, "1.0")
-        ticket = await new(session, product_name="Demo Project", reported_version="1.0")
+        ticket = await new_ticket(session, product_name="Demo Project", reported_version="1.0")
         await change(session, ticket, product_name="Support")
         assert (ticket.product_id, ticket.reported_version_id) == (catalog.support_product, None)
 
     async def test_an_empty_name_is_refused(self, session: AsyncSession, catalog: Catalog) -> None:
-        ticket = await new(session)
+        ticket = await new_ticket(session)
         with pytest.raises(BadRequest, match="Name cannot be empty."):
             await change(session, ticket, name=None)
 
@@ -264,7 +253,7 @@ class TestUpdateTicket:
         self, session: AsyncSession, catalog: Catalog, published: list[DomainEvent]
     ) -> None:
         instance = await make_instance(session)
-        ticket = await new(session)
+        ticket = await new_ticket(session)
         await change(session, ticket, jira_key="NewJiraIssue")
         assert published == [JiraKeyRequested(ticket.id or 0, "NewJiraIssue", None, "bob")]
         assert ticket.jira_sync_status == "Pending"
@@ -282,7 +271,7 @@ class TestUpdateTicket:
         self, session: AsyncSession, catalog: Catalog, published: list[DomainEvent]
     ) -> None:
         instance = await make_instance(session)
-        ticket = await new(session)
+        ticket = await new_ticket(session)
         await link(session, instance, "10040", "DEMO-1", [ticket.id or 0])
         await change(session, ticket, jira_key="")
         assert published == [JiraKeyRequested(ticket.id or 0, "", None, "bob")]
@@ -302,10 +291,8 @@ class TestDeleteTicket:
         self, session: AsyncSession, catalog: Catalog
     ) -> None:
         severity = await add_custom_field(session, "Severity", "Text")
-        ticket = await create_ticket(
-            session, TicketInput(name="x", ticket_type_name="Bug"), {severity: "High"}, "ann"
-        )
-        kept = await new(session)
+        ticket = await new_ticket(session, {severity: "High"})
+        kept = await new_ticket(session)
         session.add(Action(ticket_id=ticket.id or 0, description="hi"))
         await session.flush()
         await delete_ticket(session, ticket)
@@ -320,9 +307,9 @@ class TestDeleteTicket:
 class TestListTickets:
     async def test_filters_combine(self, session: AsyncSession, catalog: Catalog) -> None:
         instance = await make_instance(session)
-        bug_open = await new(session, product_name="Demo Project")
-        bug_done = await new(session, status="Done", product_name="Support")
-        task = await new(
+        bug_open = await new_ticket(session, product_name="Demo Project")
+        bug_done = await new_ticket(session, status="Done", product_name="Support")
+        task = await new_ticket(
             session, ticket_type_name="Task", status="Done", product_name="Demo Project"
         )
         issue = await link(session, instance, "10040", "DEMO-1", [bug_done.id or 0])
@@ -347,7 +334,7 @@ class TestListTickets:
         assert await ids(date_modified_since=since) == [task.id]
 
     async def test_pages_and_the_total(self, session: AsyncSession, catalog: Catalog) -> None:
-        made = [(await new(session)).id for _ in range(5)]
+        made = [(await new_ticket(session)).id for _ in range(5)]
         rows, total = await list_tickets(session, TicketFilters(), 2, 2)
         assert ([row.id for row in rows], total) == (made[2:4], 5)
 
@@ -367,7 +354,7 @@ class TestSplitElements:
 
 
 async def test_history_is_kept_per_ticket(session: AsyncSession, catalog: Catalog) -> None:
-    first, second = await new(session, actor="ann"), await new(session, actor="cy")
+    first, second = await new_ticket(session, actor="ann"), await new_ticket(session, actor="cy")
     await change(session, first, name="Renamed")
     assert await history_lines(session, second.id or 0) == ["Ticket created by cy"]
     assert await count(session, HistoryEntry) == 3

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.helpdesk.models import Ticket
 from app.helpdesk.tickets import TicketFilters
 from app.integration.ticket_views import jira_link_url, jira_links, ticket_page, ticket_views
+from tests.support.rows import ticket
 from tests.support.world import LinkedWorld, link, linked_world
 
 
@@ -22,9 +23,7 @@ async def world(session: AsyncSession) -> LinkedWorld:
 
 
 async def tickets(session: AsyncSession, world: LinkedWorld) -> list[Ticket]:
-    rows = [await session.get(Ticket, ident) for ident in world.tickets]
-    assert all(rows)
-    return [row for row in rows if row is not None]
+    return [await ticket(session, ident) for ident in world.tickets]
 
 
 @pytest.mark.parametrize(
@@ -51,29 +50,33 @@ class TestJiraLinks:
         ]
         assert list(views) == world.tickets
 
-    async def test_an_unlinked_status_hides_the_url_but_not_the_key(
-        self, session: AsyncSession, world: LinkedWorld
+    @pytest.mark.parametrize(
+        ("target", "attribute", "value", "shown"),
+        [
+            ("ticket", "jira_sync_status", "None", ("DEMO-1", None)),
+            ("instance", "host_name", "", ("DEMO-1", None)),
+            (
+                "ticket",
+                "jira_requested_key",
+                "DEMO-0",
+                ("DEMO-1", "http://jira.test/browse/DEMO-1"),
+            ),
+        ],
+        ids=["unlinked-status-no-url", "no-host-no-url", "the-issues-key-wins"],
+    )
+    async def test_one_linked_ticket(
+        self,
+        session: AsyncSession,
+        world: LinkedWorld,
+        target: str,
+        attribute: str,
+        value: str,
+        shown: tuple[str, str | None],
     ) -> None:
         linked, *_ = await tickets(session, world)
-        linked.jira_sync_status = "None"
+        setattr(linked if target == "ticket" else world.instance, attribute, value)
         view = (await jira_links(session, [linked]))[linked.id or 0]
-        assert (view.jira_key, view.jira_link_url) == ("DEMO-1", None)
-
-    async def test_an_instance_without_a_host_gives_no_url(
-        self, session: AsyncSession, world: LinkedWorld
-    ) -> None:
-        linked, *_ = await tickets(session, world)
-        world.instance.host_name = ""
-        view = (await jira_links(session, [linked]))[linked.id or 0]
-        assert (view.jira_key, view.jira_link_url) == ("DEMO-1", None)
-
-    async def test_the_issues_key_wins_over_the_key_once_asked_for(
-        self, session: AsyncSession, world: LinkedWorld
-    ) -> None:
-        linked, *_ = await tickets(session, world)
-        linked.jira_requested_key = "DEMO-0"
-        view = (await jira_links(session, [linked]))[linked.id or 0]
-        assert view.jira_key == "DEMO-1"
+        assert (view.jira_key, view.jira_link_url) == shown
 
 
 class TestTicketPage:

@@ -106,6 +106,20 @@ async def post_action_reliably(
         await asyncio.sleep(0.05)
 
 
+async def post_actions_reliably(
+    api: httpx.AsyncClient, links: Iterable[Linked], per_ticket: int, label: str
+) -> list[dict[str, Any]]:
+    """`per_ticket` actions on each linked ticket ("<label> <n> on <ticket id>"), posted eight
+    at a time, each the careful way; the accepted actions, in order."""
+    return await gather_limited(
+        lambda link=link, n=n: post_action_reliably(
+            api, link.ticket_id, f"{label} {n} on {link.ticket_id}"
+        )
+        for n in range(per_ticket)
+        for link in links
+    )
+
+
 async def _find_action(
     api: httpx.AsyncClient, ticket_id: int, text: str, stop_at: float
 ) -> dict[str, Any] | None:

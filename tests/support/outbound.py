@@ -27,5 +27,10 @@ def sim_issues(sim: Any, project: str | None = None) -> list[Any]:
     return [issue for issue in issues if issue.project_id == project_id]
 
 
+def comment_lines(issue: Any) -> list[str]:
+    """The first line of each of an issue's comments (a pushed comment adds its author below)."""
+    return [comment.body.split("\n")[0] for comment in issue.comments]
+
+
 def sim_requests(sim: Any, method: str, path_suffix: str) -> list[Any]:
     return [r for r in sim.requests if r.method == method and r.path.endswith(path_suffix)]

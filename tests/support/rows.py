@@ -10,8 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.helpdesk.models import HistoryEntry
+from app.helpdesk.models import HistoryEntry, Ticket
 from app.jobs.models import SyncJob
+
+
+async def ticket(session: AsyncSession, ticket_id: int) -> Ticket:
+    found = await session.get(Ticket, ticket_id)
+    assert found is not None, f"no ticket {ticket_id}"
+    return found
 
 
 async def history_lines(session: AsyncSession, ticket_id: int) -> list[str]:

@@ -2,11 +2,13 @@
 talks to the simulator, tickets, and tickets linked to an issue.
 
 Two ways in, for two kinds of test:
-- through a database session (`make_catalog`, `make_instance`, `make_tickets`, `link`, and
-  `linked_world` for all of them at once): service, job and receiver tests, where the link is
-  what the outbound feature would have stored;
+- through a database session (`add_ticket_type`, `make_catalog`, `make_instance`,
+  `make_tickets`, `link`, `linked_world` for all of them at once, and `new_ticket` through the
+  helpdesk service): service, job and receiver tests, where a link is what the outbound feature
+  would have stored;
 - through the API (`seed_helpdesk`, `configure_default_instance`, `ready_helpdesk`,
-  `add_product`, `linked_ticket`): tests of a running app, in process or as a separate process.
+  `add_product`, `add_version`, `add_mapping_through_api`, `linked_ticket`): tests of a running
+  app, in process or as a separate process.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from sqlmodel import col
 
 from app.core.security import SecretBox
 from app.helpdesk.models import CustomField, Product, Ticket, TicketStatus, TicketType
+from app.helpdesk.schemas import TicketInput
+from app.helpdesk.tickets import create_ticket as create_ticket_service
 from app.integration.models import JiraInstance, JiraIssue, JiraMapping
 from tests.conftest import SECRET_KEY, SIM_BASE_URL, SIM_TOKEN, SIM_USER
 from tests.support.api import HelpdeskApi
@@ -165,6 +169,18 @@ async def link(
     return issue
 
 
+async def new_ticket(
+    session: AsyncSession,
+    custom: dict[int, Any] | None = None,
+    actor: str = "ann",
+    **elements: Any,
+) -> Ticket:
+    """A ticket made by the helpdesk service (number, History, events): a Bug named "Printer on
+    fire" unless `elements` (TicketInput fields) say otherwise; `custom` by field id."""
+    data = TicketInput(**{"name": "Printer on fire", "ticket_type_name": "Bug", **elements})
+    return await create_ticket_service(session, data, custom or {}, actor)
+
+
 @dataclass
 class LinkedWorld:
     catalog: Catalog
@@ -291,17 +307,25 @@ async def add_version(
     return int(created["Version"]["ID"])
 
 
+async def add_mapping_through_api(
+    client: httpx.AsyncClient, kind: str, jira: str, ours: str, instance_id: int = 1
+) -> dict[str, Any]:
+    body = {"MappingType": kind, "JiraField": jira, "TeamSupportField": ours}
+    answer = await ok(
+        await client.post(f"{API}/JiraInstances/{instance_id}/Mappings", json=body), 201
+    )
+    return dict(answer["Mapping"])
+
+
 @dataclass
 class LinkedTicket:
-    helpdesk: Helpdesk
     ticket: dict[str, Any]
     issue_key: str
 
 
 async def linked_ticket(app: Any, client: httpx.AsyncClient, sim: Any) -> LinkedTicket:
-    """`ready_helpdesk`, an issue in DEMO and a ticket linked to it (the link job run)."""
-    helpdesk = await ready_helpdesk(client)
+    """On a `ready_helpdesk`: an issue in DEMO and a ticket linked to it (the link job run)."""
     issue = sim.create_issue("DEMO", "Existing problem")
     ticket = await create_ticket(client, JiraKey=issue.key)
     await drain(app)
-    return LinkedTicket(helpdesk, ticket, issue.key)
+    return LinkedTicket(ticket, issue.key)

@@ -9,12 +9,14 @@ import pytest
 
 from tests.support.helpdesk import API, add_action, create_ticket, get_action, ok
 from tests.support.jobs import drain
-from tests.support.outbound import sync_logs
-from tests.support.world import LinkedTicket, linked_ticket, ready_helpdesk
+from tests.support.outbound import comment_lines, sync_logs
+from tests.support.world import Helpdesk, LinkedTicket, linked_ticket
 
 
 @pytest.fixture
-async def linked(sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any) -> LinkedTicket:
+async def linked(
+    sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, helpdesk: Helpdesk
+) -> LinkedTicket:
     return await linked_ticket(sim_app, sim_client, jira_sim)
 
 
@@ -27,7 +29,7 @@ class TestPushComment:
         second = await add_action(sim_client, ticket["ID"], "Second")
         await drain(sim_app)
         comments = jira_sim.issue(key).comments
-        assert [c.body.split("\n")[0] for c in comments] == ["First", "Second"]
+        assert comment_lines(jira_sim.issue(key)) == ["First", "Second"]
         assert comments[0].properties["helpdesk-sync"]["actionId"] == first["ID"]
         assert (await get_action(sim_client, ticket["ID"], first["ID"]))[
             "JiraCommentID"
@@ -47,7 +49,7 @@ class TestPushComment:
         await add_action(sim_client, ticket["ID"], "Kept", "Note")
         await add_action(sim_client, ticket["ID"], "Untyped", None)
         await drain(sim_app)
-        assert [c.body.split("\n")[0] for c in jira_sim.issue(key).comments] == ["Pushed"]
+        assert comment_lines(jira_sim.issue(key)) == ["Pushed"]
 
     async def test_actions_on_unlinked_tickets_are_not_pushed(
         self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, linked: LinkedTicket
@@ -79,19 +81,17 @@ class TestPushComment:
         ] == comment.id
 
     async def test_the_create_runs_before_its_comments(
-        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any
+        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, helpdesk: Helpdesk
     ) -> None:
-        await ready_helpdesk(sim_client)
         ticket = await create_ticket(sim_client, JiraKey="NewJiraIssue")
         await add_action(sim_client, ticket["ID"], "While pending")
         await drain(sim_app)
         (issue,) = jira_sim.state.issues.values()
-        assert [c.body.split("\n")[0] for c in issue.comments] == ["While pending"]
+        assert comment_lines(issue) == ["While pending"]
 
     async def test_when_the_link_failed_the_comment_is_logged_and_dropped(
-        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any
+        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, helpdesk: Helpdesk
     ) -> None:
-        await ready_helpdesk(sim_client)
         ticket = await create_ticket(sim_client, JiraKey="DEMO-404")
         await add_action(sim_client, ticket["ID"], "Lost cause")
         await drain(sim_app)

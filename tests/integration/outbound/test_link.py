@@ -18,7 +18,7 @@ from tests.support.helpdesk import API, create_ticket, get_ticket, history, ok
 from tests.support.jobs import drain, jobs_of_kind
 from tests.support.outbound import sim_issues, sim_requests, sync_logs
 from tests.support.project_keys import PROJECT_KEY_CASES, ProjectKeyCase
-from tests.support.world import Helpdesk, add_product
+from tests.support.world import Helpdesk, add_mapping_through_api, add_product, linked_ticket
 
 
 class TestLinkExistingIssue:
@@ -56,13 +56,12 @@ class TestLinkExistingIssue:
     async def test_relinking_twice_keeps_one_remote_link(
         self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, helpdesk: Helpdesk
     ) -> None:
-        issue = jira_sim.create_issue("DEMO", "Existing problem")
-        ticket = await create_ticket(sim_client, JiraKey=issue.key)
+        linked = await linked_ticket(sim_app, sim_client, jira_sim)
+        path, key = f"{API}/Tickets/{linked.ticket['ID']}", linked.issue_key
+        await ok(await sim_client.put(path, json={"JiraKey": ""}))
+        await ok(await sim_client.put(path, json={"JiraKey": key}))
         await drain(sim_app)
-        await ok(await sim_client.put(f"{API}/Tickets/{ticket['ID']}", json={"JiraKey": ""}))
-        await ok(await sim_client.put(f"{API}/Tickets/{ticket['ID']}", json={"JiraKey": issue.key}))
-        await drain(sim_app)
-        assert len(jira_sim.issue(issue.key).remote_links) == 1
+        assert len(jira_sim.issue(key).remote_links) == 1
 
     async def test_one_issue_links_many_tickets(
         self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, helpdesk: Helpdesk
@@ -127,17 +126,7 @@ class TestNewJiraIssue:
     async def test_issue_type_from_the_ticket_type_mapping(
         self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, helpdesk: Helpdesk
     ) -> None:
-        await ok(
-            await sim_client.post(
-                f"{API}/JiraInstances/1/Mappings",
-                json={
-                    "MappingType": "TicketType",
-                    "JiraField": "Story",
-                    "TeamSupportField": "Task",
-                },
-            ),
-            201,
-        )
+        await add_mapping_through_api(sim_client, "TicketType", "Story", "Task")
         await create_ticket(sim_client, JiraKey="NewJiraIssue")
         await drain(sim_app)
         (issue,) = sim_issues(jira_sim)
@@ -157,17 +146,7 @@ class TestNewJiraIssue:
             ),
             201,
         )
-        await ok(
-            await sim_client.post(
-                f"{API}/JiraInstances/1/Mappings",
-                json={
-                    "MappingType": "Ticket",
-                    "JiraField": "Severity",
-                    "TeamSupportField": "Urgency",
-                },
-            ),
-            201,
-        )
+        await add_mapping_through_api(sim_client, "Ticket", "Severity", "Urgency")
         product = await add_product(sim_client, helpdesk, "Support", "SUP")
         ticket = await create_ticket(
             sim_client,

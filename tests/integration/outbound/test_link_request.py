@@ -12,14 +12,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import BadRequest
-from app.helpdesk.models import Product, Ticket
+from app.helpdesk.models import Product
 from app.integration.job_kinds import LinkTicket
 from app.integration.models import SyncLog
 from app.integration.outbound.link_request import apply_jira_key, instance_for_ticket
 from tests.support.helpdesk import API, create_ticket, history, ok
-from tests.support.jobs import drain
-from tests.support.rows import count, history_lines, queued_jobs
-from tests.support.world import Helpdesk, LinkedWorld, link, linked_world, make_instance
+from tests.support.rows import count, history_lines, queued_jobs, ticket
+from tests.support.world import (
+    Helpdesk,
+    LinkedWorld,
+    link,
+    linked_ticket,
+    linked_world,
+    make_instance,
+)
 
 
 class TestJiraKeyRequest:
@@ -82,9 +88,7 @@ class TestJiraKeyRequest:
     async def test_empty_key_unlinks(
         self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, helpdesk: Helpdesk
     ) -> None:
-        issue = jira_sim.create_issue("DEMO", "Existing problem")
-        ticket = await create_ticket(sim_client, JiraKey=issue.key)
-        await drain(sim_app)
+        ticket = (await linked_ticket(sim_app, sim_client, jira_sim)).ticket
         answer = await ok(
             await sim_client.put(f"{API}/Tickets/{ticket['ID']}", json={"JiraKey": ""})
         )
@@ -112,12 +116,6 @@ async def world(session: AsyncSession) -> LinkedWorld:
     made = await linked_world(session, 2, linked=False)
     await link(session, made.instance, "10040", "DEMO-1", made.tickets[:1])
     return made
-
-
-async def ticket(session: AsyncSession, ticket_id: int) -> Ticket:
-    found = await session.get(Ticket, ticket_id)
-    assert found is not None
-    return found
 
 
 class TestInstanceForTicket:
