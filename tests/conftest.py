@@ -180,15 +180,22 @@ SIM_TOKEN = "demo-token"
 
 
 @pytest.fixture(scope="session")
-def shared_jira_sim() -> Any:
+async def shared_jira_sim() -> AsyncIterator[Any]:
+    """One simulator per pytest worker (building its app is the slow part)."""
     from jirasim import JiraSimulator
 
-    return JiraSimulator(seed=True, base_url=SIM_BASE_URL, webhook_retry_delay=0.001)
+    simulator = JiraSimulator(seed=True, base_url=SIM_BASE_URL, webhook_retry_delay=0.001)
+    yield simulator
+    await simulator.aclose()
 
 
 @pytest.fixture
 def jira_sim(shared_jira_sim: Any) -> Any:
-    """The seeded simulator (projects DEMO and SUP), fresh for each test."""
+    """The seeded simulator (projects DEMO and SUP), fresh for each test: Cloud, real time."""
+    from jirasim.state import utc_now
+
+    shared_jira_sim.clock = utc_now
+    shared_jira_sim.flavor = "cloud"
     shared_jira_sim.reset(seed=True)
     return shared_jira_sim
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import API_TOKEN, api_client
-from tests.support.api import FORMATS, parse_answer
+from tests.support.api import FORMATS, HelpdeskApi, parse_answer
 
 
 def basic(user: str, password: str) -> str:
@@ -87,8 +87,7 @@ async def test_probes_need_no_token(app: Any) -> None:
 
 async def test_the_basic_user_name_is_the_actor_without_control_characters(app: Any) -> None:
     async with api_client(app, auth=("ann\x00\x07 ", API_TOKEN)) as http:
-        await http.post("/api/json/TicketTypes", json={"Name": "Bug"})
-        await http.post("/api/json/TicketStatuses", json={"Name": "New", "TicketTypeID": 1})
+        await HelpdeskApi(http, "json").setup_ticket_type("Bug", statuses=("New",))
         made = await http.post("/api/json/Tickets", json={"Name": "x", "TicketTypeID": 1})
         history = await http.get(f"/api/json/Tickets/{made.json()['Ticket']['ID']}/History")
     assert history.json()["History"][0]["Description"] == "Ticket created by ann"

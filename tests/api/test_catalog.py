@@ -324,8 +324,7 @@ class TestCustomFields:
 
 
 async def test_xml_lists_name_their_items_after_the_resource(client: httpx.AsyncClient) -> None:
-    await client.post("/api/json/TicketTypes", json={"Name": "Bug"})
-    await client.post("/api/json/TicketStatuses", json={"Name": "New", "TicketTypeID": 1})
+    await HelpdeskApi(client, "json").setup_ticket_type("Bug", statuses=("New",))
     types = await client.get("/api/xml/TicketTypes")
     assert b"<TicketTypes><TicketType><ID>1</ID><Name>Bug</Name></TicketType></TicketTypes>" in (
         types.content

@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 
 from app.core.security import hmac_sha256_hex
 from app.inbox.models import WebhookDelivery
-from tests.conftest import API_TOKEN, SIM_BASE_URL, SIM_TOKEN, SIM_USER
-from tests.support.helpdesk import API, configure_default_instance, ok, seed_helpdesk
-from tests.support.outbound import drain
+from tests.conftest import API_TOKEN
+from tests.support.helpdesk import API, ok
+from tests.support.jobs import drain
+from tests.support.world import ready_helpdesk, seed_helpdesk
 
 
 def signed(event: dict[str, Any], secret: str = API_TOKEN) -> dict[str, Any]:
@@ -100,8 +101,7 @@ class TestHelpdeskEvents:
     async def test_jira_key_and_pushed_actions_take_the_api_paths(
         self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any
     ) -> None:
-        await seed_helpdesk(sim_client)
-        await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
+        await ready_helpdesk(sim_client)
         event = {**TICKET, "ticket": {**TICKET["ticket"], "JiraKey": "NewJiraIssue"}}  # type: ignore[dict-item]
         for _ in range(2):
             await sim_client.post("/webhooks/helpdesk", **signed(event))

@@ -13,9 +13,10 @@ from sqlalchemy import select
 from app.core.settings import Settings
 from app.integration.models import JiraInstance
 from app.main import create_app
-from tests.conftest import SIM_BASE_URL, SIM_TOKEN, SIM_USER, api_client, started
+from tests.conftest import SIM_BASE_URL, SIM_USER, api_client, started
 from tests.support import server_errors
-from tests.support.helpdesk import API, configure_default_instance, ok, seed_helpdesk
+from tests.support.helpdesk import API, ok
+from tests.support.world import configure_default_instance, seed_helpdesk
 
 
 class TestJiraInstances:
@@ -154,13 +155,13 @@ class TestMappings:
 
 class TestConnectionTest:
     async def test_good_credentials(self, sim_client: httpx.AsyncClient) -> None:
-        await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
+        await configure_default_instance(sim_client)
         answer = await ok(await sim_client.post(f"{API}/JiraInstances/1/Test"))
         assert answer["Test"]["Success"] is True
         assert answer["Test"]["User"] == "Helpdesk Integration"
 
     async def test_wrong_token_is_said_in_plain_words(self, sim_client: httpx.AsyncClient) -> None:
-        await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, "wrong-token")
+        await configure_default_instance(sim_client, token="wrong-token")
         answer = await ok(await sim_client.post(f"{API}/JiraInstances/1/Test"))
         assert answer["Test"]["Success"] is False
         assert answer["Test"]["Message"].startswith(
@@ -171,7 +172,7 @@ class TestConnectionTest:
         self, sim_client: httpx.AsyncClient, jira_sim: Any
     ) -> None:
         jira_sim.revoke_permissions("integration", "LINK_ISSUES")
-        await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
+        await configure_default_instance(sim_client)
         answer = await ok(await sim_client.post(f"{API}/JiraInstances/1/Test"))
         assert answer["Test"]["Success"] is False
         assert answer["Test"]["MissingPermissions"] == ["LINK_ISSUES"]
@@ -180,7 +181,7 @@ class TestConnectionTest:
     async def test_each_call_is_tried_once_and_jiras_answer_is_shown(
         self, sim_client: httpx.AsyncClient, jira_sim: Any
     ) -> None:
-        await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
+        await configure_default_instance(sim_client)
         unavailable = jira_sim.add_fault("GET", "/rest/api/2/myself", status=503, times=None)
         answer = await ok(await sim_client.post(f"{API}/JiraInstances/1/Test"))
         assert answer["Test"]["Success"] is False
@@ -190,7 +191,7 @@ class TestConnectionTest:
     async def test_a_jira_that_never_answers_is_reported_at_the_deadline(
         self, impatient_client: httpx.AsyncClient, jira_sim: Any
     ) -> None:
-        await configure_default_instance(impatient_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
+        await configure_default_instance(impatient_client)
         jira_sim.add_fault("GET", "/rest/api/2/myself", delay=3600, times=None)
         async with asyncio.timeout(30):  # without the deadline the answer would never come
             answer = await ok(await impatient_client.post(f"{API}/JiraInstances/1/Test"))

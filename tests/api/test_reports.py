@@ -6,17 +6,17 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import API_TOKEN, SIM_BASE_URL, SIM_TOKEN, SIM_USER
-from tests.support.helpdesk import API, configure_default_instance, create_ticket, ok, seed_helpdesk
-from tests.support.outbound import drain
+from tests.conftest import API_TOKEN
+from tests.support.helpdesk import API, create_ticket, ok
+from tests.support.jobs import drain
+from tests.support.world import ready_helpdesk
 
 
 class TestReports:
     async def test_logs_and_errors_with_filters(
         self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any
     ) -> None:
-        await seed_helpdesk(sim_client)
-        await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
+        await ready_helpdesk(sim_client)
         issue = jira_sim.create_issue("DEMO", "Existing")
         good = await create_ticket(sim_client, JiraKey=issue.key)
         bad = await create_ticket(sim_client, JiraKey="DEMO-999")

@@ -486,8 +486,7 @@ class TestActions:
 async def test_xml_answers_are_well_formed_with_custom_field_elements(
     client: httpx.AsyncClient,
 ) -> None:
-    await client.post("/api/json/TicketTypes", json={"Name": "Bug"})
-    await client.post("/api/json/TicketStatuses", json={"Name": "New", "TicketTypeID": 1})
+    await HelpdeskApi(client, "json").setup_ticket_type("Bug", statuses=("New",))
     await client.post("/api/json/CustomFields", json={"Name": "Customer Ref", "FieldType": "Text"})
     made = await client.post(
         "/api/xml/Tickets",

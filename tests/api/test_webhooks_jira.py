@@ -16,20 +16,9 @@ from app.inbox.models import WebhookDelivery
 from app.integration.inbound.credentials import WebhookCredentials
 from app.jobs.models import SyncJob
 from tests.conftest import API_TOKEN
-from tests.support.inbound import (
-    WEBHOOK_SECRET,
-    deliver,
-    history_of,
-    issue_updated,
-    item,
-    link,
-    make_catalog,
-    make_instance,
-    make_tickets,
-    sign,
-    simple_event,
-)
-from tests.support.inbound_fixtures import drain
+from tests.support.inbound import deliver, history_of, issue_updated, item, sign, simple_event
+from tests.support.jobs import drain
+from tests.support.world import WEBHOOK_SECRET, linked_world
 
 STATUS_CHANGE = issue_updated("10040", "DEMO-1", [item("status", "To Do", "In Progress")])
 
@@ -41,15 +30,6 @@ async def counts(session: Any) -> tuple[int, int]:
     )
     await session.commit()
     return int(deliveries or 0), int(queued or 0)
-
-
-async def linked_setup(session: Any, **instance: Any) -> tuple[int, list[int]]:
-    catalog = await make_catalog(session)
-    jira = await make_instance(session, **instance)
-    tickets = await make_tickets(session, catalog, 2)
-    await link(session, jira, "10040", "DEMO-1", tickets)
-    await session.commit()
-    return jira.id or 0, tickets
 
 
 class TestParameters:
@@ -70,7 +50,7 @@ class TestParameters:
     async def test_an_overlong_secret_is_400_and_stores_nothing(
         self, http: httpx.AsyncClient, session: Any
     ) -> None:
-        instance_id, _ = await linked_setup(session)
+        instance_id = (await linked_world(session)).instance_id
         response = await deliver(
             http, instance_id, STATUS_CHANGE, signature=None, query_secret="s" * 1025
         )
@@ -83,13 +63,13 @@ class TestAuthentication:
     async def test_bad_signature_is_401_and_stores_nothing(
         self, http: httpx.AsyncClient, session: Any
     ) -> None:
-        instance_id, _ = await linked_setup(session)
+        instance_id = (await linked_world(session)).instance_id
         response = await deliver(http, instance_id, STATUS_CHANGE, signature="sha256=" + "0" * 64)
         assert response.status_code == 401
         assert await counts(session) == (0, 0)
 
     async def test_missing_signature_is_401(self, http: httpx.AsyncClient, session: Any) -> None:
-        instance_id, _ = await linked_setup(session)
+        instance_id = (await linked_world(session)).instance_id
         response = await deliver(http, instance_id, STATUS_CHANGE, signature=None)
         assert response.status_code == 401
         assert response.json()["Error"]["Code"] == "Unauthorized"
@@ -98,15 +78,13 @@ class TestAuthentication:
     async def test_signature_of_another_body_is_401(
         self, http: httpx.AsyncClient, session: Any
     ) -> None:
-        instance_id, _ = await linked_setup(session)
+        instance_id = (await linked_world(session)).instance_id
         other = json.dumps({"webhookEvent": "x"}).encode()
-        from tests.support.inbound import sign
-
         response = await deliver(http, instance_id, STATUS_CHANGE, signature=sign(other))
         assert response.status_code == 401
 
     async def test_server_style_query_secret(self, http: httpx.AsyncClient, session: Any) -> None:
-        instance_id, _ = await linked_setup(session)
+        instance_id = (await linked_world(session)).instance_id
         response = await deliver(
             http, instance_id, STATUS_CHANGE, signature=None, query_secret=WEBHOOK_SECRET
         )
@@ -115,7 +93,7 @@ class TestAuthentication:
         assert await counts(session) == (1, 1)
 
     async def test_wrong_query_secret_is_401(self, http: httpx.AsyncClient, session: Any) -> None:
-        instance_id, _ = await linked_setup(session)
+        instance_id = (await linked_world(session)).instance_id
         response = await deliver(
             http, instance_id, STATUS_CHANGE, signature=None, query_secret="nope"
         )
@@ -124,21 +102,21 @@ class TestAuthentication:
     async def test_instance_without_secret_refuses(
         self, http: httpx.AsyncClient, session: Any
     ) -> None:
-        instance_id, _ = await linked_setup(session, webhook_secret=None)
+        instance_id = (await linked_world(session, webhook_secret=None)).instance_id
         assert (await deliver(http, instance_id, STATUS_CHANGE)).status_code == 401
 
     async def test_unknown_instance_is_404(self, http: httpx.AsyncClient, session: Any) -> None:
         assert (await deliver(http, 999, STATUS_CHANGE)).status_code == 404
 
     async def test_no_api_token_needed(self, http: httpx.AsyncClient, session: Any) -> None:
-        instance_id, _ = await linked_setup(session)
+        instance_id = (await linked_world(session)).instance_id
         assert "authorization" not in http.headers
         assert (await deliver(http, instance_id, STATUS_CHANGE)).status_code == 200
 
 
 class TestStorage:
     async def test_malformed_json_is_400(self, http: httpx.AsyncClient, session: Any) -> None:
-        instance_id, _ = await linked_setup(session)
+        instance_id = (await linked_world(session)).instance_id
         response = await deliver(http, instance_id, b"{not json")
         assert response.status_code == 400
         assert await counts(session) == (0, 0)
@@ -146,7 +124,7 @@ class TestStorage:
     async def test_a_changelog_id_too_long_to_be_a_number_is_only_left_out(
         self, http: httpx.AsyncClient, session: Any
     ) -> None:
-        instance_id, _ = await linked_setup(session)
+        instance_id = (await linked_world(session)).instance_id
         body = json.dumps(STATUS_CHANGE).replace(
             '"changelog": {', '"changelog": {"id": ' + "9" * 4400 + ", ", 1
         )
@@ -179,7 +157,7 @@ class TestStorage:
         self, http: httpx.AsyncClient, session: Any, body: str
     ) -> None:
         """Stored for a person to read, never applied, and no 4xx/5xx for Jira to retry."""
-        instance_id, _ = await linked_setup(session)
+        instance_id = (await linked_world(session)).instance_id
         response = await deliver(http, instance_id, body.encode())
         assert (response.status_code, response.json()["status"]) == (200, "unreadable")
         assert await counts(session) == (1, 0)
@@ -190,7 +168,8 @@ class TestStorage:
     async def test_inactive_instance_is_202_logged_not_applied(
         self, http: httpx.AsyncClient, session: Any, service: Any
     ) -> None:
-        instance_id, tickets = await linked_setup(session, sync_active=False)
+        world = await linked_world(session, sync_active=False)
+        instance_id, tickets = world.instance_id, world.tickets
         response = await deliver(http, instance_id, STATUS_CHANGE)
         assert response.status_code == 202
         assert response.json()["status"] == "inactive"
@@ -201,7 +180,7 @@ class TestStorage:
     async def test_ignored_event_types_get_an_explicit_2xx(
         self, http: httpx.AsyncClient, session: Any
     ) -> None:
-        instance_id, _ = await linked_setup(session)
+        instance_id = (await linked_world(session)).instance_id
         for event in ("jira:issue_created", "comment_deleted", "jira:worklog_updated"):
             response = await deliver(http, instance_id, simple_event(event, "10040", "DEMO-1"))
             assert response.status_code == 200
@@ -211,14 +190,14 @@ class TestStorage:
     async def test_unlinked_issue_is_stored_without_work(
         self, http: httpx.AsyncClient, session: Any
     ) -> None:
-        instance_id, _ = await linked_setup(session)
+        instance_id = (await linked_world(session)).instance_id
         payload = issue_updated("77777", "DEMO-9", [item("status", "To Do", "Done")])
         response = await deliver(http, instance_id, payload)
         assert (response.status_code, response.json()["status"]) == (200, "unlinked")
         assert await counts(session) == (1, 0)
 
     async def test_job_is_ordered_by_the_issue(self, http: httpx.AsyncClient, session: Any) -> None:
-        instance_id, _ = await linked_setup(session)
+        instance_id = (await linked_world(session)).instance_id
         await deliver(http, instance_id, STATUS_CHANGE)
         job = await session.scalar(select(SyncJob).where(col(SyncJob.kind) == "jira.apply_webhook"))
         delivery = await session.scalar(select(WebhookDelivery))
@@ -243,7 +222,7 @@ class TestDatabaseConnections:
     async def test_connections_the_server_dropped_are_replaced_without_an_error(
         self, http: httpx.AsyncClient, session: Any
     ) -> None:
-        instance_id, _ = await linked_setup(session)
+        instance_id = (await linked_world(session)).instance_id
         assert (await deliver(http, instance_id, STATUS_CHANGE, identifier="before")).is_success
         dropped = await session.scalar(
             text(
@@ -267,12 +246,12 @@ async def until_listening(credentials: WebhookCredentials) -> None:
 async def kept_instance(
     http: httpx.AsyncClient, session: Any, service: Any
 ) -> tuple[WebhookCredentials, int]:
-    """`linked_setup` once the service listens and has heard the setup's own instance change
+    """`linked_world` once the service listens and has heard the setup's own instance change
     (else that notification could arrive mid-test), then one delivery: its instance is kept."""
     credentials: WebhookCredentials = service.state.webhook_inbox.credentials
     await until_listening(credentials)
     before = credentials.generation
-    instance_id, _ = await linked_setup(session)
+    instance_id = (await linked_world(session)).instance_id
     async with asyncio.timeout(10):
         await credentials.changed_since(before)
     assert (await deliver(http, instance_id, STATUS_CHANGE, identifier="d-1")).is_success
@@ -339,7 +318,8 @@ class TestDeduplication:
     async def test_same_delivery_100_times_is_applied_once(
         self, http: httpx.AsyncClient, session: Any, service: Any
     ) -> None:
-        instance_id, tickets = await linked_setup(session)
+        world = await linked_world(session)
+        instance_id, tickets = world.instance_id, world.tickets
         answers = [
             await deliver(http, instance_id, STATUS_CHANGE, identifier="d-1", retry=n or None)
             for n in range(100)
@@ -354,7 +334,7 @@ class TestDeduplication:
     async def test_without_identifier_the_body_hash_deduplicates(
         self, http: httpx.AsyncClient, session: Any
     ) -> None:
-        instance_id, _ = await linked_setup(session)
+        instance_id = (await linked_world(session)).instance_id
         for _ in range(3):
             assert (await deliver(http, instance_id, STATUS_CHANGE, identifier=None)).is_success
         assert await counts(session) == (1, 1)

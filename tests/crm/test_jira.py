@@ -7,57 +7,35 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlmodel import col
 
-from app.core.security import SecretBox
 from app.crm.rights import ALL_RIGHTS
-from app.integration.models import JiraInstance
 from app.jobs.models import JobStatus, SyncJob
-from app.jobs.worker import Worker
 from app.main import create_app
-from app.wiring import job_registry
 from jirasim import JiraSimulator
-from jirasim.seed import INTEGRATION_EMAIL, INTEGRATION_TOKEN
-from tests.conftest import SECRET_KEY, api_client
+from tests.conftest import api_client, started
 from tests.crm.conftest import API_KEY, USER, CrmApi
-
-JIRA_URL = "http://jira.test"
-
-
-@pytest.fixture(scope="module")
-def shared_sim() -> JiraSimulator:
-    return JiraSimulator(seed=True, base_url=JIRA_URL)
+from tests.support.jobs import drain
+from tests.support.world import make_instance
 
 
 @pytest.fixture
-def sim(shared_sim: JiraSimulator) -> JiraSimulator:
-    shared_sim.reset(seed=True)
-    shared_sim.add_field("CRM Property", "string")
-    return shared_sim
+def sim(jira_sim: JiraSimulator) -> JiraSimulator:
+    jira_sim.add_field("CRM Property", "string")
+    return jira_sim
 
 
 @pytest.fixture
 async def jira_app(make_settings: Any, db: Any, sim: JiraSimulator) -> AsyncIterator[Any]:
     settings = make_settings(jira_max_retries=0)
     application = create_app(settings, jira_transport=httpx.ASGITransport(app=sim.app))
-    async with application.router.lifespan_context(application):
+    async with started(application):
         async with application.state.session_factory() as session:
-            await session.execute(
-                update(JiraInstance)
-                .where(col(JiraInstance.name) == "Default")
-                .values(
-                    host_name=JIRA_URL,
-                    user_name=INTEGRATION_EMAIL,
-                    api_token_encrypted=SecretBox(SECRET_KEY).encrypt(INTEGRATION_TOKEN),
-                    crm_property_field="CRM Property",
-                )
-            )
+            instance = await make_instance(session)
+            instance.crm_property_field = "CRM Property"
             await session.commit()
         yield application
-    import structlog
-
-    structlog.reset_defaults()
 
 
 @pytest.fixture
@@ -67,10 +45,6 @@ async def jira_crm(jira_app: Any) -> AsyncIterator[CrmApi]:
         await api.admin("PUT", "/Settings", {"ApiKey": API_KEY})
         await api.admin("PUT", f"/Users/{USER}", {"Rights": list(ALL_RIGHTS)})
         yield api
-
-
-async def drain(application: Any) -> int:
-    return await Worker(application.state.worker_context, job_registry()).drain()
 
 
 async def job_status(application: Any) -> str | None:

@@ -14,8 +14,7 @@ import httpx
 import pytest
 
 from jirasim import JiraSimulator
-from tests.conftest import API_TOKEN, SECRET_KEY, SIM_TOKEN, SIM_USER
-from tests.support.helpdesk import Helpdesk, configure_default_instance, seed_helpdesk
+from tests.conftest import API_TOKEN, SECRET_KEY
 from tests.support.live import LiveService, free_port, live_service, service_env
 
 # Short retry delays so the fault scenarios finish quickly; the behaviour is the real one.
@@ -88,9 +87,3 @@ def http_client(service: LiveService) -> httpx.AsyncClient:
 async def api(service: LiveService) -> AsyncIterator[httpx.AsyncClient]:
     async with http_client(service) as client:
         yield client
-
-
-async def ready_helpdesk(client: httpx.AsyncClient, jira: Jira, **settings: Any) -> Helpdesk:
-    helpdesk = await seed_helpdesk(client)
-    await configure_default_instance(client, jira.base_url, SIM_USER, SIM_TOKEN, **settings)
-    return helpdesk

@@ -16,11 +16,21 @@ import pytest
 
 from app.core.security import hmac_sha256_hex
 from tests.conftest import API_TOKEN
-from tests.e2e.conftest import Jira, ServiceFactory, http_client, ready_helpdesk
+from tests.e2e.conftest import Jira, ServiceFactory, http_client
 from tests.support.faults import Linked, assert_each_action_once
-from tests.support.helpdesk import API, add_product, create_ticket, get_ticket, history, ok
-from tests.support.outbound import sim_issues
+from tests.support.helpdesk import (
+    API,
+    actions_of,
+    add_action,
+    create_ticket,
+    get_ticket,
+    history,
+    ok,
+)
+from tests.support.outbound import comment_lines, sim_issues
 from tests.support.polling import eventually
+from tests.support.project_keys import PROJECT_KEY_CASES, ProjectKeyCase
+from tests.support.world import add_product, ready_helpdesk
 
 pytestmark = pytest.mark.e2e
 
@@ -35,25 +45,9 @@ async def settled(api: httpx.AsyncClient, ticket_id: int, timeout: float = 10.0)
     )
 
 
-async def add_action(
-    api: httpx.AsyncClient, ticket_id: int, text: str, action_type: str | None = "Comment"
-) -> dict[str, Any]:
-    body = {"Description": text, "ActionType": action_type}
-    answer = await ok(await api.post(f"{API}/Tickets/{ticket_id}/Actions", json=body), 201)
-    return dict(answer["Action"])
-
-
-async def actions_of(api: httpx.AsyncClient, ticket_id: int) -> list[dict[str, Any]]:
-    return list((await ok(await api.get(f"{API}/Tickets/{ticket_id}/Actions")))["Actions"])
-
-
-def bodies(issue: Any) -> list[str]:
-    return [comment.body.split("\n")[0] for comment in issue.comments]
-
-
 class TestNewJiraIssue:
     async def test_linked_within_a_second(self, api: httpx.AsyncClient, jira: Jira) -> None:
-        await ready_helpdesk(api, jira)
+        await ready_helpdesk(api, jira.base_url)
         started = time.monotonic()
         ticket = await create_ticket(api, JiraKey="NewJiraIssue")
         linked = await settled(api, ticket["ID"], timeout=1.0)
@@ -63,41 +57,22 @@ class TestNewJiraIssue:
         assert linked["JiraKey"] == issue.key
         assert linked["JiraLinkURL"] == f"{jira.base_url}/browse/{issue.key}"
 
-    @pytest.mark.parametrize(
-        "case", ["always_default", "version_key", "product_key", "product_name", "default_key"]
-    )
+    @pytest.mark.parametrize("case", PROJECT_KEY_CASES)
     async def test_project_key_in_each_precedence_case(
-        self, api: httpx.AsyncClient, jira: Jira, case: str
+        self, api: httpx.AsyncClient, jira: Jira, case: ProjectKeyCase
     ) -> None:
-        helpdesk = await ready_helpdesk(
-            api, jira, AlwaysUseDefaultProjectKey=case == "always_default"
-        )
-        elements: dict[str, Any] = {}
-        if case in ("always_default", "product_key"):
-            elements["ProductID"] = await add_product(api, helpdesk, "Widget", "SUP")
-        elif case == "version_key":
-            product = await add_product(api, helpdesk, "Widget", "DEMO")
-            await ok(
-                await api.post(
-                    f"{API}/Products/{product}/Versions",
-                    json={"VersionNumber": "2.0", "JiraProjectKey": "SUP"},
-                ),
-                201,
-            )
-            elements = {"ProductID": product, "ReportedVersion": "2.0"}
-        elif case == "product_name":
-            elements["ProductID"] = await add_product(api, helpdesk, "SUP")
-        expected = "DEMO" if case in ("always_default", "default_key") else "SUP"
+        helpdesk = await ready_helpdesk(api, jira.base_url)
+        elements = await case.set_up(api, helpdesk)
         ticket = await create_ticket(api, JiraKey="NewJiraIssue", **elements)
         linked = await settled(api, ticket["ID"])
         assert linked["JiraSyncStatus"] == "Linked"
-        assert linked["JiraKey"].startswith(f"{expected}-")
+        assert linked["JiraKey"].startswith(f"{case.expected}-")
         assert len(sim_issues(jira.sim)) == 1
 
     async def test_server_errors_three_times_then_ok(
         self, api: httpx.AsyncClient, jira: Jira
     ) -> None:
-        await ready_helpdesk(api, jira)
+        await ready_helpdesk(api, jira.base_url)
         jira.sim.add_fault("POST", "/rest/api/2/issue$", status=500, times=3)
         jira.sim.add_fault("POST", "/comment$", status=500, times=3)
         ticket = await create_ticket(api, JiraKey="NewJiraIssue")
@@ -109,12 +84,12 @@ class TestNewJiraIssue:
             what="comment pushed",
         )
         (issue,) = sim_issues(jira.sim)
-        assert bodies(issue) == ["One comment"]
+        assert comment_lines(issue) == ["One comment"]
 
     async def test_rate_limit_retry_after_is_waited_out(
         self, api: httpx.AsyncClient, jira: Jira
     ) -> None:
-        await ready_helpdesk(api, jira)
+        await ready_helpdesk(api, jira.base_url)
         jira.sim.add_fault("POST", "/rest/api/2/issue$", status=429, retry_after=1, times=1)
         started = time.monotonic()
         ticket = await create_ticket(api, JiraKey="NewJiraIssue")
@@ -125,7 +100,7 @@ class TestNewJiraIssue:
     async def test_missing_required_field_is_an_error_in_jiras_words(
         self, api: httpx.AsyncClient, jira: Jira
     ) -> None:
-        helpdesk = await ready_helpdesk(api, jira)
+        helpdesk = await ready_helpdesk(api, jira.base_url)
         product = await add_product(api, helpdesk, "Support", "SUP")
         ticket = await create_ticket(
             api, TicketTypeName="Bug", ProductID=product, JiraKey="NewJiraIssue"
@@ -142,7 +117,7 @@ class TestExistingIssue:
     async def test_no_issue_created_and_one_remote_link_after_a_failed_first_try(
         self, api: httpx.AsyncClient, jira: Jira
     ) -> None:
-        await ready_helpdesk(api, jira)
+        await ready_helpdesk(api, jira.base_url)
         issue = jira.sim.create_issue("DEMO", "Already there")
         jira.sim.add_fault("POST", "/remotelink$", status=503, after_write=True, times=1)
         ticket = await create_ticket(api, JiraKey=issue.key)
@@ -157,7 +132,7 @@ class TestComments:
     async def test_one_comment_per_action_and_action_type_to_push(
         self, api: httpx.AsyncClient, jira: Jira
     ) -> None:
-        await ready_helpdesk(api, jira, ActionTypeToPush="Comment")
+        await ready_helpdesk(api, jira.base_url, ActionTypeToPush="Comment")
         issue = jira.sim.create_issue("DEMO", "Commented")
         ticket = await create_ticket(api, JiraKey=issue.key)
         await settled(api, ticket["ID"])
@@ -168,7 +143,7 @@ class TestComments:
             lambda rows: all(r["JiraCommentID"] for r in rows if r["ActionType"] == "Comment"),
             what="comments pushed",
         )
-        assert bodies(jira.sim.issue(issue.key)) == ["First", "Second"]
+        assert comment_lines(jira.sim.issue(issue.key)) == ["First", "Second"]
         assert [r["JiraCommentID"] is None for r in rows] == [False, True, False]
 
 
@@ -176,7 +151,7 @@ class TestHelpdeskEvents:
     async def test_events_apply_once_and_bad_signatures_are_refused(
         self, api: httpx.AsyncClient, jira: Jira
     ) -> None:
-        await ready_helpdesk(api, jira)
+        await ready_helpdesk(api, jira.base_url)
         events = [
             {
                 "id": "evt-t1",
@@ -215,7 +190,7 @@ class TestAdmin:
     async def test_wrong_token_is_explained_and_metadata_host_refused(
         self, api: httpx.AsyncClient, jira: Jira
     ) -> None:
-        await ready_helpdesk(api, jira)
+        await ready_helpdesk(api, jira.base_url)
         await ok(await api.put(f"{API}/JiraInstances/1", json={"ApiToken": "not-the-token"}))
         test = (await ok(await api.post(f"{API}/JiraInstances/1/Test")))["Test"]
         assert test["Success"] is False
@@ -237,7 +212,7 @@ class TestWorkerProcesses:
     ) -> None:
         worker_env = {"RUN_WORKER": "false", "JOB_LEASE_SECONDS": "2"}
         async with start_service(**worker_env) as server, http_client(server) as api:
-            await ready_helpdesk(api, jira)
+            await ready_helpdesk(api, jira.base_url)
             issue = jira.sim.create_issue("DEMO", "Busy issue")
             ticket = await create_ticket(api, JiraKey=issue.key)
             actions = [await add_action(api, ticket["ID"], f"Action {n}") for n in range(12)]
@@ -267,7 +242,7 @@ class TestWorkerProcesses:
     ) -> None:
         worker_env = {"RUN_WORKER": "false"}
         async with start_service(**worker_env) as server, http_client(server) as api:
-            await ready_helpdesk(api, jira)
+            await ready_helpdesk(api, jira.base_url)
             async with start_service("worker", **worker_env), start_service("worker", **worker_env):
                 tickets = [
                     await create_ticket(api, Name=f"Ticket {n}", JiraKey="NewJiraIssue")

@@ -11,15 +11,16 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.e2e.conftest import Jira, ServiceFactory, http_client, ready_helpdesk
+from tests.e2e.conftest import Jira, ServiceFactory, http_client
 from tests.support.faults import (
     assert_each_action_once,
     deadline,
-    gather_limited,
     linked_tickets,
     post_action_reliably,
+    post_actions_reliably,
     wait_all_pushed,
 )
+from tests.support.world import ready_helpdesk
 
 pytestmark = [pytest.mark.fault, pytest.mark.postgres]
 
@@ -49,18 +50,12 @@ async def test_database_connections_cut_while_work_flows(
 ) -> None:
     env = {"RUN_WORKER": "false", "JOB_LEASE_SECONDS": "3"}
     async with start_service(**env) as server, http_client(server) as api:
-        await ready_helpdesk(api, jira)
+        await ready_helpdesk(api, jira.base_url)
         async with start_service("worker", **env):
             links = await linked_tickets(api, jira.sim, 10)
             jira.sim.add_fault("POST", r"/comment$", delay=0.02, times=None)  # work in flight
             cutter = asyncio.create_task(cut_connections(database_url, times=5, every=0.4))
-            accepted: list[dict[str, Any]] = await gather_limited(
-                lambda link=link, n=n: post_action_reliably(
-                    api, link.ticket_id, f"Cut {n} on {link.ticket_id}"
-                )
-                for n in range(6)
-                for link in links
-            )
+            accepted: list[dict[str, Any]] = await post_actions_reliably(api, links, 6, "Cut")
             cut = await cutter
             # After the last cut, more work: only a re-established LISTEN wakes the worker for it
             # before its 30 s idle check.

@@ -6,15 +6,15 @@ from collections import defaultdict
 
 import pytest
 
-from tests.e2e.conftest import Jira, ServiceFactory, http_client, ready_helpdesk
+from tests.e2e.conftest import Jira, ServiceFactory, http_client
 from tests.support.faults import (
     assert_each_action_once,
     deadline,
-    gather_limited,
     linked_tickets,
-    post_action_reliably,
+    post_actions_reliably,
     wait_all_pushed,
 )
+from tests.support.world import ready_helpdesk
 
 pytestmark = pytest.mark.fault
 
@@ -28,7 +28,7 @@ async def test_jira_down_while_200_actions_are_posted(
     start_service: ServiceFactory, jira: Jira
 ) -> None:
     async with start_service(**PATIENT_JOBS) as server, http_client(server) as api:
-        await ready_helpdesk(api, jira)
+        await ready_helpdesk(api, jira.base_url)
         links = await linked_tickets(api, jira.sim, 20)
         # Down: reads lose their connection, everything else is a 503, until every action is in.
         down = [
@@ -37,13 +37,7 @@ async def test_jira_down_while_200_actions_are_posted(
         ]
         # Then flaky: comments written but answered 503 (the outcome is unknown to the service).
         ambiguous = jira.sim.add_fault("POST", COMMENT_PATH, status=503, after_write=True, times=20)
-        accepted = await gather_limited(
-            lambda link=link, n=n: post_action_reliably(
-                api, link.ticket_id, f"Down {n} on {link.ticket_id}"
-            )
-            for n in range(10)
-            for link in links
-        )
+        accepted = await post_actions_reliably(api, links, 10, "Down")
         assert len(accepted) == 200
         for fault in down:
             jira.sim.remove_fault(fault.id)
@@ -60,19 +54,13 @@ async def test_429_storm_with_retry_after_is_honoured(
     start_service: ServiceFactory, jira: Jira
 ) -> None:
     async with start_service(**PATIENT_JOBS) as server, http_client(server) as api:
-        await ready_helpdesk(api, jira)
+        await ready_helpdesk(api, jira.base_url)
         links = await linked_tickets(api, jira.sim, 10)
         jira.sim.clear_requests()
         storm = jira.sim.add_fault(
             "*", COMMENT_PATH, status=429, retry_after=1, times=None, duration=2.5
         )
-        accepted = await gather_limited(
-            lambda link=link, n=n: post_action_reliably(
-                api, link.ticket_id, f"Storm {n} on {link.ticket_id}"
-            )
-            for n in range(5)
-            for link in links
-        )
+        accepted = await post_actions_reliably(api, links, 5, "Storm")
         await wait_all_pushed(api, jira.sim, [link.ticket_id for link in links], 50, timeout=30.0)
         assert storm.hits >= len(links)
         await assert_each_action_once(api, jira.sim, links, accepted)

@@ -11,18 +11,19 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Jira, ServiceFactory, http_client, ready_helpdesk
+from tests.e2e.conftest import Jira, ServiceFactory, http_client
 from tests.support.faults import (
-    actions_of,
     assert_each_action_once,
     deadline,
     linked_tickets,
     post_action_reliably,
     wait_all_pushed,
 )
+from tests.support.helpdesk import actions_of
 from tests.support.live import free_port
 from tests.support.outbound import sim_issues
 from tests.support.polling import eventually
+from tests.support.world import ready_helpdesk
 
 pytestmark = pytest.mark.fault
 
@@ -39,7 +40,7 @@ async def test_service_restarted_under_load(
     async with AsyncExitStack() as stack:
         first = await stack.enter_async_context(start_service(**same_address))
         api = await stack.enter_async_context(http_client(first))
-        await ready_helpdesk(api, jira, WebhookSecret=WEBHOOK_SECRET)
+        await ready_helpdesk(api, jira.base_url, WebhookSecret=WEBHOOK_SECRET)
         links = await linked_tickets(api, jira.sim, 10)
         jira.sim.register_webhook(f"{first.base_url}/webhooks/jira/1", secret=WEBHOOK_SECRET)
         accepted: list[dict[str, Any]] = []

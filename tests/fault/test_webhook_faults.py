@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Jira, ServiceFactory, http_client, ready_helpdesk
-from tests.support.faults import Linked, actions_of, deadline, linked_tickets
-from tests.support.helpdesk import API, get_ticket, ok
+from tests.e2e.conftest import Jira, ServiceFactory, http_client
+from tests.support.faults import Linked, deadline, linked_tickets
+from tests.support.helpdesk import API, actions_of, get_ticket, ok
 from tests.support.polling import eventually
+from tests.support.world import ready_helpdesk
 
 pytestmark = pytest.mark.fault
 
@@ -49,7 +50,7 @@ async def test_duplicated_and_out_of_order_deliveries(
 ) -> None:
     async with start_service() as server, http_client(server) as api:
         helpdesk = await ready_helpdesk(
-            api, jira, UpdateTicketStatus=True, WebhookSecret=WEBHOOK_SECRET
+            api, jira.base_url, UpdateTicketStatus=True, WebhookSecret=WEBHOOK_SECRET
         )
         await statuses_like_jira(api, helpdesk.types["Task"])
         links = await linked_tickets(api, jira.sim, 4, tickets_per_issue=2)

@@ -23,14 +23,9 @@ from app.main import create_app
 from jirasim import JiraSimulator
 from tests.conftest import SECRET_KEY, SIM_TOKEN, SIM_USER, api_client, started
 from tests.jira.test_pool import PoolSettings
-from tests.support.helpdesk import (
-    configure_default_instance,
-    create_ticket,
-    get_ticket,
-    history,
-    seed_helpdesk,
-)
-from tests.support.outbound import drain, jobs_of_kind
+from tests.support.helpdesk import create_ticket, get_ticket, history
+from tests.support.jobs import drain, jobs_of_kind
+from tests.support.world import ready_helpdesk
 
 
 class RecordingBackend(httpcore.AsyncNetworkBackend):
@@ -155,8 +150,7 @@ async def test_a_link_job_to_a_name_now_resolving_to_a_forbidden_address_ends_in
     retries and without a request."""
     application = create_app(make_settings(allow_private_jira_hosts=False))
     async with started(application), api_client(application) as client:
-        await seed_helpdesk(client)
-        await configure_default_instance(client, "https://jira.example.com", SIM_USER, SIM_TOKEN)
+        await ready_helpdesk(client, "https://jira.example.com")
         async with application.state.session_factory() as session:
             await session.execute(
                 update(JiraInstance)

@@ -14,10 +14,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from jirasim import JiraSimulator
-from jirasim.state import utc_now
+from tests.conftest import SIM_BASE_URL, SIM_TOKEN, SIM_USER
 
-BASE_URL = "http://jira.test"
-AUTH = ("integration@example.com", "demo-token")
+BASE_URL = SIM_BASE_URL
+AUTH = (SIM_USER, SIM_TOKEN)
 
 
 @dataclass
@@ -54,19 +54,10 @@ class Receiver:
         return [r.json["webhookEvent"] for r in self.received]
 
 
-@pytest.fixture(scope="session")
-async def shared_sim() -> AsyncIterator[JiraSimulator]:
-    """One simulator (building the app is the slow part), reset before each test."""
-    simulator = JiraSimulator(seed=True, base_url=BASE_URL, webhook_retry_delay=0.001)
-    yield simulator
-    await simulator.aclose()
-
-
 @pytest.fixture
-def sim(shared_sim: JiraSimulator) -> JiraSimulator:
-    shared_sim.clock = utc_now
-    shared_sim.reset(seed=True)
-    return shared_sim
+def sim(jira_sim: JiraSimulator) -> JiraSimulator:
+    """The suite's simulator (tests/conftest.py), fresh for each test."""
+    return jira_sim
 
 
 @pytest.fixture

@@ -81,8 +81,8 @@ class TestSearch:
         return FakeClock()
 
     @pytest.fixture
-    def sim(self, clock: FakeClock, shared_sim: JiraSimulator) -> JiraSimulator:
-        sim = shared_sim
+    def sim(self, clock: FakeClock, jira_sim: JiraSimulator) -> JiraSimulator:
+        sim = jira_sim
         sim.clock = clock
         sim.reset(seed=True)
         for n in range(5):
@@ -181,11 +181,10 @@ class TestSearchJql:
     """Cloud's token-paged `/search/jql` (the successor of the retired `/search`)."""
 
     @pytest.fixture
-    def sim(self, shared_sim: JiraSimulator) -> JiraSimulator:
-        shared_sim.reset(seed=True)
+    def sim(self, jira_sim: JiraSimulator) -> JiraSimulator:
         for n in range(5):
-            shared_sim.create_issue("DEMO", f"issue {n}", issue_type="Task")
-        return shared_sim
+            jira_sim.create_issue("DEMO", f"issue {n}", issue_type="Task")
+        return jira_sim
 
     async def test_pages_by_token_without_total(self, client: httpx.AsyncClient) -> None:
         keys: list[str] = []

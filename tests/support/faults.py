@@ -13,7 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 import httpx
 
 from app.integration.outbound.rules import SYNC_PROPERTY
-from tests.support.helpdesk import API, create_ticket, get_ticket, ok
+from tests.support.helpdesk import API, actions_of, create_ticket, get_ticket
 from tests.support.outbound import sim_issues
 from tests.support.polling import eventually
 
@@ -76,10 +76,6 @@ async def gather_limited(calls: Iterable[Callable[[], Awaitable[T]]], limit: int
     return list(await asyncio.gather(*(one(call) for call in calls)))
 
 
-async def actions_of(api: httpx.AsyncClient, ticket_id: int) -> list[dict[str, Any]]:
-    return list((await ok(await api.get(f"{API}/Tickets/{ticket_id}/Actions")))["Actions"])
-
-
 async def post_action_reliably(
     api: httpx.AsyncClient, ticket_id: int, text: str, *, timeout: float = 30.0
 ) -> dict[str, Any]:
@@ -108,6 +104,20 @@ async def post_action_reliably(
         if loop.time() > stop_at:
             raise TimeoutError(f"action {text!r} not accepted within {timeout}s")
         await asyncio.sleep(0.05)
+
+
+async def post_actions_reliably(
+    api: httpx.AsyncClient, links: Iterable[Linked], per_ticket: int, label: str
+) -> list[dict[str, Any]]:
+    """`per_ticket` actions on each linked ticket ("<label> <n> on <ticket id>"), posted eight
+    at a time, each the careful way; the accepted actions, in order."""
+    return await gather_limited(
+        lambda link=link, n=n: post_action_reliably(
+            api, link.ticket_id, f"{label} {n} on {link.ticket_id}"
+        )
+        for n in range(per_ticket)
+        for link in links
+    )
 
 
 async def _find_action(

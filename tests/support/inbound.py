@@ -1,5 +1,6 @@
-"""Jira → tickets test helpers: instances, catalogue, linked tickets (inserted directly, the
-outbound API is another feature), and webhook bodies in Jira's real Cloud and Server shapes."""
+"""Jira → tickets test helpers: reading what the worker left (tickets, actions, History, sync
+logs) and webhook bodies in Jira's real Cloud and Server shapes, signed and delivered.
+(The catalogue, the instance and linked tickets: `tests.support.world`.)"""
 
 from __future__ import annotations
 
@@ -7,165 +8,18 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core.security import SecretBox
-from app.helpdesk.models import (
-    Action,
-    CustomField,
-    HistoryEntry,
-    Product,
-    Ticket,
-    TicketStatus,
-    TicketType,
-)
-from app.integration.models import JiraInstance, JiraIssue, JiraMapping, SyncLog
-from tests.conftest import SECRET_KEY
-
-WEBHOOK_SECRET = "jira-webhook-secret-0123"
-JIRA_URL = "http://jira.test"
-INTEGRATION_USER = "integration@example.com"
-INTEGRATION_TOKEN = "demo-token"
-
-
-@dataclass
-class Catalog:
-    bug: int
-    task: int
-    statuses: dict[tuple[int, str], int]  # (type id, name) -> status id
-    demo_product: int
-    support_product: int
-
-
-async def make_catalog(session: AsyncSession) -> Catalog:
-    bug, task = TicketType(name="Bug"), TicketType(name="Task")
-    session.add_all([bug, task])
-    await session.flush()
-    statuses: dict[tuple[int, str], int] = {}
-    for type_id, names in ((bug.id, ["Open", "In Progress", "Done"]), (task.id, ["New", "Done"])):
-        for n, name in enumerate(names):
-            status = TicketStatus(name=name, ticket_type_id=type_id or 0, is_default=n == 0)
-            session.add(status)
-            await session.flush()
-            statuses[(type_id or 0, name)] = status.id or 0
-    demo = Product(name="Demo Project", jira_project_key="DEMO")
-    support = Product(name="Support")
-    session.add_all([demo, support])
-    await session.flush()
-    return Catalog(bug.id or 0, task.id or 0, statuses, demo.id or 0, support.id or 0)
-
-
-async def make_instance(
-    session: AsyncSession,
-    *,
-    name: str = "Default",
-    update_ticket_status: bool = True,
-    sync_active: bool = True,
-    webhook_secret: str | None = WEBHOOK_SECRET,
-    user_name: str = INTEGRATION_USER,
-) -> JiraInstance:
-    """Configure the seeded `Default` instance (or add another) to talk to the simulator."""
-    box = SecretBox(SECRET_KEY)
-    instance = await session.scalar(select(JiraInstance).where(col(JiraInstance.name) == name))
-    if instance is None:
-        instance = JiraInstance(name=name)
-    instance.host_name = JIRA_URL
-    instance.user_name = user_name
-    instance.api_token_encrypted = box.encrypt(INTEGRATION_TOKEN)
-    instance.webhook_secret_encrypted = box.encrypt(webhook_secret) if webhook_secret else None
-    instance.update_ticket_status = update_ticket_status
-    instance.sync_active = sync_active
-    session.add(instance)
-    await session.flush()
-    return instance
-
-
-async def make_tickets(
-    session: AsyncSession, catalog: Catalog, count: int, *, type_id: int | None = None
-) -> list[int]:
-    """Tickets inserted in one statement (fan-out tests need many)."""
-    type_id = type_id or catalog.bug
-    default = next(sid for (tid, _), sid in catalog.statuses.items() if tid == type_id)
-    start = int(
-        await session.scalar(
-            select(Ticket.ticket_number).order_by(col(Ticket.ticket_number).desc())
-        )
-        or 0
-    )  # type: ignore[call-overload]
-    rows = [
-        {
-            "ticket_number": start + n + 1,
-            "name": f"ticket {start + n + 1}",
-            "description": "",
-            "ticket_type_id": type_id,
-            "status_id": default,
-            "product_id": catalog.support_product,
-            "jira_sync_status": "None",
-        }
-        for n in range(count)
-    ]
-    await session.execute(insert(Ticket), rows)
-    ids = await session.scalars(
-        select(col(Ticket.id)).where(col(Ticket.ticket_number) > start).order_by(col(Ticket.id))
-    )
-    return list(ids)
-
-
-async def link(
-    session: AsyncSession,
-    instance: JiraInstance,
-    issue_id: str,
-    key: str,
-    ticket_ids: Sequence[int],
-    *,
-    status_name: str | None = "To Do",
-    issue_type_name: str | None = "Task",
-) -> JiraIssue:
-    """What the outbound feature stores when tickets are linked to an issue."""
-    issue = JiraIssue(
-        instance_id=instance.id or 0,
-        issue_id=issue_id,
-        issue_key=key,
-        status_name=status_name,
-        issue_type_name=issue_type_name,
-    )
-    session.add(issue)
-    await session.flush()
-    for ticket_id in ticket_ids:
-        ticket = await session.get(Ticket, ticket_id)
-        assert ticket is not None
-        ticket.jira_issue_ref = issue.id
-        ticket.jira_instance_id = instance.id
-        ticket.jira_sync_status = "Linked"
-        session.add(ticket)
-    await session.flush()
-    return issue
-
-
-async def add_mapping(
-    session: AsyncSession, instance: JiraInstance, kind: str, jira: str, ours: str
-) -> None:
-    session.add(
-        JiraMapping(
-            instance_id=instance.id or 0, mapping_type=kind, jira_field=jira, teamsupport_field=ours
-        )
-    )
-    await session.flush()
-
-
-async def add_custom_field(
-    session: AsyncSession, name: str, field_type: str, pick_list: Sequence[str] = ()
-) -> int:
-    field = CustomField(name=name, field_type=field_type, pick_list_values=list(pick_list))
-    session.add(field)
-    await session.flush()
-    return field.id or 0
+from app.helpdesk.models import Action, HistoryEntry, Ticket
+from app.integration.models import SyncLog
+from tests.conftest import SIM_BASE_URL as JIRA_URL
+from tests.support.jobs import drain
+from tests.support.world import WEBHOOK_SECRET, LinkedWorld
 
 
 async def ticket_rows(session: AsyncSession, ids: Sequence[int]) -> list[Ticket]:
@@ -400,3 +254,12 @@ async def deliver(
     return await http.post(
         f"/webhooks/jira/{instance_id}", content=body, headers=headers, params=params
     )
+
+
+async def send(
+    http: httpx.AsyncClient, service: Any, world: LinkedWorld, payload: dict[str, Any]
+) -> None:
+    """Deliver `payload` for the world's instance, and let the worker finish what it queued."""
+    response = await deliver(http, world.instance_id, payload)
+    assert response.is_success, response.text
+    await drain(service)

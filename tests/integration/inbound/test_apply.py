@@ -13,35 +13,32 @@ from sqlmodel import col
 from app.helpdesk.models import Action, Ticket
 from app.inbox.models import WebhookDelivery
 from jirasim import JiraSimulator
-from tests.integration.inbound.scenario import ISSUE, send, setup
 from tests.support.inbound import (
     cloud_comment_created,
     deliver,
     issue_updated,
     item,
-    link,
-    make_catalog,
-    make_instance,
-    make_tickets,
+    send,
     ticket_rows,
 )
-from tests.support.inbound_fixtures import drain
+from tests.support.jobs import drain
+from tests.support.world import ISSUE_ID, WEBHOOK_SECRET, linked_world
 
 
 class TestOrdering:
     async def test_an_older_delivery_does_not_overwrite_a_newer_one(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 1)
+        s = await linked_world(session, 1)
         newer = issue_updated(
-            ISSUE,
+            ISSUE_ID,
             "DEMO-1",
             [item("status", "In Progress", "Done")],
             changelog_id=10205,
             updated="2026-11-23T10:05:00.000+0000",
         )
         older = issue_updated(
-            ISSUE,
+            ISSUE_ID,
             "DEMO-1",
             [item("status", "To Do", "In Progress")],
             changelog_id=10200,
@@ -58,13 +55,13 @@ class TestOrdering:
     async def test_same_time_orders_by_changelog_id(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 1)
+        s = await linked_world(session, 1)
         at = "2026-11-23T10:05:00.000+0000"
         second = issue_updated(
-            ISSUE, "DEMO-1", [item("status", "x", "Done")], changelog_id=11, updated=at
+            ISSUE_ID, "DEMO-1", [item("status", "x", "Done")], changelog_id=11, updated=at
         )
         first = issue_updated(
-            ISSUE, "DEMO-1", [item("status", "x", "Open")], changelog_id=10, updated=at
+            ISSUE_ID, "DEMO-1", [item("status", "x", "Open")], changelog_id=10, updated=at
         )
         await send(http, service, s, second)
         await send(http, service, s, first)
@@ -76,15 +73,15 @@ class TestFanOut:
     async def test_one_delivery_to_1000_tickets_is_a_handful_of_statements(
         self, http: httpx.AsyncClient, service: Any, session: Any, db: Any
     ) -> None:
-        s = await setup(session, 1000, update_ticket_status=True)
+        s = await linked_world(session, 1000, update_ticket_status=True)
         statements: list[str] = []
 
         def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
             statements.append(statement)
 
-        payload = issue_updated(ISSUE, "DEMO-1", [item("status", "To Do", "Done")])
+        payload = issue_updated(ISSUE_ID, "DEMO-1", [item("status", "To Do", "Done")])
         assert (await deliver(http, s.instance_id, payload)).is_success
-        comment = cloud_comment_created(ISSUE, "DEMO-1", "60001", text="to everyone")
+        comment = cloud_comment_created(ISSUE_ID, "DEMO-1", "60001", text="to everyone")
         assert (await deliver(http, s.instance_id, comment)).is_success
         engine = service.state.engine.sync_engine
         event.listen(engine, "before_cursor_execute", count)
@@ -113,21 +110,17 @@ async def test_status_change_from_the_simulator_reaches_every_linked_ticket(
     cloud: bool, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
 ) -> None:
     """End to end in process: Jira's own webhook (signed or `?secret=`) → receiver → worker."""
-    catalog = await make_catalog(session)
-    jira = await make_instance(session)
     issue = sim.create_issue("DEMO", "Printer on fire")
-    tickets = await make_tickets(session, catalog, 3)
-    await link(session, jira, issue.id, issue.key, tickets)
-    await session.commit()
+    s = await linked_world(session, 3, issue_id=issue.id, issue_key=issue.key)
     sim.set_webhook_client(http)
     sim.register_webhook(
-        f"http://helpdesk.test/webhooks/jira/{jira.id}",
-        secret="jira-webhook-secret-0123",
+        f"http://helpdesk.test/webhooks/jira/{s.instance_id}",
+        secret=WEBHOOK_SECRET,
         style="cloud" if cloud else "server",
         secret_in="header" if cloud else "query",
     )
     sim.transition_issue(issue.key, "In Progress")
     await sim.webhooks_idle()
     await drain(service)
-    in_progress = catalog.statuses[(catalog.bug, "In Progress")]
-    assert {t.status_id for t in await ticket_rows(session, tickets)} == {in_progress}
+    in_progress = s.catalog.statuses[(s.catalog.bug, "In Progress")]
+    assert {t.status_id for t in await ticket_rows(session, s.tickets)} == {in_progress}

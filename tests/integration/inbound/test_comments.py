@@ -8,30 +8,27 @@ import httpx
 
 from app.helpdesk.models import Action
 from jirasim import JiraSimulator
-from tests.integration.inbound.scenario import ISSUE, send, setup
 from tests.support.inbound import (
     actions_of,
     cloud_comment_created,
     deliver,
-    link,
-    make_catalog,
-    make_instance,
-    make_tickets,
+    send,
     server_comment_created,
     server_issue_commented,
     simple_event,
     sync_logs,
     user,
 )
-from tests.support.inbound_fixtures import drain
+from tests.support.jobs import drain
+from tests.support.world import ISSUE_ID, linked_world
 
 
 class TestComments:
     async def test_public_comment_once_per_linked_ticket(
         self, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
     ) -> None:
-        s = await setup(session, 3)
-        payload = cloud_comment_created(ISSUE, "DEMO-1", "20001", text="Fixed in 2.1")
+        s = await linked_world(session, 3)
+        payload = cloud_comment_created(ISSUE_ID, "DEMO-1", "20001", text="Fixed in 2.1")
         await send(http, service, s, payload)
         # the same comment again under another delivery id: still once
         await deliver(http, s.instance_id, payload, identifier="another")
@@ -44,46 +41,48 @@ class TestComments:
     async def test_private_comment_adds_nothing(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 2)
+        s = await linked_world(session, 2)
         for n, visibility in enumerate(
             ({"type": "role", "value": "Developers"}, {"type": "group", "value": "jira-staff"})
         ):
-            payload = cloud_comment_created(ISSUE, "DEMO-1", f"3000{n}", visibility=visibility)
+            payload = cloud_comment_created(ISSUE_ID, "DEMO-1", f"3000{n}", visibility=visibility)
             await send(http, service, s, payload)
         assert await actions_of(session, s.tickets[0]) == []
 
     async def test_echo_of_our_own_comment_by_id(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 2)
+        s = await linked_world(session, 2)
         session.add(Action(ticket_id=s.tickets[0], description="pushed", jira_comment_id="40001"))
         await session.commit()
-        await send(http, service, s, cloud_comment_created(ISSUE, "DEMO-1", "40001"))
+        await send(http, service, s, cloud_comment_created(ISSUE_ID, "DEMO-1", "40001"))
         assert len(await actions_of(session, s.tickets[0])) == 1
         assert await actions_of(session, s.tickets[1]) == []
 
     async def test_echo_by_the_integration_users_name_on_server(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 1, user_name="svc-helpdesk")
+        s = await linked_world(session, 1, user_name="svc-helpdesk")
         author = user("svc-helpdesk", cloud=False, display="Helpdesk Sync")
-        await send(http, service, s, server_comment_created(ISSUE, "40002", author=author))
+        await send(http, service, s, server_comment_created(ISSUE_ID, "40002", author=author))
         assert await actions_of(session, s.tickets[0]) == []
 
     async def test_echo_by_the_integration_users_account_id_on_cloud(
         self, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
     ) -> None:
-        s = await setup(session, 1)
+        s = await linked_world(session, 1)
         me = sim.state.user("integration")
         author = {"accountId": me.account_id, "displayName": "Integration"}
-        await send(http, service, s, cloud_comment_created(ISSUE, "DEMO-1", "40003", author=author))
+        await send(
+            http, service, s, cloud_comment_created(ISSUE_ID, "DEMO-1", "40003", author=author)
+        )
         assert await actions_of(session, s.tickets[0]) == []
 
     async def test_server_comment_created_without_issue(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 2)
-        await send(http, service, s, server_comment_created(ISSUE, "50001", text="from server"))
+        s = await linked_world(session, 2)
+        await send(http, service, s, server_comment_created(ISSUE_ID, "50001", text="from server"))
         for ticket_id in s.tickets:
             (action,) = await actions_of(session, ticket_id)
             assert action.description == "from server"
@@ -91,37 +90,33 @@ class TestComments:
     async def test_server_issue_commented(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 1)
-        await send(http, service, s, server_issue_commented(ISSUE, "DEMO-1", "50002"))
+        s = await linked_world(session, 1)
+        await send(http, service, s, server_issue_commented(ISSUE_ID, "DEMO-1", "50002"))
         (action,) = await actions_of(session, s.tickets[0])
         assert action.jira_comment_id == "50002"
 
     async def test_old_server_shape_asks_jira_about_the_comment(
         self, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
     ) -> None:
-        catalog = await make_catalog(session)
-        jira = await make_instance(session)
         issue = sim.create_issue("DEMO", "Old server", user="jdoe")
         public = sim.add_comment(issue.key, "visible", user="jdoe")
         private = sim.add_comment(
             issue.key, "hidden", user="jdoe", visibility={"type": "role", "value": "Developers"}
         )
-        tickets = await make_tickets(session, catalog, 1)
-        await link(session, jira, issue.id, issue.key, tickets)
-        await session.commit()
+        s = await linked_world(session, 1, issue_id=issue.id, issue_key=issue.key)
         for comment_id in (public.id, private.id):
             payload = server_issue_commented(issue.id, issue.key, comment_id, event_type=None)
-            assert (await deliver(http, jira.id or 0, payload)).is_success
+            assert (await deliver(http, s.instance_id, payload)).is_success
         await drain(service)
-        (action,) = await actions_of(session, tickets[0])
+        (action,) = await actions_of(session, s.tickets[0])
         assert action.jira_comment_id == public.id
 
     async def test_edits_are_logged_not_propagated(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 1)
-        await send(http, service, s, simple_event("comment_updated", ISSUE, "DEMO-1"))
-        edited = server_issue_commented(ISSUE, "DEMO-1", "50003", event_type=None, edited=True)
+        s = await linked_world(session, 1)
+        await send(http, service, s, simple_event("comment_updated", ISSUE_ID, "DEMO-1"))
+        edited = server_issue_commented(ISSUE_ID, "DEMO-1", "50003", event_type=None, edited=True)
         await send(http, service, s, edited)
         assert await actions_of(session, s.tickets[0]) == []
         assert any(log.event == "jira.comment_updated" for log in await sync_logs(session))

@@ -7,22 +7,15 @@ from typing import Any
 import httpx
 
 from app.integration.models import JiraInstance, MappingType
-from tests.integration.inbound.scenario import ISSUE, send, setup
-from tests.support.inbound import (
-    add_custom_field,
-    add_mapping,
-    history_of,
-    issue_updated,
-    item,
-    sync_logs,
-)
+from tests.support.inbound import history_of, issue_updated, item, send, sync_logs
+from tests.support.world import ISSUE_ID, add_custom_field, add_mapping, linked_world
 
 
 class TestMappedFields:
     async def test_values_are_converted_and_a_bad_one_is_an_error_for_that_field_only(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 2)
+        s = await linked_world(session, 2)
         async with session.begin():
             instance = await session.get(JiraInstance, s.instance_id)
             await add_custom_field(session, "Severity", "PickList", ["Low", "High"])
@@ -33,7 +26,7 @@ class TestMappedFields:
             await add_mapping(session, instance, MappingType.TICKET, "Due date", "Due")
             await add_mapping(session, instance, MappingType.TICKET, "summary", "Name")
         payload = issue_updated(
-            ISSUE,
+            ISSUE_ID,
             "DEMO-1",
             [
                 item("Severity", None, "High", field_id="customfield_10010"),

@@ -15,7 +15,7 @@ from app.integration.inbound.inbox import NewDelivery, Outcome, SessionInbox, St
 from app.integration.inbound.inbox_postgres import PostgresInboxPool
 from app.jobs.models import SyncJob
 from app.jobs.wakeup import Waker
-from tests.support.inbound import link, make_catalog, make_instance, make_tickets
+from tests.support.world import linked_world
 
 
 def delivery(
@@ -46,14 +46,6 @@ async def decisions(inbox: WebhookInbox, instance_id: int) -> list[tuple[bool, s
 EXPECTED = [(True, None), (True, Outcome.UNLINKED), (True, Outcome.IGNORED), (False, None)]
 
 
-async def linked_instance(session: Any) -> int:
-    catalog = await make_catalog(session)
-    instance = await make_instance(session)
-    await link(session, instance, "10040", "DEMO-1", await make_tickets(session, catalog, 2))
-    await session.commit()
-    return instance.id or 0
-
-
 async def apply_jobs(session: Any) -> int:
     count = await session.scalar(select(func.count()).select_from(SyncJob))
     await session.commit()
@@ -61,7 +53,7 @@ async def apply_jobs(session: Any) -> int:
 
 
 async def test_session_inbox(db: Any, session: Any) -> None:
-    instance_id = await linked_instance(session)
+    instance_id = (await linked_world(session)).instance_id
     async with session_factory(db)() as own, own.begin():
         assert await decisions(SessionInbox(own), instance_id) == EXPECTED
     assert await apply_jobs(session) == 1
@@ -70,7 +62,7 @@ async def test_session_inbox(db: Any, session: Any) -> None:
 @pytest.mark.postgres
 class TestPostgresInbox:
     async def test_decides_like_the_session_inbox(self, settings: Any, session: Any) -> None:
-        instance_id = await linked_instance(session)
+        instance_id = (await linked_world(session)).instance_id
         pool = await PostgresInboxPool.open(settings.database_url, 2, Waker())
         try:
             async with pool.inbox() as inbox:

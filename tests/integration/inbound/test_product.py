@@ -9,14 +9,14 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from app.integration.models import JiraIssue
-from tests.integration.inbound.scenario import ISSUE, send, setup
-from tests.support.inbound import history_of, issue_updated, item, sync_logs, ticket_rows
+from tests.support.inbound import history_of, issue_updated, item, send, sync_logs, ticket_rows
+from tests.support.world import ISSUE_ID, linked_world
 
 
 class TestMove:
     def moved(self, project: tuple[str, str]) -> dict[str, Any]:
         return issue_updated(
-            ISSUE,
+            ISSUE_ID,
             f"{project[0]}-7",
             [item("project", "Support", project[1]), item("Key", "DEMO-1", f"{project[0]}-7")],
             project=project,
@@ -25,9 +25,9 @@ class TestMove:
     async def test_link_key_and_product_follow(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 2)
+        s = await linked_world(session, 2)
         await send(http, service, s, self.moved(("DEMO", "Demo Project")))
-        issue = await session.scalar(select(JiraIssue).where(col(JiraIssue.issue_id) == ISSUE))
+        issue = await session.scalar(select(JiraIssue).where(col(JiraIssue.issue_id) == ISSUE_ID))
         await session.commit()
         assert issue.issue_key == "DEMO-7"
         for ticket in await ticket_rows(session, s.tickets):
@@ -43,7 +43,7 @@ class TestMove:
     async def test_unknown_project_keeps_the_product_and_logs(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 1)
+        s = await linked_world(session, 1)
         await send(http, service, s, self.moved(("OPS", "Operations")))
         (ticket,) = await ticket_rows(session, s.tickets)
         assert ticket.product_id == s.catalog.support_product

@@ -14,17 +14,17 @@ from app.inbox.models import WebhookDelivery
 from app.integration.inbound.prune import prune_deliveries
 from app.integration.job_kinds import PruneDeliveries
 from app.jobs.kinds import Job
-from tests.integration.inbound.scenario import ISSUE, setup
 from tests.support.inbound import deliver, issue_updated, item
+from tests.support.world import ISSUE_ID, linked_world
 
-STATUS_CHANGE = issue_updated(ISSUE, "DEMO-1", [item("status", "To Do", "In Progress")])
+STATUS_CHANGE = issue_updated(ISSUE_ID, "DEMO-1", [item("status", "To Do", "In Progress")])
 
 
 class TestPrune:
     async def test_old_deliveries_are_pruned_recent_kept(
         self, http: httpx.AsyncClient, session: Any, service: Any
     ) -> None:
-        instance_id = (await setup(session)).instance_id
+        instance_id = (await linked_world(session)).instance_id
         await deliver(http, instance_id, STATUS_CHANGE, identifier="old")
         await deliver(http, instance_id, STATUS_CHANGE, identifier="new")
         await session.execute(

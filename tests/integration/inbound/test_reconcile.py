@@ -16,17 +16,9 @@ from app.jobs.kinds import Job
 from app.jobs.models import SyncJob
 from jirasim import JiraSimulator
 from tests.conftest import API_TOKEN
-from tests.support.inbound import (
-    WEBHOOK_SECRET,
-    history_of,
-    link,
-    make_catalog,
-    make_instance,
-    make_tickets,
-    sync_logs,
-    ticket_rows,
-)
-from tests.support.inbound_fixtures import drain
+from tests.support.inbound import history_of, sync_logs, ticket_rows
+from tests.support.jobs import drain
+from tests.support.world import WEBHOOK_SECRET, link, linked_world, make_instance
 
 
 @pytest.mark.parametrize("flavor", ["cloud", "server"])
@@ -34,13 +26,9 @@ async def test_reconcile_repairs_a_dropped_webhook(
     flavor: str, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
 ) -> None:
     sim.flavor = flavor  # Server has no /search/jql: the client falls back to /search
-    catalog = await make_catalog(session)
-    jira = await make_instance(session)
     issue = sim.create_issue("DEMO", "Printer on fire")
-    tickets = await make_tickets(session, catalog, 2)
-    await link(session, jira, issue.id, issue.key, tickets)
-    await session.commit()
-    jira_id = jira.id
+    world = await linked_world(session, 2, issue_id=issue.id, issue_key=issue.key)
+    catalog, tickets, jira_id = world.catalog, world.tickets, world.instance_id
     sim.set_webhook_client(http)
     sim.register_webhook(
         f"http://helpdesk.test/webhooks/jira/{jira_id}", secret=WEBHOOK_SECRET, style=flavor
@@ -82,16 +70,14 @@ async def test_reconcile_finds_an_issue_deleted_while_its_webhook_was_lost(
     """Jira refuses a search naming an issue id that no longer exists; the issues of that
     search are then re-read one by one, so the deleted one is found and the others still
     reconciled."""
-    catalog = await make_catalog(session)
-    jira = await make_instance(session)
     kept = sim.create_issue("DEMO", "Printer on fire")
     gone = sim.create_issue("DEMO", "Duplicate report")
-    kept_tickets = await make_tickets(session, catalog, 1)
-    gone_tickets = await make_tickets(session, catalog, 2)
-    await link(session, jira, kept.id, kept.key, kept_tickets)
-    await link(session, jira, gone.id, gone.key, gone_tickets)
+    world = await linked_world(session, 3, linked=False)
+    catalog, jira_id = world.catalog, world.instance_id
+    kept_tickets, gone_tickets = world.tickets[:1], world.tickets[1:]
+    await link(session, world.instance, kept.id, kept.key, kept_tickets)
+    await link(session, world.instance, gone.id, gone.key, gone_tickets)
     await session.commit()
-    jira_id = jira.id
     sim.set_webhook_client(http)
     sim.register_webhook(f"http://helpdesk.test/webhooks/jira/{jira_id}", secret=WEBHOOK_SECRET)
     sim.drop_next_webhooks(2)

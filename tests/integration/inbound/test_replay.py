@@ -10,32 +10,22 @@ import httpx
 from app.core.db import utcnow
 from app.integration.inbound.refresh import enqueue_refresh
 from jirasim import JiraSimulator
-from tests.support.inbound import (
-    actions_of,
-    cloud_comment_created,
-    deliver,
-    link,
-    make_catalog,
-    make_instance,
-    make_tickets,
-)
-from tests.support.inbound_fixtures import drain
+from tests.support.inbound import actions_of, cloud_comment_created, deliver
+from tests.support.jobs import drain
+from tests.support.world import link, linked_world
 
 
 class TestReplayAfterLinking:
     async def _comment_before_link(
         self, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
     ) -> tuple[Any, Any, list[int]]:
-        catalog = await make_catalog(session)
-        instance = await make_instance(session)
-        tickets = await make_tickets(session, catalog, 1)
-        await session.commit()
+        world = await linked_world(session, 1, linked=False)
         issue = sim.create_issue("DEMO", "Created for a ticket")
         answer = await deliver(
-            http, instance.id or 0, cloud_comment_created(issue.id, issue.key, "50001")
+            http, world.instance_id, cloud_comment_created(issue.id, issue.key, "50001")
         )
         assert answer.json()["status"] == "unlinked"
-        return instance, issue, tickets
+        return world.instance, issue, world.tickets
 
     async def test_a_comment_made_before_the_link_committed_becomes_an_action(
         self, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator

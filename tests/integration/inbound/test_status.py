@@ -8,28 +8,28 @@ from typing import Any
 import httpx
 
 from app.integration.models import JiraInstance, MappingType
-from tests.integration.inbound.scenario import ISSUE, send, setup
 from tests.support.inbound import (
     actions_of,
-    add_mapping,
     history_of,
     issue_updated,
     item,
+    send,
     sync_logs,
     ticket_rows,
 )
+from tests.support.world import ISSUE_ID, add_mapping, linked_world
 
 
 class TestStatus:
     async def test_each_linked_ticket_gets_its_types_status(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 2, task_tickets=1)
+        s = await linked_world(session, 2, task_tickets=1)
         await send(
             http,
             service,
             s,
-            issue_updated(ISSUE, "DEMO-1", [item("status", "To Do", "in progress")]),
+            issue_updated(ISSUE_ID, "DEMO-1", [item("status", "To Do", "in progress")]),
         )
         bug1, bug2, task = await ticket_rows(session, s.tickets)
         in_progress = s.catalog.statuses[(s.catalog.bug, "In Progress")]
@@ -45,9 +45,9 @@ class TestStatus:
     async def test_without_update_ticket_status_an_action_is_added(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 2, update_ticket_status=False)
+        s = await linked_world(session, 2, update_ticket_status=False)
         await send(
-            http, service, s, issue_updated(ISSUE, "DEMO-1", [item("status", "To Do", "Done")])
+            http, service, s, issue_updated(ISSUE_ID, "DEMO-1", [item("status", "To Do", "Done")])
         )
         for ticket in await ticket_rows(session, s.tickets):
             assert ticket.status_id == s.catalog.statuses[(s.catalog.bug, "Open")]
@@ -58,9 +58,9 @@ class TestStatus:
     async def test_server_shape_without_field_ids(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 1)
+        s = await linked_world(session, 1)
         payload = issue_updated(
-            ISSUE,
+            ISSUE_ID,
             "DEMO-1",
             [item("status", "In Progress", "Done", cloud=False)],
             cloud=False,
@@ -75,12 +75,12 @@ class TestIssueType:
     async def test_mapping_then_same_name(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 1)
+        s = await linked_world(session, 1)
         async with session.begin():
             instance = await session.get(JiraInstance, s.instance_id)
             await add_mapping(session, instance, MappingType.TICKET_TYPE, "Story", "Task")
         await send(
-            http, service, s, issue_updated(ISSUE, "DEMO-1", [item("issuetype", "Bug", "Story")])
+            http, service, s, issue_updated(ISSUE_ID, "DEMO-1", [item("issuetype", "Bug", "Story")])
         )
         (ticket,) = await ticket_rows(session, s.tickets)
         assert ticket.ticket_type_id == s.catalog.task
@@ -93,7 +93,9 @@ class TestIssueType:
             http,
             service,
             s,
-            issue_updated(ISSUE, "DEMO-1", [item("issuetype", "Story", "bug")], changelog_id=10101),
+            issue_updated(
+                ISSUE_ID, "DEMO-1", [item("issuetype", "Story", "bug")], changelog_id=10101
+            ),
         )
         (ticket,) = await ticket_rows(session, s.tickets)
         assert ticket.ticket_type_id == s.catalog.bug
@@ -101,9 +103,9 @@ class TestIssueType:
     async def test_unknown_type_leaves_the_ticket_and_logs(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        s = await setup(session, 1)
+        s = await linked_world(session, 1)
         await send(
-            http, service, s, issue_updated(ISSUE, "DEMO-1", [item("issuetype", "Task", "Epic")])
+            http, service, s, issue_updated(ISSUE_ID, "DEMO-1", [item("issuetype", "Task", "Epic")])
         )
         (ticket,) = await ticket_rows(session, s.tickets)
         assert ticket.ticket_type_id == s.catalog.bug

@@ -1,16 +1,13 @@
-"""The helpdesk seeded and the Default instance pointed at the in-process simulator."""
+"""Ticket → Jira tests run on a helpdesk whose Default instance talks to the simulator."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from tests.conftest import SIM_BASE_URL, SIM_TOKEN, SIM_USER
-from tests.support.helpdesk import Helpdesk, configure_default_instance, seed_helpdesk
+from tests.support.world import Helpdesk, ready_helpdesk
 
 
 @pytest.fixture
 async def helpdesk(sim_client: httpx.AsyncClient) -> Helpdesk:
-    setup = await seed_helpdesk(sim_client)
-    await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
-    return setup
+    return await ready_helpdesk(sim_client)

@@ -7,65 +7,41 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import SIM_BASE_URL, SIM_TOKEN, SIM_USER
-from tests.support.helpdesk import (
-    API,
-    Helpdesk,
-    configure_default_instance,
-    create_ticket,
-    ok,
-    seed_helpdesk,
-)
-from tests.support.outbound import drain, sync_logs
+from tests.support.helpdesk import API, add_action, create_ticket, get_action, ok
+from tests.support.jobs import drain
+from tests.support.outbound import comment_lines, sync_logs
+from tests.support.world import Helpdesk, LinkedTicket, linked_ticket
 
 
 @pytest.fixture
 async def linked(
-    sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any
-) -> tuple[Helpdesk, dict[str, Any], str]:
-    helpdesk = await seed_helpdesk(sim_client)
-    await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
-    issue = jira_sim.create_issue("DEMO", "Existing problem")
-    ticket = await create_ticket(sim_client, JiraKey=issue.key)
-    await drain(sim_app)
-    return helpdesk, ticket, issue.key
-
-
-async def add_action(
-    client: httpx.AsyncClient, ticket_id: int, text: str, action_type: str | None = "Comment"
-) -> dict[str, Any]:
-    body = {"Description": text, "ActionType": action_type}
-    answer = await ok(await client.post(f"{API}/Tickets/{ticket_id}/Actions", json=body), 201)
-    return dict(answer["Action"])
-
-
-async def action(client: httpx.AsyncClient, ticket_id: int, action_id: int) -> dict[str, Any]:
-    answer = await ok(await client.get(f"{API}/Tickets/{ticket_id}/Actions/{action_id}"))
-    return dict(answer["Action"])
+    sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, helpdesk: Helpdesk
+) -> LinkedTicket:
+    return await linked_ticket(sim_app, sim_client, jira_sim)
 
 
 class TestPushComment:
     async def test_each_action_becomes_one_comment_and_its_id_is_stored(
-        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, linked: Any
+        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, linked: LinkedTicket
     ) -> None:
-        _, ticket, key = linked
+        ticket, key = linked.ticket, linked.issue_key
         first = await add_action(sim_client, ticket["ID"], "First")
         second = await add_action(sim_client, ticket["ID"], "Second")
         await drain(sim_app)
         comments = jira_sim.issue(key).comments
-        assert [c.body.split("\n")[0] for c in comments] == ["First", "Second"]
+        assert comment_lines(jira_sim.issue(key)) == ["First", "Second"]
         assert comments[0].properties["helpdesk-sync"]["actionId"] == first["ID"]
-        assert (await action(sim_client, ticket["ID"], first["ID"]))["JiraCommentID"] == comments[
-            0
-        ].id
-        assert (await action(sim_client, ticket["ID"], second["ID"]))["JiraCommentID"] == comments[
-            1
-        ].id
+        assert (await get_action(sim_client, ticket["ID"], first["ID"]))[
+            "JiraCommentID"
+        ] == comments[0].id
+        assert (await get_action(sim_client, ticket["ID"], second["ID"]))[
+            "JiraCommentID"
+        ] == comments[1].id
 
     async def test_action_type_to_push_is_honoured(
-        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, linked: Any
+        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, linked: LinkedTicket
     ) -> None:
-        _, ticket, key = linked
+        ticket, key = linked.ticket, linked.issue_key
         await ok(
             await sim_client.put(f"{API}/JiraInstances/1", json={"ActionTypeToPush": "Comment"})
         )
@@ -73,10 +49,10 @@ class TestPushComment:
         await add_action(sim_client, ticket["ID"], "Kept", "Note")
         await add_action(sim_client, ticket["ID"], "Untyped", None)
         await drain(sim_app)
-        assert [c.body.split("\n")[0] for c in jira_sim.issue(key).comments] == ["Pushed"]
+        assert comment_lines(jira_sim.issue(key)) == ["Pushed"]
 
     async def test_actions_on_unlinked_tickets_are_not_pushed(
-        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, linked: Any
+        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, linked: LinkedTicket
     ) -> None:
         await create_ticket(sim_client, Name="Not linked")
         await add_action(sim_client, 2, "Nothing to Jira")
@@ -84,42 +60,38 @@ class TestPushComment:
         assert all(not issue.comments for issue in jira_sim.state.issues.values())
 
     async def test_server_errors_then_ok_give_one_comment(
-        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, linked: Any
+        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, linked: LinkedTicket
     ) -> None:
-        _, ticket, key = linked
+        ticket, key = linked.ticket, linked.issue_key
         jira_sim.add_fault("POST", "/comment$", status=500, times=3)
         await add_action(sim_client, ticket["ID"], "Once")
         await drain(sim_app)
         assert len(jira_sim.issue(key).comments) == 1
 
     async def test_a_comment_whose_answer_was_lost_is_not_posted_again(
-        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, linked: Any
+        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, linked: LinkedTicket
     ) -> None:
-        _, ticket, key = linked
+        ticket, key = linked.ticket, linked.issue_key
         jira_sim.add_fault("POST", "/comment$", status=502, after_write=True, times=1)
         created = await add_action(sim_client, ticket["ID"], "Once only")
         await drain(sim_app)
         (comment,) = jira_sim.issue(key).comments
-        assert (await action(sim_client, ticket["ID"], created["ID"]))[
+        assert (await get_action(sim_client, ticket["ID"], created["ID"]))[
             "JiraCommentID"
         ] == comment.id
 
     async def test_the_create_runs_before_its_comments(
-        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any
+        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, helpdesk: Helpdesk
     ) -> None:
-        await seed_helpdesk(sim_client)
-        await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
         ticket = await create_ticket(sim_client, JiraKey="NewJiraIssue")
         await add_action(sim_client, ticket["ID"], "While pending")
         await drain(sim_app)
         (issue,) = jira_sim.state.issues.values()
-        assert [c.body.split("\n")[0] for c in issue.comments] == ["While pending"]
+        assert comment_lines(issue) == ["While pending"]
 
     async def test_when_the_link_failed_the_comment_is_logged_and_dropped(
-        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any
+        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, helpdesk: Helpdesk
     ) -> None:
-        await seed_helpdesk(sim_client)
-        await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
         ticket = await create_ticket(sim_client, JiraKey="DEMO-404")
         await add_action(sim_client, ticket["ID"], "Lost cause")
         await drain(sim_app)

@@ -11,8 +11,10 @@ from sqlmodel import col
 
 from app.core.db import utcnow
 from app.jobs.models import SyncJob
-from tests.support.helpdesk import Helpdesk, create_ticket, get_ticket
-from tests.support.outbound import drain, sim_issues, sim_requests
+from tests.support.helpdesk import create_ticket, get_ticket
+from tests.support.jobs import drain
+from tests.support.outbound import sim_issues, sim_requests
+from tests.support.world import Helpdesk
 
 
 class TestLostCreate:

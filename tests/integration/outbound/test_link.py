@@ -1,5 +1,5 @@
-"""`jira.link_ticket` against the in-process simulator: linking to an existing issue, and JiraKey
-requests refused at once."""
+"""`jira.link_ticket` against the in-process simulator: linking to an existing issue. (JiraKey
+requests refused at once: test_link_request.py.)"""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import httpx
 
 from app.integration.job_kinds import RefreshIssue
 from tests.conftest import SIM_BASE_URL
-from tests.support.helpdesk import API, Helpdesk, create_ticket, get_ticket, history, ok
-from tests.support.outbound import drain, jobs_of_kind, sim_issues, sync_logs
+from tests.support.helpdesk import API, create_ticket, get_ticket, history, ok
+from tests.support.jobs import drain, jobs_of_kind
+from tests.support.outbound import sim_issues, sync_logs
+from tests.support.world import Helpdesk, linked_ticket
 
 
 class TestLinkExistingIssue:
@@ -48,13 +50,12 @@ class TestLinkExistingIssue:
     async def test_relinking_twice_keeps_one_remote_link(
         self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, helpdesk: Helpdesk
     ) -> None:
-        issue = jira_sim.create_issue("DEMO", "Existing problem")
-        ticket = await create_ticket(sim_client, JiraKey=issue.key)
+        linked = await linked_ticket(sim_app, sim_client, jira_sim)
+        path, key = f"{API}/Tickets/{linked.ticket['ID']}", linked.issue_key
+        await ok(await sim_client.put(path, json={"JiraKey": ""}))
+        await ok(await sim_client.put(path, json={"JiraKey": key}))
         await drain(sim_app)
-        await ok(await sim_client.put(f"{API}/Tickets/{ticket['ID']}", json={"JiraKey": ""}))
-        await ok(await sim_client.put(f"{API}/Tickets/{ticket['ID']}", json={"JiraKey": issue.key}))
-        await drain(sim_app)
-        assert len(jira_sim.issue(issue.key).remote_links) == 1
+        assert len(jira_sim.issue(key).remote_links) == 1
 
     async def test_one_issue_links_many_tickets(
         self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, helpdesk: Helpdesk
@@ -77,87 +78,3 @@ class TestLinkExistingIssue:
         assert any("DEMO-999 does not exist" in line for line in lines)
         (error,) = await sync_logs(sim_app, errors_only=True)
         assert error.ticket_id == ticket["ID"]
-
-
-class TestJiraKeyRequest:
-    async def test_inactive_instance_is_a_400(
-        self, sim_client: httpx.AsyncClient, helpdesk: Helpdesk
-    ) -> None:
-        await ok(await sim_client.put(f"{API}/JiraInstances/1", json={"SyncActive": False}))
-        response = await sim_client.post(
-            f"{API}/Tickets", json={"Name": "x", "TicketTypeName": "Task", "JiraKey": "DEMO-1"}
-        )
-        assert response.status_code == 400
-        assert "not active" in response.json()["Error"]["Message"]
-
-    async def test_ticket_type_outside_the_allowed_ones_is_a_400(
-        self, sim_client: httpx.AsyncClient, helpdesk: Helpdesk
-    ) -> None:
-        await ok(
-            await sim_client.put(
-                f"{API}/JiraInstances/1",
-                json={"UseAllTicketTypes": False, "AllowedTicketTypeIDs": [helpdesk.types["Bug"]]},
-            )
-        )
-        ticket = await create_ticket(sim_client)
-        response = await sim_client.put(
-            f"{API}/Tickets/{ticket['ID']}", json={"JiraKey": "NewJiraIssue"}
-        )
-        assert response.status_code == 400
-        assert "AllowedTicketTypeIDs" in response.json()["Error"]["Message"]
-
-    async def test_malformed_key_is_a_400(
-        self, sim_client: httpx.AsyncClient, helpdesk: Helpdesk
-    ) -> None:
-        ticket = await create_ticket(sim_client)
-        response = await sim_client.put(f"{API}/Tickets/{ticket['ID']}", json={"JiraKey": "nope"})
-        assert response.status_code == 400
-
-    async def test_product_instance_is_used(
-        self, sim_client: httpx.AsyncClient, helpdesk: Helpdesk
-    ) -> None:
-        other = await ok(await sim_client.post(f"{API}/JiraInstances", json={"Name": "Other"}), 201)
-        product = await ok(
-            await sim_client.post(
-                f"{API}/Products",
-                json={"Name": "P", "JiraInstanceID": other["JiraInstance"]["ID"]},
-            ),
-            201,
-        )
-        response = await sim_client.post(
-            f"{API}/Tickets",
-            json={
-                "Name": "x",
-                "TicketTypeName": "Task",
-                "ProductID": product["Product"]["ID"],
-                "JiraKey": "DEMO-1",
-            },
-        )
-        assert response.status_code == 400
-        assert "'Other' is not active" in response.json()["Error"]["Message"]
-
-    async def test_empty_key_unlinks(
-        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, helpdesk: Helpdesk
-    ) -> None:
-        issue = jira_sim.create_issue("DEMO", "Existing problem")
-        ticket = await create_ticket(sim_client, JiraKey=issue.key)
-        await drain(sim_app)
-        answer = await ok(
-            await sim_client.put(f"{API}/Tickets/{ticket['ID']}", json={"JiraKey": ""})
-        )
-        assert answer["Ticket"]["JiraSyncStatus"] == "None"
-        assert answer["Ticket"]["JiraKey"] is None
-        assert answer["Ticket"]["JiraInstanceID"] is None
-        assert any("removed" in line for line in await history(sim_client, ticket["ID"]))
-
-    async def test_xml_jira_key(
-        self, sim_app: Any, sim_client: httpx.AsyncClient, helpdesk: Helpdesk
-    ) -> None:
-        ticket = await create_ticket(sim_client)
-        response = await sim_client.put(
-            f"/api/xml/Tickets/{ticket['ID']}",
-            content="<Ticket><JiraKey>newjiraissue</JiraKey></Ticket>",
-            headers={"Content-Type": "application/xml"},
-        )
-        assert response.status_code == 200
-        assert b"<JiraSyncStatus>Pending</JiraSyncStatus>" in response.content

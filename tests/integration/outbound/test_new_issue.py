@@ -8,16 +8,11 @@ import httpx
 import pytest
 
 from app.integration.job_kinds import RefreshIssue
-from tests.support.helpdesk import (
-    API,
-    Helpdesk,
-    add_product,
-    create_ticket,
-    get_ticket,
-    history,
-    ok,
-)
-from tests.support.outbound import drain, jobs_of_kind, sim_issues, sync_logs
+from tests.support.helpdesk import API, create_ticket, get_ticket, history, ok
+from tests.support.jobs import drain, jobs_of_kind
+from tests.support.outbound import sim_issues, sync_logs
+from tests.support.project_keys import PROJECT_KEY_CASES, ProjectKeyCase
+from tests.support.world import Helpdesk, add_mapping_through_api, add_product
 
 
 class TestNewJiraIssue:
@@ -40,71 +35,27 @@ class TestNewJiraIssue:
         assert len(issue.remote_links) == 1
         assert await jobs_of_kind(sim_app, RefreshIssue.kind) == []
 
-    @pytest.mark.parametrize(
-        ("case", "expected_project"),
-        [
-            ("always_default", "DEMO"),
-            ("version_key", "SUP"),
-            ("product_key", "SUP"),
-            ("product_name", "SUP"),
-            ("default_key", "DEMO"),
-        ],
-    )
+    @pytest.mark.parametrize("case", PROJECT_KEY_CASES)
     async def test_project_key_precedence(
         self,
         sim_app: Any,
         sim_client: httpx.AsyncClient,
         jira_sim: Any,
         helpdesk: Helpdesk,
-        case: str,
-        expected_project: str,
+        case: ProjectKeyCase,
     ) -> None:
-        elements: dict[str, Any] = {}
-        if case == "always_default":
-            await ok(
-                await sim_client.put(
-                    f"{API}/JiraInstances/1", json={"AlwaysUseDefaultProjectKey": True}
-                )
-            )
-            product = await add_product(sim_client, helpdesk, "Widget", "SUP")
-            elements = {"ProductID": product}
-        elif case == "version_key":
-            product = await add_product(sim_client, helpdesk, "Widget", "DEMO")
-            await ok(
-                await sim_client.post(
-                    f"{API}/Products/{product}/Versions",
-                    json={"VersionNumber": "1.0", "JiraProjectKey": "SUP"},
-                ),
-                201,
-            )
-            elements = {"ProductID": product, "ReportedVersion": "1.0"}
-        elif case == "product_key":
-            product = await add_product(sim_client, helpdesk, "Widget", "SUP")
-            elements = {"ProductID": product}
-        elif case == "product_name":
-            product = await add_product(sim_client, helpdesk, "SUP")
-            elements = {"ProductID": product}
+        elements = await case.set_up(sim_client, helpdesk)
         ticket = await create_ticket(sim_client, JiraKey="NewJiraIssue", **elements)
         await drain(sim_app)
         answer = await get_ticket(sim_client, ticket["ID"])
         assert answer["JiraSyncStatus"] == "Linked", await history(sim_client, ticket["ID"])
-        assert answer["JiraKey"].startswith(f"{expected_project}-")
+        assert answer["JiraKey"].startswith(f"{case.expected}-")
         assert len(sim_issues(jira_sim)) == 1
 
     async def test_issue_type_from_the_ticket_type_mapping(
         self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, helpdesk: Helpdesk
     ) -> None:
-        await ok(
-            await sim_client.post(
-                f"{API}/JiraInstances/1/Mappings",
-                json={
-                    "MappingType": "TicketType",
-                    "JiraField": "Story",
-                    "TeamSupportField": "Task",
-                },
-            ),
-            201,
-        )
+        await add_mapping_through_api(sim_client, "TicketType", "Story", "Task")
         await create_ticket(sim_client, JiraKey="NewJiraIssue")
         await drain(sim_app)
         (issue,) = sim_issues(jira_sim)
@@ -124,17 +75,7 @@ class TestNewJiraIssue:
             ),
             201,
         )
-        await ok(
-            await sim_client.post(
-                f"{API}/JiraInstances/1/Mappings",
-                json={
-                    "MappingType": "Ticket",
-                    "JiraField": "Severity",
-                    "TeamSupportField": "Urgency",
-                },
-            ),
-            201,
-        )
+        await add_mapping_through_api(sim_client, "Ticket", "Severity", "Urgency")
         product = await add_product(sim_client, helpdesk, "Support", "SUP")
         ticket = await create_ticket(
             sim_client,

@@ -16,6 +16,7 @@ from app.integration.outbound.rules import (
     project_key_for,
     should_push_action,
 )
+from tests.support.project_keys import PROJECT_KEY_CASES, ProjectKeyCase
 
 
 class TestParseJiraKey:
@@ -53,29 +54,16 @@ def inputs(**overrides: object) -> ProjectKeyInputs:
 
 
 class TestProjectKeyPrecedence:
-    """Each of the seed's five cases on its own, then each step against the ones after it."""
+    """The seed's five cases (the table the issue-creating tests run too), each also on its own;
+    then each step against the ones after it."""
 
-    @pytest.mark.parametrize(
-        ("case", "expected"),
-        [
-            (
-                inputs(always_use_default=True, default_project_key="DEF"),
-                ("DEF", ProjectKeySource.ALWAYS_DEFAULT),
-            ),
-            (
-                inputs(version_project_key="VER", product_name="Widget"),
-                ("VER", ProjectKeySource.VERSION),
-            ),
-            (
-                inputs(product_name="Widget", product_project_key="WID"),
-                ("WID", ProjectKeySource.PRODUCT_KEY),
-            ),
-            (inputs(product_name="WIDGET"), ("WIDGET", ProjectKeySource.PRODUCT_NAME)),
-            (inputs(default_project_key="DEF"), ("DEF", ProjectKeySource.DEFAULT)),
-        ],
-    )
-    def test_each_case(self, case: ProjectKeyInputs, expected: tuple[str, str]) -> None:
-        assert project_key_for(case) == expected
+    @pytest.mark.parametrize("case", PROJECT_KEY_CASES)
+    def test_each_case(self, case: ProjectKeyCase) -> None:
+        assert project_key_for(case.inputs()) == (case.expected, case.source)
+
+    @pytest.mark.parametrize("case", PROJECT_KEY_CASES)
+    def test_each_case_on_its_own(self, case: ProjectKeyCase) -> None:
+        assert project_key_for(case.alone()) == (case.expected, case.source)
 
     def test_always_default_beats_version_product_key_and_name(self) -> None:
         everything = inputs(

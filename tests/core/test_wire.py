@@ -1,0 +1,116 @@
+"""The wire base of every body: PascalCase names with the contract's acronyms, element names
+matched whatever their case, read-only elements refused, ids and date-times checked, and
+validation errors in one readable sentence (app/core/wire.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from app.core.errors import BadRequest
+from app.core.wire import (
+    MAX_ID,
+    ApiModel,
+    IsoDateTime,
+    RecordId,
+    canonical_keys,
+    describe_validation_error,
+    pascal,
+    validate_elements,
+)
+
+
+class Body(ApiModel):
+    name: str | None = None
+    ticket_type_id: RecordId | None = None
+    since: IsoDateTime | None = None
+
+
+@pytest.mark.parametrize(
+    ("name", "element"),
+    [
+        ("name", "Name"),
+        ("ticket_type_id", "TicketTypeID"),
+        ("allowed_ticket_type_ids", "AllowedTicketTypeIDs"),
+        ("jira_link_url", "JiraLinkURL"),
+        ("webhook_url", "WebhookURL"),
+        ("date_modified_since", "DateModifiedSince"),
+        ("identity", "Identity"),
+    ],
+)
+def test_pascal_names_with_the_contracts_acronyms(name: str, element: str) -> None:
+    assert pascal(name) == element
+
+
+class TestCanonicalKeys:
+    def test_renamed_to_the_exact_element_whatever_the_case(self) -> None:
+        given = {"NAME": "x", "tickettypeid": 3, "Other": 1}
+        assert canonical_keys(Body, given) == {"Name": "x", "TicketTypeID": 3, "Other": 1}
+
+    def test_a_read_only_element_is_refused_by_its_own_name(self) -> None:
+        with pytest.raises(BadRequest) as refused:
+            canonical_keys(
+                Body, {"name": "x", "jirasyncstatus": "Linked"}, frozenset({"JiraSyncStatus"})
+            )
+        assert refused.value.message == "Element 'JiraSyncStatus' is read-only."
+
+
+class TestValidateElements:
+    def test_valid_elements_make_the_model(self) -> None:
+        body = validate_elements(
+            Body, {"name": " Bug ", "ticketTypeID": "7", "Since": "2026-11-23T10:00:00Z"}
+        )
+        assert body == Body(
+            name="Bug", ticket_type_id=7, since=datetime(2026, 11, 23, 10, tzinfo=UTC)
+        )
+
+    @pytest.mark.parametrize(
+        ("elements", "message"),
+        [
+            ({"Nmae": "x"}, "Unknown element 'Nmae'"),
+            ({"TicketTypeID": 0}, "TicketTypeID: Input should be greater than or equal to 1"),
+            (
+                {"TicketTypeID": MAX_ID + 1},
+                f"TicketTypeID: Input should be less than or equal to {MAX_ID}",
+            ),
+            (
+                {"Since": 1763892000},
+                "Since: Value error, must be an ISO 8601 date-time, e.g. 2026-11-23T10:00:00Z",
+            ),
+            (
+                {"Since": "1763892000"},
+                "Since: Value error, must be an ISO 8601 date-time, e.g. 2026-11-23T10:00:00Z",
+            ),
+            (
+                {"Nmae": "x", "TicketTypeID": -1},
+                "TicketTypeID: Input should be greater than or equal to 1; Unknown element 'Nmae'",
+            ),
+        ],
+    )
+    def test_problems_are_one_sentence_each(self, elements: dict[str, Any], message: str) -> None:
+        with pytest.raises(BadRequest) as refused:
+            validate_elements(Body, elements)
+        assert refused.value.message == message
+
+
+def test_a_validation_error_without_details_still_says_something() -> None:
+    class NoDetails:
+        def errors(self) -> list[Any]:
+            return []
+
+    assert describe_validation_error(NoDetails()) == "Invalid request."
+
+
+def test_body_and_query_are_not_part_of_the_location() -> None:
+    with pytest.raises(ValidationError) as invalid:
+        Body.model_validate({"TicketTypeID": "x"})
+    errors = [{**error, "loc": ("body", *error["loc"])} for error in invalid.value.errors()]
+
+    class FromFastApi:
+        def errors(self) -> list[Any]:
+            return errors
+
+    assert describe_validation_error(FromFastApi()).startswith("TicketTypeID: ")

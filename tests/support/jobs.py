@@ -1,0 +1,25 @@
+"""Running the worker inside a test, and the job rows it leaves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from app.jobs.models import SyncJob
+from app.jobs.worker import Worker
+from app.wiring import job_registry
+
+
+async def drain(app: Any) -> int:
+    """Run every ready job of the app (and the jobs they queue) to the end; how many ran.
+
+    Retries due at once run too: the simulator-backed test apps have no retry delays."""
+    return await Worker(app.state.worker_context, job_registry()).drain()
+
+
+async def jobs_of_kind(app: Any, kind: str) -> list[SyncJob]:
+    async with app.state.session_factory() as session:
+        query = select(SyncJob).where(col(SyncJob.kind) == kind).order_by(col(SyncJob.id))
+        return list((await session.scalars(query)).all())
