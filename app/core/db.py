@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -71,3 +72,18 @@ def session_factory(
 ) -> async_sessionmaker[AsyncSession]:
     """Sessions of one unit of work each; `info` is copied into every session (the event bus)."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info or {})
+
+
+RowT = TypeVar("RowT", bound=SQLModel)
+
+
+async def rows_by_id(
+    session: AsyncSession, model: type[RowT], ids: Iterable[int | None]
+) -> dict[int, RowT]:
+    """The rows of `model` with these ids (Nones skipped), in one query, by id."""
+    wanted = {ident for ident in ids if ident is not None}
+    if not wanted:
+        return {}
+    table: Any = model
+    rows = await session.scalars(select(model).where(table.id.in_(wanted)))
+    return {row.id: row for row in rows}  # type: ignore[attr-defined]

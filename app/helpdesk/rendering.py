@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core.db import rows_by_id
 from app.helpdesk.fields import from_stored
 from app.helpdesk.models import (
     CustomField,
@@ -34,24 +35,16 @@ class JiraLinkView:
 NO_LINK = JiraLinkView()
 
 
-async def _by_id(session: AsyncSession, model: type[Any], ids: set[int | None]) -> dict[int, Any]:
-    wanted = {ident for ident in ids if ident is not None}
-    if not wanted:
-        return {}
-    rows = await session.scalars(select(model).where(model.id.in_(wanted)))
-    return {row.id: row for row in rows}
-
-
 async def ticket_answers(
     session: AsyncSession,
     tickets: Sequence[Ticket],
     links: Mapping[int, JiraLinkView] | None = None,
 ) -> list[dict[str, Any]]:
     """The tickets as the API shows them; `links` (by ticket id) fills JiraKey and JiraLinkURL."""
-    types = await _by_id(session, TicketType, {t.ticket_type_id for t in tickets})
-    statuses = await _by_id(session, TicketStatus, {t.status_id for t in tickets})
-    products = await _by_id(session, Product, {t.product_id for t in tickets})
-    versions = await _by_id(session, Version, {t.reported_version_id for t in tickets})
+    types = await rows_by_id(session, TicketType, {t.ticket_type_id for t in tickets})
+    statuses = await rows_by_id(session, TicketStatus, {t.status_id for t in tickets})
+    products = await rows_by_id(session, Product, {t.product_id for t in tickets})
+    versions = await rows_by_id(session, Version, {t.reported_version_id for t in tickets})
     fields = {f.id: f for f in (await session.scalars(select(CustomField))).all()}
     values: dict[int, dict[str, Any]] = {t.id or 0: {} for t in tickets}
     if tickets and fields:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core.db import rows_by_id
 from app.helpdesk import tickets
 from app.helpdesk.models import JiraSyncStatus, Ticket
 from app.helpdesk.rendering import JiraLinkView, ticket_answers
@@ -24,32 +25,12 @@ def jira_link_url(host_name: str, key: str) -> str:
 
 
 async def jira_links(session: AsyncSession, rows: Sequence[Ticket]) -> dict[int, JiraLinkView]:
-    issue_refs = {t.jira_issue_ref for t in rows if t.jira_issue_ref is not None}
-    instance_ids = {t.jira_instance_id for t in rows if t.jira_instance_id is not None}
-    issues = (
-        {
-            i.id: i
-            for i in await session.scalars(
-                select(JiraIssue).where(col(JiraIssue.id).in_(issue_refs))
-            )
-        }
-        if issue_refs
-        else {}
-    )
-    instances = (
-        {
-            i.id: i
-            for i in await session.scalars(
-                select(JiraInstance).where(col(JiraInstance.id).in_(instance_ids))
-            )
-        }
-        if instance_ids
-        else {}
-    )
+    issues = await rows_by_id(session, JiraIssue, (t.jira_issue_ref for t in rows))
+    instances = await rows_by_id(session, JiraInstance, (t.jira_instance_id for t in rows))
     links: dict[int, JiraLinkView] = {}
     for ticket in rows:
-        issue = issues.get(ticket.jira_issue_ref)
-        instance = instances.get(ticket.jira_instance_id)
+        issue = issues.get(ticket.jira_issue_ref or 0)
+        instance = instances.get(ticket.jira_instance_id or 0)
         linked = issue is not None and ticket.jira_sync_status != JiraSyncStatus.NONE
         links[ticket.id or 0] = JiraLinkView(
             jira_key=issue.issue_key if issue else ticket.jira_requested_key,

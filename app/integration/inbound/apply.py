@@ -92,6 +92,18 @@ def _mark(delivery: WebhookDelivery, outcome: str) -> None:
     delivery.outcome = outcome[:32]
 
 
+async def _log(session: AsyncSession, issue: JiraIssue, event: str, message: str) -> None:
+    """A sync log line about the issue (not an error: a decision worth seeing)."""
+    await log_sync(
+        session,
+        instance_id=issue.instance_id,
+        direction=Direction.FROM_JIRA,
+        event=event,
+        message=message,
+        jira_key=issue.issue_key,
+    )
+
+
 async def _apply_parsed(
     session: AsyncSession,
     instance: JiraInstance,
@@ -103,13 +115,11 @@ async def _apply_parsed(
         await mark_deleted(session, instance, issue)
         return "deleted"
     if parsed.kind is EventKind.COMMENT_UPDATED:
-        await log_sync(
+        await _log(
             session,
-            instance_id=instance.id,
-            direction=Direction.FROM_JIRA,
-            event="jira.comment_updated",
-            message=f"Comment edit on {issue.issue_key} not propagated (edits are not synced)",
-            jira_key=issue.issue_key,
+            issue,
+            "jira.comment_updated",
+            f"Comment edit on {issue.issue_key} not propagated (edits are not synced)",
         )
         return "logged"
     outcome = "applied"
@@ -118,26 +128,22 @@ async def _apply_parsed(
             parsed.updated, parsed.changelog_id, issue.jira_updated, issue.last_changelog_id
         ):
             outcome = "stale"
-            await log_sync(
+            await _log(
                 session,
-                instance_id=instance.id,
-                direction=Direction.FROM_JIRA,
-                event="jira.issue_updated",
-                message=f"Older change to {issue.issue_key} not applied over a newer one",
-                jira_key=issue.issue_key,
+                issue,
+                "jira.issue_updated",
+                f"Older change to {issue.issue_key} not applied over a newer one",
             )
         else:
             await apply_issue_changes(session, instance, issue, parsed.changes)
             remember_version(issue, parsed.updated, parsed.changelog_id)
     if plan is not None:
         if plan.skip is not None:
-            await log_sync(
+            await _log(
                 session,
-                instance_id=instance.id,
-                direction=Direction.FROM_JIRA,
-                event="jira.comment_created",
-                message=f"Jira comment {plan.comment.id} not added: {plan.skip}",
-                jira_key=issue.issue_key,
+                issue,
+                "jira.comment_created",
+                f"Jira comment {plan.comment.id} not added: {plan.skip}",
             )
             outcome = "comment skipped" if outcome == "applied" else outcome
         else:
