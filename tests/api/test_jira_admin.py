@@ -215,3 +215,38 @@ async def impatient_client(
     server_errors.install(application)
     async with started(application), api_client(application) as http:
         yield http
+
+
+class TestTheStoredTokenStaysWithItsHost:
+    async def test_a_host_name_change_without_the_token_sends_nothing_to_the_new_host(
+        self, sim_client: httpx.AsyncClient, jira_sim: Any
+    ) -> None:
+        await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
+        moved = await sim_client.put(
+            f"{API}/JiraInstances/1", json={"HostName": "http://attacker.example.com"}
+        )
+        assert moved.status_code == 400
+        assert moved.json()["Error"]["Message"].startswith("Changing HostName needs ApiToken again")
+        answer = await ok(await sim_client.get(f"{API}/JiraInstances/1"))
+        assert answer["JiraInstance"]["HostName"] == SIM_BASE_URL
+        jira_sim.request_log.clear()
+        await ok(await sim_client.post(f"{API}/JiraInstances/1/Test"))
+        assert {entry.headers.get("host") for entry in jira_sim.request_log.entries} == {
+            "jira.test"
+        }
+
+    async def test_a_host_name_change_with_a_null_token_clears_it(
+        self, sim_client: httpx.AsyncClient, jira_sim: Any
+    ) -> None:
+        await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
+        await ok(
+            await sim_client.put(
+                f"{API}/JiraInstances/1",
+                json={"HostName": "http://attacker.example.com", "ApiToken": None},
+            )
+        )
+        jira_sim.request_log.clear()
+        test = (await ok(await sim_client.post(f"{API}/JiraInstances/1/Test")))["Test"]
+        assert test["Success"] is False
+        assert "no ApiToken" in test["Message"]
+        assert [e for e in jira_sim.request_log.entries if e.auth_scheme is not None] == []
