@@ -28,6 +28,8 @@ from app.jira.auth import AuthMethod
 from app.jira.hosts import HostNameError, check_host_name
 
 ALL_TYPES = "all types"
+# Anything shorter could be guessed by whoever can send deliveries (docs/jira-webhooks.md).
+WEBHOOK_SECRET_MIN_LENGTH = 16
 # Ticket elements a `Ticket` mapping may name besides custom fields.
 TICKET_MAPPING_FIELDS = ("TicketNumber", "Name", "Description", "ProductName", "ReportedVersion")
 
@@ -153,6 +155,12 @@ async def _apply(
     if "api_token" in given:
         instance.api_token_encrypted = secrets.encrypt(data.api_token) if data.api_token else None
     if "webhook_secret" in given:
+        if data.webhook_secret and len(data.webhook_secret) < WEBHOOK_SECRET_MIN_LENGTH:
+            raise BadRequest(
+                f"WebhookSecret must be at least {WEBHOOK_SECRET_MIN_LENGTH} characters long "
+                f"(it has {len(data.webhook_secret)}): use a long random string, such as "
+                "the output of `openssl rand -hex 32`. null clears it."
+            )
         instance.webhook_secret_encrypted = (
             secrets.encrypt(data.webhook_secret) if data.webhook_secret else None
         )

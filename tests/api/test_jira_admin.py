@@ -29,7 +29,7 @@ class TestJiraInstances:
         changed = await ok(
             await client.put(
                 f"{API}/JiraInstances/1",
-                json={"ApiToken": "s3cret-token", "WebhookSecret": "hook-secret"},
+                json={"ApiToken": "s3cret-token", "WebhookSecret": "hook-secret-0123456789"},
             )
         )
         assert "ApiToken" not in changed["JiraInstance"]
@@ -54,7 +54,7 @@ class TestJiraInstances:
             "IncludeNonRequiredFields": True,
             "UseAllTicketTypes": False,
             "AllowedTicketTypeIDs": [helpdesk.types["Bug"]],
-            "WebhookSecret": "w",
+            "WebhookSecret": "w" * 16,
         }
         created = (await ok(await client.post(f"{API}/JiraInstances", json=body), 201))[
             "JiraInstance"
@@ -250,3 +250,34 @@ class TestTheStoredTokenStaysWithItsHost:
         assert test["Success"] is False
         assert "no ApiToken" in test["Message"]
         assert [e for e in jira_sim.request_log.entries if e.auth_scheme is not None] == []
+
+
+class TestWebhookSecretLength:
+    @pytest.mark.parametrize("secret", ["w", "fifteen-chars-x"])
+    async def test_a_short_webhook_secret_is_refused_saying_the_minimum(
+        self, client: httpx.AsyncClient, session: Any, secret: str
+    ) -> None:
+        response = await client.put(f"{API}/JiraInstances/1", json={"WebhookSecret": secret})
+        assert response.status_code == 400
+        message = response.json()["Error"]["Message"]
+        assert message.startswith("WebhookSecret must be at least 16 characters long")
+        stored = await session.scalar(select(JiraInstance).where(JiraInstance.id == 1))
+        assert stored.webhook_secret_encrypted is None
+
+    async def test_sixteen_characters_are_enough_and_null_clears_it(
+        self, client: httpx.AsyncClient, session: Any
+    ) -> None:
+        await ok(await client.put(f"{API}/JiraInstances/1", json={"WebhookSecret": "s" * 16}))
+        await ok(await client.put(f"{API}/JiraInstances/1", json={"WebhookSecret": None}))
+        stored = await session.scalar(select(JiraInstance).where(JiraInstance.id == 1))
+        assert stored.webhook_secret_encrypted is None
+
+    async def test_a_new_instance_with_a_short_secret_is_not_created(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        response = await client.post(
+            f"{API}/JiraInstances", json={"Name": "Short", "WebhookSecret": "abc"}
+        )
+        assert response.status_code == 400
+        listed = await ok(await client.get(f"{API}/JiraInstances"))
+        assert [i["Name"] for i in listed["JiraInstances"]] == ["Default"]
