@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.errors import BadRequest, Conflict, NotFound
-from app.crm.models import CrmDictionary, CrmDictionaryValue
+from app.crm.models import CrmDictionary, CrmDictionaryValue, CrmField, CrmTable
 from app.crm.naming import normalized
 from app.crm.tables import forget_schemas
 
@@ -109,6 +109,24 @@ async def remove_value(session: AsyncSession, dictionary: CrmDictionary, value: 
 
 
 async def delete_dictionary(session: AsyncSession, dictionary: CrmDictionary) -> None:
+    """Refused (409) while a field uses it: the field could take no value afterwards."""
     forget_schemas(session)
+    users = (
+        await session.execute(
+            select(col(CrmField.name), col(CrmField.code), col(CrmTable.name), col(CrmTable.prefix))
+            .join(CrmTable, col(CrmTable.id) == col(CrmField.table_id))
+            .where(col(CrmField.dictionary_id) == dictionary.id)
+            .order_by(col(CrmTable.name), col(CrmField.position), col(CrmField.id))
+        )
+    ).all()
+    if users:
+        fields = ", ".join(
+            f"field {field!r} ({prefix}-{code}) of table {table}"
+            for field, code, table, prefix in users
+        )
+        raise Conflict(
+            f"The dictionary {dictionary.name!r} is still used by {fields}; "
+            "delete those fields first."
+        )
     await session.delete(dictionary)
     await session.flush()

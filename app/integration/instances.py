@@ -28,6 +28,8 @@ from app.jira.auth import AuthMethod
 from app.jira.hosts import HostNameError, check_host_name
 
 ALL_TYPES = "all types"
+# Anything shorter could be guessed by whoever can send deliveries (docs/jira-webhooks.md).
+WEBHOOK_SECRET_MIN_LENGTH = 16
 # Ticket elements a `Ticket` mapping may name besides custom fields.
 TICKET_MAPPING_FIELDS = ("TicketNumber", "Name", "Description", "ProductName", "ReportedVersion")
 
@@ -133,19 +135,32 @@ async def _apply(
         if clash is not None:
             raise Conflict(f"A JiraInstance named {data.name!r} already exists.")
         instance.name = data.name
+    host_name = instance.host_name
     if "host_name" in given:
         host = (data.host_name or "").strip()
         try:
-            instance.host_name = check_host_name(host, allow_private=allow_private) if host else ""
+            host_name = check_host_name(host, allow_private=allow_private) if host else ""
         except HostNameError as exc:
             raise BadRequest(str(exc)) from None
-    if "user_name" in given:
-        instance.user_name = data.user_name or ""
-    if "auth_method" in given:
-        instance.auth_method = data.auth_method or AuthMethod.BASIC
+    user_name = (data.user_name or "") if "user_name" in given else instance.user_name
+    auth_method = (data.auth_method or AuthMethod.BASIC) if "auth_method" in given else None
+    if "api_token" not in given and instance.api_token_encrypted:
+        _refuse_moving_the_stored_token(
+            instance, host_name=host_name, user_name=user_name, auth_method=auth_method
+        )
+    instance.host_name = host_name
+    instance.user_name = user_name
+    if auth_method is not None:
+        instance.auth_method = auth_method
     if "api_token" in given:
         instance.api_token_encrypted = secrets.encrypt(data.api_token) if data.api_token else None
     if "webhook_secret" in given:
+        if data.webhook_secret and len(data.webhook_secret) < WEBHOOK_SECRET_MIN_LENGTH:
+            raise BadRequest(
+                f"WebhookSecret must be at least {WEBHOOK_SECRET_MIN_LENGTH} characters long "
+                f"(it has {len(data.webhook_secret)}): use a long random string, such as "
+                "the output of `openssl rand -hex 32`. null clears it."
+            )
         instance.webhook_secret_encrypted = (
             secrets.encrypt(data.webhook_secret) if data.webhook_secret else None
         )
@@ -181,6 +196,27 @@ async def _apply(
         instance.allowed_ticket_type_ids = ids
     session.add(instance)
     await session.flush()
+
+
+def _refuse_moving_the_stored_token(
+    instance: JiraInstance, *, host_name: str, user_name: str, auth_method: AuthMethod | None
+) -> None:
+    """The stored ApiToken is only ever sent to the host, user and scheme it was given for."""
+    changed = [
+        element
+        for element, differs in (
+            ("HostName", host_name != instance.host_name),
+            ("UserName", user_name != instance.user_name),
+            ("AuthMethod", auth_method is not None and auth_method != instance.auth_method),
+        )
+        if differs
+    ]
+    if changed:
+        raise BadRequest(
+            f"Changing {' and '.join(changed)} needs ApiToken again: the stored one is only "
+            "ever sent to the host and user it was given for. Send ApiToken with the change "
+            "(or ApiToken null to clear it)."
+        )
 
 
 async def _action_type_id(session: AsyncSession, name: str | None) -> int | None:

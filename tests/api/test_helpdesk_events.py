@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from app.core.security import hmac_sha256_hex
 from app.inbox.models import WebhookDelivery
-from tests.conftest import API_TOKEN
+from tests.conftest import API_TOKEN, SIM_BASE_URL, SIM_TOKEN, SIM_USER
 from tests.support.helpdesk import API, ok
-from tests.support.jobs import drain
-from tests.support.world import ready_helpdesk, seed_helpdesk
+from tests.support.jobs import drain, jobs_of_kind
+from tests.support.world import configure_default_instance, ready_helpdesk, seed_helpdesk
 
 
 def signed(event: dict[str, Any], secret: str = API_TOKEN) -> dict[str, Any]:
@@ -109,3 +109,23 @@ class TestHelpdeskEvents:
         await drain(sim_app)
         (issue,) = jira_sim.state.issues.values()
         assert len(issue.comments) == 1
+
+
+class TestNewJiraIssueResent:
+    async def test_two_upserts_with_new_jira_issue_give_one_link_job_and_one_issue(
+        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any
+    ) -> None:
+        await seed_helpdesk(sim_client)
+        await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
+        ticket = {**TICKET["ticket"], "JiraKey": "NewJiraIssue"}  # type: ignore[dict-item]
+        for event_id in ("evt-new-1", "evt-new-2"):  # the helpdesk re-sends the whole state
+            event = {**TICKET, "id": event_id, "ticket": ticket}
+            await ok(await sim_client.post("/webhooks/helpdesk", **signed(event)))
+        assert len(await jobs_of_kind(sim_app, "jira.link_ticket")) == 1
+        await drain(sim_app)
+        assert len(jira_sim.state.issues) == 1
+        event = {**TICKET, "id": "evt-new-3", "ticket": ticket}  # and again once linked
+        await ok(await sim_client.post("/webhooks/helpdesk", **signed(event)))
+        await drain(sim_app)
+        assert len(await jobs_of_kind(sim_app, "jira.link_ticket")) == 1
+        assert len(jira_sim.state.issues) == 1

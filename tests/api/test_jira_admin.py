@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.core.settings import Settings
 from app.integration.models import JiraInstance
 from app.main import create_app
-from tests.conftest import SIM_BASE_URL, SIM_USER, api_client, started
+from tests.conftest import SIM_BASE_URL, SIM_TOKEN, SIM_USER, api_client, started
 from tests.support import server_errors
 from tests.support.helpdesk import API, ok
 from tests.support.world import configure_default_instance, seed_helpdesk
@@ -30,7 +30,7 @@ class TestJiraInstances:
         changed = await ok(
             await client.put(
                 f"{API}/JiraInstances/1",
-                json={"ApiToken": "s3cret-token", "WebhookSecret": "hook-secret"},
+                json={"ApiToken": "s3cret-token", "WebhookSecret": "hook-secret-0123456789"},
             )
         )
         assert "ApiToken" not in changed["JiraInstance"]
@@ -55,7 +55,7 @@ class TestJiraInstances:
             "IncludeNonRequiredFields": True,
             "UseAllTicketTypes": False,
             "AllowedTicketTypeIDs": [helpdesk.types["Bug"]],
-            "WebhookSecret": "w",
+            "WebhookSecret": "w" * 16,
         }
         created = (await ok(await client.post(f"{API}/JiraInstances", json=body), 201))[
             "JiraInstance"
@@ -216,3 +216,69 @@ async def impatient_client(
     server_errors.install(application)
     async with started(application), api_client(application) as http:
         yield http
+
+
+class TestTheStoredTokenStaysWithItsHost:
+    async def test_a_host_name_change_without_the_token_sends_nothing_to_the_new_host(
+        self, sim_client: httpx.AsyncClient, jira_sim: Any
+    ) -> None:
+        await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
+        moved = await sim_client.put(
+            f"{API}/JiraInstances/1", json={"HostName": "http://attacker.example.com"}
+        )
+        assert moved.status_code == 400
+        assert moved.json()["Error"]["Message"].startswith("Changing HostName needs ApiToken again")
+        answer = await ok(await sim_client.get(f"{API}/JiraInstances/1"))
+        assert answer["JiraInstance"]["HostName"] == SIM_BASE_URL
+        jira_sim.request_log.clear()
+        await ok(await sim_client.post(f"{API}/JiraInstances/1/Test"))
+        assert {entry.headers.get("host") for entry in jira_sim.request_log.entries} == {
+            "jira.test"
+        }
+
+    async def test_a_host_name_change_with_a_null_token_clears_it(
+        self, sim_client: httpx.AsyncClient, jira_sim: Any
+    ) -> None:
+        await configure_default_instance(sim_client, SIM_BASE_URL, SIM_USER, SIM_TOKEN)
+        await ok(
+            await sim_client.put(
+                f"{API}/JiraInstances/1",
+                json={"HostName": "http://attacker.example.com", "ApiToken": None},
+            )
+        )
+        jira_sim.request_log.clear()
+        test = (await ok(await sim_client.post(f"{API}/JiraInstances/1/Test")))["Test"]
+        assert test["Success"] is False
+        assert "no ApiToken" in test["Message"]
+        assert [e for e in jira_sim.request_log.entries if e.auth_scheme is not None] == []
+
+
+class TestWebhookSecretLength:
+    @pytest.mark.parametrize("secret", ["w", "fifteen-chars-x"])
+    async def test_a_short_webhook_secret_is_refused_saying_the_minimum(
+        self, client: httpx.AsyncClient, session: Any, secret: str
+    ) -> None:
+        response = await client.put(f"{API}/JiraInstances/1", json={"WebhookSecret": secret})
+        assert response.status_code == 400
+        message = response.json()["Error"]["Message"]
+        assert message.startswith("WebhookSecret must be at least 16 characters long")
+        stored = await session.scalar(select(JiraInstance).where(JiraInstance.id == 1))
+        assert stored.webhook_secret_encrypted is None
+
+    async def test_sixteen_characters_are_enough_and_null_clears_it(
+        self, client: httpx.AsyncClient, session: Any
+    ) -> None:
+        await ok(await client.put(f"{API}/JiraInstances/1", json={"WebhookSecret": "s" * 16}))
+        await ok(await client.put(f"{API}/JiraInstances/1", json={"WebhookSecret": None}))
+        stored = await session.scalar(select(JiraInstance).where(JiraInstance.id == 1))
+        assert stored.webhook_secret_encrypted is None
+
+    async def test_a_new_instance_with_a_short_secret_is_not_created(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        response = await client.post(
+            f"{API}/JiraInstances", json={"Name": "Short", "WebhookSecret": "abc"}
+        )
+        assert response.status_code == 400
+        listed = await ok(await client.get(f"{API}/JiraInstances"))
+        assert [i["Name"] for i in listed["JiraInstances"]] == ["Default"]

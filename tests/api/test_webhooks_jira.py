@@ -281,11 +281,11 @@ class TestCredentialsInMemory:
                 await credentials.changed_since(before)
             assert instance_id not in credentials
 
-        await change(WebhookSecret="rotated-secret")
+        await change(WebhookSecret="rotated-secret-0123456789")
         old = await deliver(http, instance_id, STATUS_CHANGE, identifier="d-2")
         assert old.status_code == 401
         body = json.dumps(STATUS_CHANGE).encode()
-        rotated = sign(body, "rotated-secret")
+        rotated = sign(body, "rotated-secret-0123456789")
         new = await deliver(http, instance_id, body, identifier="d-3", signature=rotated)
         assert (new.status_code, new.json()["status"]) == (200, "accepted")
 

@@ -12,7 +12,7 @@ from app.helpdesk.models import JiraSyncStatus, Product, Ticket, TicketType
 from app.integration.instances import default_instance
 from app.integration.job_kinds import LinkTicket
 from app.integration.models import Direction, JiraInstance, JiraIssue
-from app.integration.outbound.rules import LinkRequestKind, parse_jira_key
+from app.integration.outbound.rules import NEW_JIRA_ISSUE, LinkRequestKind, parse_jira_key
 from app.integration.sync_logs import log_sync
 from app.jobs import outbox as jobs
 
@@ -59,6 +59,12 @@ async def apply_jira_key(
     if request.kind is LinkRequestKind.UNLINK:
         await unlink(session, ticket, actor)
         return
+    if request.kind is LinkRequestKind.NEW_ISSUE and ticket.jira_sync_status in (
+        JiraSyncStatus.LINKED,
+        JiraSyncStatus.PENDING,
+    ):
+        await _keep_the_current_link(session, ticket, actor)
+        return
     instance = await instance_for_ticket(session, ticket, instance_id)
     if not instance.sync_active:
         raise BadRequest(
@@ -97,6 +103,32 @@ async def apply_jira_key(
     await jobs.enqueue(
         session, LinkTicket(ticket_id=ticket_id, key=request.key, instance_id=instance.id)
     )
+
+
+async def _keep_the_current_link(session: AsyncSession, ticket: Ticket, actor: str) -> None:
+    """NewJiraIssue on a ticket linked or being linked is a no-op, logged: a helpdesk re-sending
+    a ticket's whole state must not create an issue each time (so no History line either)."""
+    issue = await session.get(JiraIssue, ticket.jira_issue_ref) if ticket.jira_issue_ref else None
+    key = issue.issue_key if issue else None
+    if ticket.jira_sync_status == JiraSyncStatus.LINKED:
+        where = f"already linked to {key or 'an issue'}"
+    else:
+        requested = ticket.jira_requested_key or NEW_JIRA_ISSUE
+        target = "a new issue" if requested.upper() == NEW_JIRA_ISSUE.upper() else requested
+        where = f"already being linked to {key or target}"
+    await log_sync(
+        session,
+        instance_id=ticket.jira_instance_id,
+        direction=Direction.TO_JIRA,
+        event="link",
+        message=(
+            f"NewJiraIssue from {actor} ignored: the ticket is {where}. To link it to a fresh "
+            "issue, unlink it first (an empty JiraKey)."
+        ),
+        ticket_id=ticket.id,
+        jira_key=key,
+    )
+    await session.flush()
 
 
 async def unlink(session: AsyncSession, ticket: Ticket, actor: str) -> None:
