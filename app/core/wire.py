@@ -4,10 +4,10 @@ PascalCase element names (`ticket_type_id` → `TicketTypeID`), id limits, eleme
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Protocol, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from app.core.errors import BadRequest
 
@@ -33,7 +33,20 @@ def _looks_numeric(text: str) -> bool:
     return True
 
 
-IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
+def _in_utc(value: datetime) -> datetime:
+    """The moment in UTC, as the databases compare it (no offset means UTC); a moment UTC cannot
+    hold (`0001-01-01T00:00:00+01:00`, `9999-12-31T23:59:59-23:59`) is refused, not overflowed."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            "must be a date-time between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
+        ) from None
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_in_utc)]
 
 
 def pascal(name: str) -> str:
