@@ -3,6 +3,7 @@ PascalCase element names (`ticket_type_id` → `TicketTypeID`), id limits, eleme
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Protocol, TypeVar
@@ -11,6 +12,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from app.core.errors import BadRequest
 
+# NUL (PostgreSQL text cannot hold it) and lone surrogates (not encodable as UTF-8).
+UNSTORABLE_CHARS = re.compile("[\x00\ud800-\udfff]")
 ACRONYMS = {"Id": "ID", "Ids": "IDs", "Url": "URL"}
 MAX_ID = 2_147_483_647  # ids are 32-bit integers in both databases
 
@@ -47,6 +50,26 @@ def _in_utc(value: datetime) -> datetime:
 
 
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_in_utc)]
+
+
+def unstorable_element(document: Any) -> str | None:
+    """Where parsed JSON holds a NUL or a lone surrogate, in a key or a text at any depth
+    (`ticket.Name`), or None; walked without recursion, however deep the document."""
+    pending: list[tuple[str, Any]] = [("", document)]
+    while pending:
+        where, value = pending.pop()
+        if isinstance(value, str):
+            if UNSTORABLE_CHARS.search(value):
+                return where or "body"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                inner = f"{where}.{key}" if where else str(key)
+                if UNSTORABLE_CHARS.search(str(key)):
+                    return inner
+                pending.append((inner, item))
+        elif isinstance(value, list):
+            pending.extend((f"{where}[{index}]", item) for index, item in enumerate(value))
+    return None
 
 
 def pascal(name: str) -> str:
