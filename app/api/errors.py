@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import compile_path
 
 from app.api.responses import error_response_for_path
 from app.core.errors import ApiError, BadRequest
@@ -46,7 +48,21 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     response = error_response_for_path(request.url.path, error)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(allowed_methods(request))
     return response
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path: the router answers 405 with the methods of
+    the first route whose path matches, though several routes (GET, PUT, DELETE) share a path."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        path_format = route.path_format
+        if path_format and route.methods and compile_path(path_format)[0].fullmatch(path):
+            methods |= route.methods
+    return sorted(methods)
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> Response:

@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.responses import error_response_for_path
 from app.core.errors import PayloadTooLarge
-from app.core.logging import get_logger, redact_text
+from app.core.logging import get_logger, redact_query, redact_text
 
 log = get_logger("app.access")
 
@@ -47,7 +47,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             query = scope.get("query_string", b"").decode("latin-1")
-            path = scope["path"] + (f"?{query}" if query else "")
+            path = scope["path"] + (f"?{redact_query(query)}" if query else "")
             log.info(
                 "http.request",
                 method=scope["method"],

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import unicodedata
 from collections.abc import MutableMapping
 from typing import Any
+from urllib.parse import unquote_plus
 
 import structlog
 
@@ -23,6 +25,31 @@ SECRET_IN_TEXT = re.compile(
 def redact_text(text: str) -> str:
     """Hide the values of secret-looking query parameters (`apiKey=…`) in a string."""
     return SECRET_IN_TEXT.sub(lambda m: m.group("key") + "***", text)
+
+
+SECRET_NAME_PARTS = ("apikey", "token", "secret", "password", "authorization", "signature")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a query parameter so named holds a secret, in any spelling that an endpoint may
+    read as one: percent- or plus-encoded (`s%65cret`, `api%4Bey`), any case, padded or split
+    by separators (`apiKey%20`, `API-Key`)."""
+    decoded = name
+    for _ in range(3):  # encoded twice over is not read as the name, but is hidden all the same
+        decoded, previous = unquote_plus(decoded), decoded
+        if decoded == previous:
+            break
+    squashed = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", decoded)).casefold()
+    return any(part in squashed for part in SECRET_NAME_PARTS)
+
+
+def redact_query(query: str) -> str:
+    """A raw query string with the value of every secret parameter (`is_secret_name`) hidden."""
+    pieces = []
+    for piece in query.split("&"):
+        name, equals, _value = piece.partition("=")
+        pieces.append(f"{name}=***" if equals and is_secret_name(name) else piece)
+    return "&".join(pieces)
 
 
 def _redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

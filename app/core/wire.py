@@ -3,14 +3,17 @@ PascalCase element names (`ticket_type_id` → `TicketTypeID`), id limits, eleme
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Protocol, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from app.core.errors import BadRequest
 
+# NUL (PostgreSQL text cannot hold it) and lone surrogates (not encodable as UTF-8).
+UNSTORABLE_CHARS = re.compile("[\x00\ud800-\udfff]")
 ACRONYMS = {"Id": "ID", "Ids": "IDs", "Url": "URL"}
 MAX_ID = 2_147_483_647  # ids are 32-bit integers in both databases
 
@@ -33,7 +36,40 @@ def _looks_numeric(text: str) -> bool:
     return True
 
 
-IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
+def _in_utc(value: datetime) -> datetime:
+    """The moment in UTC, as the databases compare it (no offset means UTC); a moment UTC cannot
+    hold (`0001-01-01T00:00:00+01:00`, `9999-12-31T23:59:59-23:59`) is refused, not overflowed."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            "must be a date-time between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
+        ) from None
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_in_utc)]
+
+
+def unstorable_element(document: Any) -> str | None:
+    """Where parsed JSON holds a NUL or a lone surrogate, in a key or a text at any depth
+    (`ticket.Name`), or None; walked without recursion, however deep the document."""
+    pending: list[tuple[str, Any]] = [("", document)]
+    while pending:
+        where, value = pending.pop()
+        if isinstance(value, str):
+            if UNSTORABLE_CHARS.search(value):
+                return where or "body"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                inner = f"{where}.{key}" if where else str(key)
+                if UNSTORABLE_CHARS.search(str(key)):
+                    return inner
+                pending.append((inner, item))
+        elif isinstance(value, list):
+            pending.extend((f"{where}[{index}]", item) for index, item in enumerate(value))
+    return None
 
 
 def pascal(name: str) -> str:

@@ -25,7 +25,7 @@ from sqlmodel import col
 
 from app.core.db import utcnow
 from app.core.errors import BadRequest
-from app.core.wire import validate_elements
+from app.core.wire import unstorable_element, validate_elements
 from app.helpdesk import actions, tickets
 from app.helpdesk.models import Action, Ticket
 from app.helpdesk.schemas import ACTION_READ_ONLY, TICKET_READ_ONLY, ActionInput, TicketInput
@@ -50,9 +50,18 @@ async def receive_event(session: AsyncSession, body: bytes) -> tuple[str, EventO
     """Store an (authenticated) event once by its id and apply it in the same transaction, so
     it takes effect exactly once however often it is sent; returns its id and what happened."""
     try:
-        event: Any = json.loads(body)
+        text = body.decode("utf-8-sig")  # a leading byte order mark is allowed, as in the API
+    except UnicodeDecodeError:
+        raise BadRequest("The event body is not valid UTF-8.") from None
+    if "\x00" in text:  # never in JSON text; UTF-16 or UTF-32 without a byte order mark
+        raise BadRequest("The event body is not valid UTF-8: it holds NUL bytes.")
+    try:
+        event: Any = json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"Malformed JSON: {exc}") from exc
+    where = unstorable_element(event)
+    if where is not None:
+        raise BadRequest(f"Element {where!r} contains a NUL character or a lone surrogate.")
     if not isinstance(event, dict) or not isinstance(event.get("id"), str | int):
         raise BadRequest("An event is a JSON object with an id and a type.")
     event_id = str(event["id"]).strip()
@@ -63,7 +72,7 @@ async def receive_event(session: AsyncSession, body: bytes) -> tuple[str, EventO
         source=SOURCE,
         delivery_id=event_id,
         event=str(event.get("type") or "")[:128],
-        body=body.decode("utf-8", errors="replace"),
+        body=text,
     )
     if delivery is None:
         return event_id, EventOutcome("duplicate")

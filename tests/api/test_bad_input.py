@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -16,6 +17,12 @@ from tests.support.database import DatabaseReset, table_contents
 
 MIB = 1024 * 1024
 BIG = 10**20
+UNREPRESENTABLE_MOMENTS = {
+    "max-west": "9999-12-31T23:59:59-23:59",
+    "max-west-1h": "9999-12-31T23:30:00-01:00",
+    "min-east": "0001-01-01T00:00:00+01:00",
+    "min-east-max": "0001-01-01T23:58:59+23:59",
+}
 
 
 @dataclass(frozen=True)
@@ -396,6 +403,16 @@ CASES: list[Bad] = [
     Bad("json-nul-in-status-filter", "json", "GET", "/Tickets?Status=a%00b", None, 400, "Status"),
     Bad("xml-nul-in-jira-key-filter", "xml", "GET", "/Tickets?JiraKey=%00", None, 400, "JiraKey"),
     Bad("json-bad-date-filter", "json", "GET", "/Tickets?DateModifiedSince=soon", None, 400),
+    *[
+        Bad(f"{fmt}-{name}-{label}", fmt, "GET", f"{path}={quote(moment)}", None, 400, param)
+        for fmt in ("json", "xml")
+        for path, param, name in (
+            ("/Tickets?DateModifiedSince", "DateModifiedSince", "tickets"),
+            ("/Reports/CrmSyncLogs?Since", "Since", "sync-logs"),
+            ("/Reports/CrmSyncErrors?Since", "Since", "sync-errors"),
+        )
+        for label, moment in UNREPRESENTABLE_MOMENTS.items()
+    ],
     Bad("json-bad-page", "json", "GET", "/Tickets?PageNumber=0", None, 400, "PageNumber"),
     Bad("xml-bad-page-size", "xml", "GET", "/Tickets?PageSize=x", None, 400, "PageSize"),
     Bad("json-unknown-path", "json", "GET", "/Nope", None, 404),

@@ -7,11 +7,13 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from app.core.security import hmac_sha256_hex
 from app.inbox.models import WebhookDelivery
 from tests.conftest import API_TOKEN, SIM_BASE_URL, SIM_TOKEN, SIM_USER
+from tests.support.database import DatabaseReset, table_contents
 from tests.support.helpdesk import API, ok
 from tests.support.jobs import drain, jobs_of_kind
 from tests.support.world import configure_default_instance, ready_helpdesk, seed_helpdesk
@@ -129,3 +131,87 @@ class TestNewJiraIssueResent:
         await drain(sim_app)
         assert len(await jobs_of_kind(sim_app, "jira.link_ticket")) == 1
         assert len(jira_sim.state.issues) == 1
+
+
+def signed_bytes(body: bytes) -> dict[str, Any]:
+    return {
+        "content": body,
+        "headers": {
+            "Content-Type": "application/json",
+            "X-Signature": f"sha256={hmac_sha256_hex(API_TOKEN, body)}",
+        },
+    }
+
+
+def _with(event: dict[str, Any], record: str | None, name: str, value: Any) -> dict[str, Any]:
+    if record is None:
+        return {**event, name: value}
+    return {**event, record: {**event[record], name: value}}
+
+
+ACTION_ON_TICKET = {**ACTION, "id": "evt-bad"}
+UNSTORABLE = {"nul": "a\x00b", "surrogate": "a\ud800b", "low-surrogate": "\udfff"}
+UNSTORABLE_EVENTS: list[Any] = [
+    *(
+        pytest.param(json.dumps(_with(event, record, name, text)).encode(), id=f"{label}-{what}")
+        for what, (event, record, name) in {
+            "event-id": (TICKET, None, "id"),
+            "event-type": (TICKET, None, "type"),
+            "ticket-external-id": (TICKET, "ticket", "ExternalID"),
+            "ticket-name": (TICKET, "ticket", "Name"),
+            "ticket-type-name": (TICKET, "ticket", "TicketTypeName"),
+            "ticket-custom-element": (TICKET, "ticket", "Colour"),
+            "action-external-id": (ACTION_ON_TICKET, "action", "ExternalID"),
+            "action-ticket-external-id": (ACTION_ON_TICKET, "action", "TicketExternalID"),
+            "action-description": (ACTION_ON_TICKET, "action", "Description"),
+            "action-type": (ACTION_ON_TICKET, "action", "ActionType"),
+            "unknown-event-field": ({**TICKET, "type": "ticket.deleted"}, None, "note"),
+        }.items()
+        for label, text in UNSTORABLE.items()
+    ),
+    pytest.param(
+        json.dumps({**TICKET, "ticket": {**TICKET["ticket"], "Na\x00me": "x"}}).encode(),
+        id="nul-in-an-element-name",
+    ),
+    pytest.param(
+        json.dumps({**TICKET, "id": "evt-list", "tags": [["a", "\ud800"]]}).encode(),
+        id="surrogate-deep-in-a-list",
+    ),
+    *(
+        pytest.param(json.dumps(TICKET).encode(encoding), id=encoding)
+        for encoding in ("utf-16", "utf-16-le", "utf-16-be", "utf-32")
+    ),
+    pytest.param(
+        json.dumps(TICKET).replace("helpdesk", "h\xe9lpdesk").encode("latin-1"), id="latin-1"
+    ),
+]
+
+
+class TestUnstorableEvents:
+    @pytest.mark.parametrize("body", UNSTORABLE_EVENTS)
+    async def test_is_400_in_plain_words_and_changes_nothing(
+        self, client: httpx.AsyncClient, db: Any, database_reset: DatabaseReset, body: bytes
+    ) -> None:
+        await seed_helpdesk(client)
+        assert (await client.post("/webhooks/helpdesk", **signed(TICKET))).status_code == 200
+        before = await table_contents(db, database_reset.tables)
+
+        response = await client.post("/webhooks/helpdesk", **signed_bytes(body))
+
+        assert response.status_code == 400, response.text[:300]
+        message = response.json()["Error"]["Message"]
+        assert "NUL character or a lone surrogate" in message or "UTF-8" in message
+        assert await table_contents(db, database_reset.tables) == before
+
+    async def test_the_element_is_named(self, client: httpx.AsyncClient) -> None:
+        await seed_helpdesk(client)
+        bad = _with(TICKET, "ticket", "Name", "a\x00b")
+        response = await client.post("/webhooks/helpdesk", **signed(bad))
+        assert response.json()["Error"]["Message"] == (
+            "Element 'ticket.Name' contains a NUL character or a lone surrogate."
+        )
+
+    async def test_a_byte_order_mark_is_allowed(self, client: httpx.AsyncClient) -> None:
+        await seed_helpdesk(client)
+        body = json.dumps(TICKET).encode("utf-8-sig")
+        assert (await client.post("/webhooks/helpdesk", **signed_bytes(body))).status_code == 200

@@ -338,3 +338,36 @@ class TestDeduplication:
         for _ in range(3):
             assert (await deliver(http, instance_id, STATUS_CHANGE, identifier=None)).is_success
         assert await counts(session) == (1, 1)
+
+
+NOT_UTF8_BODIES = [
+    *(
+        pytest.param(json.dumps(STATUS_CHANGE).encode(encoding), id=encoding)
+        for encoding in ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-be")
+    ),
+    pytest.param(
+        json.dumps(
+            {"webhookEvent": "jira:issue_updated", "user": "J\xfcrgen"}, ensure_ascii=False
+        ).encode("latin-1"),
+        id="latin-1",
+    ),
+]
+
+
+class TestEncodings:
+    @pytest.mark.parametrize("body", NOT_UTF8_BODIES)
+    async def test_a_body_not_in_utf8_is_400_and_stores_nothing(
+        self, http: httpx.AsyncClient, session: Any, body: bytes
+    ) -> None:
+        instance_id = (await linked_world(session)).instance_id
+        response = await deliver(http, instance_id, body)
+        assert response.status_code == 400, response.text[:300]
+        assert "not valid UTF-8" in response.json()["Error"]["Message"]
+        assert await counts(session) == (0, 0)
+
+    async def test_a_byte_order_mark_is_allowed(
+        self, http: httpx.AsyncClient, session: Any
+    ) -> None:
+        instance_id = (await linked_world(session)).instance_id
+        response = await deliver(http, instance_id, json.dumps(STATUS_CHANGE).encode("utf-8-sig"))
+        assert (response.status_code, response.json()["status"]) == (200, "accepted")

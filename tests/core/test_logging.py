@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from app.core.logging import get_logger, redact_text
+from app.core.logging import get_logger, redact_query, redact_text
 from app.core.settings import Settings
 from tests.conftest import API_TOKEN, api_client, started
 
@@ -107,3 +107,62 @@ async def test_an_overlong_request_id_is_cut(logged_app: Any) -> None:
 )
 def test_redact_text(text: str, expected: str) -> None:
     assert redact_text(text) == expected
+
+
+SECRET_SPELLINGS = [
+    "secret",
+    "s%65cret",
+    "%73%65%63%72%65%74",
+    "SECRET",
+    "secret%20",
+    "+secret",
+    "s%2565cret",
+    "apiKey",
+    "api%4Bey",
+    "apiKey%20",
+    "%20apikey%09",
+    "API_KEY",
+    "api-key",
+    "apiToken",
+    "api%54oken",
+    "password",
+    "pass%77ord",
+    "%EF%BD%93ecret",
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("s%65cret=abc&a=1", "s%65cret=***&a=1"),
+        ("api%4Bey=abc&command=x", "api%4Bey=***&command=x"),
+        ("apiKey%20=abc", "apiKey%20=***"),
+        ("a=1&b=secret", "a=1&b=secret"),
+        ("secret", "secret"),
+        ("x=1&&secret=", "x=1&&secret=***"),
+        ("webhookSecret=a=b", "webhookSecret=***"),
+        ("command=listusers", "command=listusers"),
+    ],
+)
+def test_redact_query(query: str, expected: str) -> None:
+    assert redact_query(query) == expected
+
+
+@pytest.mark.parametrize("name", SECRET_SPELLINGS)
+async def test_no_spelling_of_a_secret_parameter_reaches_the_access_log(
+    output: io.StringIO, logged_app: Any, name: str
+) -> None:
+    async with api_client(logged_app, auth=None) as http:
+        for url in (
+            f"/webhooks/jira/1?{name}={CRM_KEY}",
+            f"/plugins/servlet/crm/api?command=listusers&{name}={CRM_KEY}&userName=u",
+            f"/api/json/TicketTypes?{name}={CRM_KEY}",
+        ):
+            answer = await http.post(url) if "webhooks" in url else await http.get(url)
+            assert name in answer.request.url.query.decode()
+
+    output_text = output.getvalue()
+    assert CRM_KEY not in output_text
+    requests = [line for line in json_lines(output_text) if line["event"] == "http.request"]
+    assert len(requests) == 3
+    assert all(f"{name}=***" in line["path"] for line in requests)

@@ -88,8 +88,16 @@ def _number_or_text(digits: str) -> int | str:
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
+    """The body as JSON in UTF-8 (RFC 8259; Jira sends nothing else): UTF-16 or UTF-32, which
+    `json.loads` would read, is refused before anything of it is stored."""
     try:
-        payload = json.loads(body, parse_int=_number_or_text)
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadRequest("The body is not valid UTF-8.") from None
+    if "\x00" in text:  # never in JSON text; UTF-16 or UTF-32 without a byte order mark
+        raise BadRequest("The body is not valid UTF-8: it holds NUL bytes.")
+    try:
+        payload = json.loads(text, parse_int=_number_or_text)
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"Malformed JSON: {exc}") from exc
     if not isinstance(payload, dict):
