@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
-import time
 from typing import Any
 
 import pytest
@@ -97,22 +95,19 @@ class TestSearchOnThousands:
 
 
 @pytest.mark.postgres
-async def test_search_p50_under_50ms_on_postgresql(crm: CrmApi, app: Any) -> None:
-    """The benchmark target on a smaller set (the GIN index makes it independent of size)."""
+async def test_search_on_postgresql_uses_the_gin_index(crm: CrmApi, app: Any) -> None:
+    """What keeps a search fast whatever the table's size (its speed is `make bench`'s figure 4,
+    never a timed test): PostgreSQL answers a field-value search from the GIN index."""
     await load(app, companies=2000, contacts=30000)
     async with app.state.engine.begin() as connection:
         await connection.exec_driver_sql("ANALYZE crm_records")  # as autovacuum would
-    timings = []
-    for n in range(1, 41):
-        started = time.perf_counter()
-        await crm.ok(
-            "searchentities",
-            tableName="CONTACTS",
-            crm_param_1="Company",
-            crm_param_1_value=f"Company {n * 37}",
-        )
-        timings.append(time.perf_counter() - started)
-    assert statistics.median(timings) < 0.05
+    found = await crm.ok(
+        "searchentities",
+        tableName="CONTACTS",
+        crm_param_1="Company",
+        crm_param_1_value="Company 74",
+    )
+    assert found["total"] > 0
     async with app.state.engine.connect() as connection:
         plan = await connection.exec_driver_sql(
             "EXPLAIN SELECT count(*) FROM crm_records WHERE table_id = 2 "
