@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
-# The suite runs on every core (at most 4): each pytest worker has its own throw-away database.
-TEST_WORKERS ?= --numprocesses=auto --maxprocesses=4
+# The suite runs on every core (at most 4): each pytest worker has its own throw-away database;
+# idle workers steal queued tests, so a few long fault tests at the end do not leave a core idle.
+TEST_WORKERS ?= --numprocesses=auto --maxprocesses=4 --dist=worksteal
 
 .PHONY: install run worker migrate jira-sim test test-pg lint format openapi clean demo bench
 

@@ -200,21 +200,28 @@ def jira_sim(shared_jira_sim: Any) -> Any:
     return shared_jira_sim
 
 
-@pytest.fixture
-async def sim_app(
-    make_settings: Callable[..., Settings], db: Any, jira_sim: Any
-) -> AsyncIterator[Any]:
-    """The app with its Jira calls routed to the in-process simulator; retries without delays."""
+@pytest.fixture(scope="session")
+def sim_app_instance(make_settings: Callable[..., Settings], shared_jira_sim: Any) -> Any:
+    """One app per run whose Jira calls reach the in-process simulator; retries without delays."""
     settings = make_settings(
         job_retry_base_seconds=0.0,
         job_retry_max_seconds=0.0,
         jira_retry_base_seconds=0.0,
         jira_search_settle_seconds=0.0,
     )
-    application = create_app(settings, jira_transport=httpx.ASGITransport(app=jira_sim.app))
+    application = create_app(settings, jira_transport=httpx.ASGITransport(app=shared_jira_sim.app))
     server_errors.install(application)
-    async with started(application):
-        yield application
+    return application
+
+
+@pytest.fixture
+async def sim_app(sim_app_instance: Any, db: Any, jira_sim: Any) -> AsyncIterator[Any]:
+    """The simulator-backed app with a fresh lifespan per test."""
+    try:
+        async with started(sim_app_instance):
+            yield sim_app_instance
+    finally:
+        sim_app_instance.dependency_overrides.clear()
 
 
 @pytest.fixture

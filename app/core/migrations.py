@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -21,7 +22,17 @@ def alembic_config() -> Config:
     return config
 
 
+@cache
+def _scripts() -> ScriptDirectory:
+    """The migration scripts, read once per process: they do not change while it runs."""
+    return ScriptDirectory.from_config(alembic_config())
+
+
 async def upgrade_to_head(engine: AsyncEngine) -> None:
+    """Apply what is pending; a database already at head costs one query, not Alembic's run."""
+    if not await pending_revisions(engine):
+        return
+
     def _upgrade(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
@@ -33,7 +44,7 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
 
 async def pending_revisions(engine: AsyncEngine) -> list[str]:
     """Revisions not yet applied to the database (empty when it is current)."""
-    script = ScriptDirectory.from_config(alembic_config())
+    script = _scripts()
 
     def _current(connection: Connection) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())

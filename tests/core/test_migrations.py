@@ -115,6 +115,23 @@ async def test_upgrade_is_idempotent(fresh_engine: AsyncEngine) -> None:
     assert await pending_revisions(fresh_engine) == []
 
 
+async def test_a_database_at_head_is_not_handed_to_alembic(
+    fresh_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The embedded database migrates itself at every start: when nothing is pending, the start
+    does not pay for Alembic's run (it would on every test of the suite, too)."""
+    await upgrade_to_head(fresh_engine)
+    upgrades: list[str] = []
+    monkeypatch.setattr(command, "upgrade", lambda config, revision: upgrades.append(revision))
+
+    await upgrade_to_head(fresh_engine)
+    assert upgrades == []
+
+    await _alembic(fresh_engine, command.downgrade, ALL_REVISIONS[1])
+    await upgrade_to_head(fresh_engine)
+    assert upgrades == ["head"]
+
+
 class TestProbes:
     async def test_healthz_needs_no_database_and_no_token(self, client: httpx.AsyncClient) -> None:
         answer = await client.get("/healthz", auth=None)
