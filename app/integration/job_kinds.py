@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.jira.webhooks import ParsedDelivery
 from app.jobs.kinds import JobPayload, PeriodicPayload
 
 
@@ -40,13 +41,16 @@ class PushComment(JobPayload):
 
 
 class ApplyWebhook(JobPayload):
-    """Apply a stored Jira webhook delivery to the tickets linked to its issue."""
+    """Apply a stored Jira webhook delivery to the tickets linked to its issue, as the receiver
+    parsed it."""
 
     kind = "jira.apply_webhook"
     delivery_id: int
-    # The delivery's issue; absent only in jobs queued before payloads named it.
+    # The delivery's issue, and what it says; absent only in jobs queued before payloads carried
+    # them (those read the stored body).
     instance_id: int | None = None
     issue_id: str | None = None
+    parsed: ParsedDelivery | None = None
 
     def ordering_key(self) -> str | None:
         if self.instance_id is None or self.issue_id is None:

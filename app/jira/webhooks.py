@@ -16,9 +16,13 @@ The rest is read leniently, as Jira's bodies vary between versions: a leaf of th
 absent (a number as `fieldId`, a list as `displayName`); a time that does not parse, or does not
 fit a `datetime` once in UTC (`9999-12-31T23:59:59.000-2359`), is None, and so is a changelog id
 that is not a 64-bit integer; NUL and lone surrogates in free text (comment body, user names,
-changelog values) become U+FFFD. `issue.fields` is not modelled (it is big and varies per site):
-its values reach `IssueChanges.fields` as Jira sent them. What an event does not use is not
-read: `timestamp`, `user`, and the changelog of any event but `jira:issue_updated`.
+changelog and field values) become U+FFFD. `issue.fields` is not modelled (it is big and varies
+per site): the values of changed fields reach `IssueChanges.fields` as Jira sent them. What an
+event does not use is not read: `timestamp`, `user`, and the changelog of any event but
+`jira:issue_updated`.
+
+A body is parsed once, when it is received: the `ParsedDelivery` travels on as JSON (in the apply
+job's payload), and reads back equal.
 """
 
 from __future__ import annotations
@@ -168,6 +172,17 @@ def _storable(text: str) -> bool:
     if text.isascii():
         return "\x00" not in text
     return _UNSTORABLE.search(text) is None
+
+
+def _storable_json(value: Any) -> Any:
+    """A field's value as Jira sent it, with NUL and lone surrogates in its texts made U+FFFD."""
+    if isinstance(value, str):
+        return _text_or_none(value)
+    if isinstance(value, list):
+        return [_storable_json(item) for item in value]
+    if isinstance(value, dict):
+        return {_text_or_empty(key): _storable_json(item) for key, item in value.items()}
+    return value
 
 
 def _text_or_empty(value: object) -> str:
@@ -372,7 +387,7 @@ def changes_from_changelog(
         else:
             value: Any = item.to_string
             if item.field_id and item.field_id in issue_fields:
-                value = issue_fields[item.field_id]
+                value = _storable_json(issue_fields[item.field_id])
             fields[name] = (item.field, value)
     move = None
     if project_item is not None or key_item is not None:

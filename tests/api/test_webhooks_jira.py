@@ -14,6 +14,8 @@ from sqlmodel import col
 
 from app.inbox.models import WebhookDelivery
 from app.integration.inbound.credentials import WebhookCredentials
+from app.integration.job_kinds import ApplyWebhook
+from app.jira.webhooks import parse_delivery
 from app.jobs.models import SyncJob
 from tests.conftest import API_TOKEN
 from tests.support.inbound import deliver, history_of, issue_updated, item, sign, simple_event
@@ -203,11 +205,12 @@ class TestStorage:
         delivery = await session.scalar(select(WebhookDelivery))
         await session.commit()
         assert job.ordering_key == f"issue:{instance_id}:10040"
-        assert job.payload == {
-            "delivery_id": delivery.id,
-            "instance_id": instance_id,
-            "issue_id": "10040",
-        }
+        assert ApplyWebhook.model_validate(job.payload) == ApplyWebhook(
+            delivery_id=delivery.id,
+            instance_id=instance_id,
+            issue_id="10040",
+            parsed=parse_delivery(STATUS_CHANGE),
+        )
         assert (job.status, job.attempts) == ("queued", 0)
         assert timedelta(0) <= job.run_after - delivery.received_at < timedelta(seconds=5)
         assert (delivery.outcome, delivery.processed_at, delivery.event) == (
@@ -371,3 +374,15 @@ class TestEncodings:
         instance_id = (await linked_world(session)).instance_id
         response = await deliver(http, instance_id, json.dumps(STATUS_CHANGE).encode("utf-8-sig"))
         assert (response.status_code, response.json()["status"]) == (200, "accepted")
+
+    @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+    async def test_numbers_json_does_not_have_are_400_and_store_nothing(
+        self, http: httpx.AsyncClient, session: Any, constant: str
+    ) -> None:
+        """Python's reader takes them; JSON (RFC 8259) and so a stored job's payload does not."""
+        instance_id = (await linked_world(session)).instance_id
+        body = json.dumps(STATUS_CHANGE).replace('"issue": {', f'"issue": {{"x": {constant}, ', 1)
+        response = await deliver(http, instance_id, body.encode())
+        assert response.status_code == 400
+        assert f"{constant} is not a JSON value" in response.json()["Error"]["Message"]
+        assert await counts(session) == (0, 0)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
 from app.jira.webhooks import (
     EventKind,
@@ -45,6 +46,7 @@ SAMPLES = Path(
 )
 HUGE = 10**4400  # more digits than `int` turns into text
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+PARSED = TypeAdapter(ParsedDelivery)
 
 
 class TestParseDelivery:
@@ -210,6 +212,7 @@ class TestRealBodies:
         parsed = parse_delivery(json.loads(path.read_text()))
         assert parsed.event
         assert parsed.issue_id is not None
+        assert PARSED.validate_json(PARSED.dump_json(parsed)) == parsed
 
     @pytest.mark.parametrize(
         ("name", "kind", "issue_id", "comment_id", "changes"),
@@ -483,6 +486,13 @@ class TestOddLeaves:
     def test_the_leaf_is_lost(self, payload: dict[str, Any], attribute: str, expected: Any) -> None:
         assert attrgetter(attribute)(parse_delivery(payload)) == expected
 
+    def test_field_values_keep_their_shape_with_unstorable_characters_replaced(self) -> None:
+        payload = changed(UPDATED, "issue.fields.customfield_1", {"v\x00": ["a\ud800", 7, None]})
+        assert parse_delivery(payload).changes.fields["severity"] == (
+            "Severity",
+            {"v\ufffd": ["a\ufffd", 7, None]},
+        )
+
     @pytest.mark.parametrize(
         "event", ["jira:issue_created", "jira:issue_deleted", "comment_updated", "comment_deleted"]
     )
@@ -495,7 +505,8 @@ class TestOddLeaves:
 
 text = st.text(st.characters(exclude_categories=()), max_size=8)  # NUL and surrogates too
 huge_numbers = st.sampled_from([4400, 4300]).map(lambda digits: 10**digits)
-scalars = st.none() | st.booleans() | st.integers() | huge_numbers | st.floats() | text
+finite = st.floats(allow_nan=False, allow_infinity=False)  # JSON has no NaN nor Infinity
+scalars = st.none() | st.booleans() | st.integers() | huge_numbers | finite | text
 json_values = st.recursive(
     scalars,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
@@ -515,7 +526,7 @@ def body_with(**keys: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 jira_times = st.sampled_from(["2019-02-15T19:07:51.756-0800", "9999-12-31T23:59:59.000-2359"])
-times = jira_or_any(jira_times, st.integers(), st.floats())
+times = jira_or_any(jira_times, st.integers(), finite)
 ids = jira_or_any(st.sampled_from(["10040", "1", ""]), st.integers())
 field_names = jira_or_any(st.sampled_from(["status", "issuetype", "project", "Key", "Severity"]))
 users = body_with(displayName=text, name=text, key=text, emailAddress=text, accountId=text)
@@ -554,12 +565,24 @@ jira_like_bodies = st.fixed_dictionaries(
 )
 
 
+def texts_in(value: Any) -> list[str]:
+    """The texts inside a JSON value, keys included."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [text for item in value for text in texts_in(item)]
+    if isinstance(value, dict):
+        return [text for key, item in value.items() for text in [key, *texts_in(item)]]
+    return []
+
+
 def texts_of(parsed: ParsedDelivery) -> list[str | None]:
-    """Every text the parse made (values from `issue.fields` are passed on as they are)."""
+    """Every text the parse made, field values included."""
     changes, comment, move = parsed.changes, parsed.comment, parsed.changes.move
-    found = [parsed.event, parsed.issue_id, parsed.issue_key]
+    found: list[str | None] = [parsed.event, parsed.issue_id, parsed.issue_key]
     found += [changes.status_from, changes.status_to, changes.issue_type]
-    found += [text for key, (name, _) in changes.fields.items() for text in (key, name)]
+    for key, (name, value) in changes.fields.items():
+        found += [key, name, *texts_in(value)]
     if move is not None:
         found += [move.old_key, move.new_key, move.project_key, move.project_name]
     if comment is not None:
@@ -581,3 +604,4 @@ def test_any_json_object_is_read_or_unreadable(payload: dict[str, Any]) -> None:
     assert parsed.changelog_id is None or isinstance(parsed.changelog_id, int)
     for found in texts_of(parsed):
         assert found is None or (isinstance(found, str) and not UNSTORABLE.search(found))
+    assert PARSED.validate_json(PARSED.dump_json(parsed)) == parsed  # as the apply job gets it

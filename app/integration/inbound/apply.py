@@ -49,7 +49,7 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
             delivery = await session.get(WebhookDelivery, delivery_pk)
             if delivery is None or delivery.processed_at is not None:
                 return
-            parsed = parse_delivery(json.loads(delivery.body))
+            parsed = job.payload.parsed or parse_delivery(json.loads(delivery.body))
             bound = log.bind(
                 delivery=delivery.delivery_id, event=parsed.event, issue_id=parsed.issue_id
             )

@@ -21,6 +21,7 @@ from app.helpdesk.models import Ticket
 from app.inbox.models import WebhookDelivery
 from app.integration.job_kinds import ApplyWebhook
 from app.integration.models import JiraInstance, JiraIssue
+from app.jira.webhooks import ParsedDelivery
 from app.jobs import outbox as jobs
 
 SOURCE = "jira"
@@ -55,6 +56,7 @@ class NewDelivery:
     # else as unlinked); otherwise the outcome already decided (inactive, ignored).
     outcome: str | None
     issue_id: str | None
+    parsed: ParsedDelivery | None = None  # what the apply job will apply (parsed once)
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class SessionInbox:
                     delivery_id=row_id,
                     instance_id=delivery.instance_id,
                     issue_id=delivery.issue_id,
+                    parsed=delivery.parsed,
                 ),
             )
         return Stored(row_id, outcome)

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
+from pydantic import TypeAdapter
 
 from app.core.db import asyncpg_dsn
 from app.core.listen import listen_forever
@@ -30,15 +31,18 @@ from app.integration.inbound.inbox import (
 )
 from app.integration.instances import instance_not_found
 from app.integration.job_kinds import ApplyWebhook, issue_ordering_key
+from app.jira.webhooks import ParsedDelivery
 from app.jobs.metrics import JOBS_ENQUEUED
 from app.jobs.wakeup import Waker
 
 log = get_logger(__name__)
 
+PARSED = TypeAdapter(ParsedDelivery | None)
+
 INSTANCE = "SELECT sync_active, webhook_secret_encrypted FROM jira_instances WHERE id = $1"
 
 # $1 delivery id, $2 instance id, $3 event, $4 body, $5 received at, $6 issue id,
-# $7 outcome already decided (else NULL), $8 the apply job's ordering key.
+# $7 outcome already decided (else NULL), $8 the apply job's ordering key, $9 the parsed delivery.
 STORE = f"""
 WITH linked AS (
     SELECT $7::text IS NULL AND EXISTS (
@@ -62,7 +66,8 @@ job AS (
         (kind, payload, ordering_key, status, attempts, run_after, created_at, updated_at)
     SELECT '{ApplyWebhook.kind}',
         json_build_object(
-            'delivery_id', delivery.id, 'instance_id', $2::integer, 'issue_id', $6::text
+            'delivery_id', delivery.id, 'instance_id', $2::integer, 'issue_id', $6::text,
+            'parsed', $9::json
         ),
         $8::text,
         'queued', 0, $5::timestamptz, $5::timestamptz, $5::timestamptz
@@ -168,6 +173,7 @@ class PostgresInbox:
                 delivery.issue_id,
                 delivery.outcome,
                 ordering_key,
+                PARSED.dump_json(delivery.parsed).decode(),
             )
         except asyncpg.ForeignKeyViolationError as exc:  # the instance was deleted meanwhile
             raise instance_not_found(delivery.instance_id) from exc

@@ -87,9 +87,13 @@ def _number_or_text(digits: str) -> int | str:
     return int(digits) if len(digits) <= MAX_INT_DIGITS else digits
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 def parse_json(body: bytes) -> dict[str, Any]:
-    """The body as JSON in UTF-8 (RFC 8259; Jira sends nothing else): UTF-16 or UTF-32, which
-    `json.loads` would read, is refused before anything of it is stored."""
+    """The body as JSON in UTF-8 (RFC 8259; Jira sends nothing else): UTF-16 or UTF-32, and the
+    NaN and Infinity that `json.loads` would read, are refused before anything is stored."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -97,7 +101,7 @@ def parse_json(body: bytes) -> dict[str, Any]:
     if "\x00" in text:  # never in JSON text; UTF-16 or UTF-32 without a byte order mark
         raise BadRequest("The body is not valid UTF-8: it holds NUL bytes.")
     try:
-        payload = json.loads(text, parse_int=_number_or_text)
+        payload = json.loads(text, parse_int=_number_or_text, parse_constant=_not_json)
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"Malformed JSON: {exc}") from exc
     if not isinstance(payload, dict):
@@ -149,6 +153,7 @@ async def receive(
             received_at=utcnow(),
             outcome=decided,
             issue_id=parsed.issue_id if decided is None else None,
+            parsed=parsed if decided is None else None,
         )
     )
     if stored.row_id is None:
@@ -190,7 +195,12 @@ async def replay_unlinked(
         delivery.outcome = None
         await jobs.enqueue(
             session,
-            ApplyWebhook(delivery_id=delivery.id or 0, instance_id=instance_id, issue_id=issue_id),
+            ApplyWebhook(
+                delivery_id=delivery.id or 0,
+                instance_id=instance_id,
+                issue_id=issue_id,
+                parsed=parsed,
+            ),
         )
         replayed += 1
     return replayed

@@ -7,11 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 from sqlmodel import col
 
 from app.helpdesk.models import Action, Ticket
 from app.inbox.models import WebhookDelivery
+from app.jobs.models import SyncJob
 from jirasim import JiraSimulator
 from tests.support.inbound import (
     cloud_comment_created,
@@ -23,6 +24,47 @@ from tests.support.inbound import (
 )
 from tests.support.jobs import drain
 from tests.support.world import ISSUE_ID, WEBHOOK_SECRET, linked_world
+
+
+class TestParsedOnce:
+    async def test_the_job_applies_what_the_receiver_parsed(
+        self, http: httpx.AsyncClient, service: Any, session: Any
+    ) -> None:
+        """The stored body is for people and replays: the apply job does not read it again."""
+        s = await linked_world(session, 1)
+        response = await deliver(
+            http,
+            s.instance_id,
+            issue_updated(ISSUE_ID, "DEMO-1", [item("status", "To Do", "Done")]),
+        )
+        assert response.status_code == 200
+        await session.execute(update(WebhookDelivery).values(body="not JSON at all"))
+        await session.commit()
+
+        await drain(service)
+        (ticket,) = await ticket_rows(session, s.tickets)
+        assert ticket.status_id == s.catalog.statuses[(s.catalog.bug, "Done")]
+        outcomes = list(await session.scalars(select(col(WebhookDelivery.outcome))))
+        await session.commit()
+        assert outcomes == ["applied"]
+
+    async def test_a_job_queued_without_the_parse_reads_the_stored_body(
+        self, http: httpx.AsyncClient, service: Any, session: Any
+    ) -> None:
+        """Jobs queued by a version whose payloads did not carry it still apply after an upgrade."""
+        s = await linked_world(session, 1)
+        await deliver(
+            http,
+            s.instance_id,
+            issue_updated(ISSUE_ID, "DEMO-1", [item("status", "To Do", "Done")]),
+        )
+        job = await session.scalar(select(SyncJob))
+        job.payload = {key: value for key, value in job.payload.items() if key != "parsed"}
+        await session.commit()
+
+        await drain(service)
+        (ticket,) = await ticket_rows(session, s.tickets)
+        assert ticket.status_id == s.catalog.statuses[(s.catalog.bug, "Done")]
 
 
 class TestOrdering:
