@@ -124,11 +124,16 @@ async def _ensure_unique(session: AsyncSession, spec: CatalogSpec, item: Any) ->
         raise Conflict(f"A {spec.singular} with {alias} {getattr(item, spec.unique)!r} exists.")
 
 
+def _unknown_reference(element: str, ident: int) -> BadRequest:
+    """An unknown ID in an element is the caller's mistake (400), not a 404."""
+    return BadRequest(f"{element} {ident} does not exist.")
+
+
 async def get_referenced(session: AsyncSession, model: type[Any], ident: int, element: str) -> Any:
-    """A row an element refers to by ID; an unknown ID is the caller's mistake (400), not a 404."""
+    """A row an element refers to by ID."""
     found = await session.get(model, ident) if 0 < ident <= MAX_ID else None
     if found is None:
-        raise BadRequest(f"{element} {ident} does not exist.")
+        raise _unknown_reference(element, ident)
     return found
 
 
@@ -140,7 +145,7 @@ async def _foreign_row_exists(session: AsyncSession, column: Any, ident: int, el
     if 0 < ident <= MAX_ID:
         found = await session.scalar(select(key.column).where(key.column == ident))
     if found is None:
-        raise BadRequest(f"{element} {ident} does not exist.")
+        raise _unknown_reference(element, ident)
 
 
 async def _count(session: AsyncSession, column: Any, value: Any) -> int:

@@ -34,6 +34,8 @@ IDLE_CHECK_SECONDS = 30.0
 RECORD_ATTEMPTS = 6
 # Writing a job's outcome while the database is away: 0.1 s, 0.2 s, … up to 2 s.
 RECORD_BACKOFF = BackoffPolicy(0.1, 2.0)
+# The database did not answer a claim: ask again each second (cut short when the worker stops).
+CLAIM_BACKOFF = BackoffPolicy(1.0, 1.0)
 
 
 class Worker:
@@ -47,16 +49,16 @@ class Worker:
             ctx.settings.job_retry_base_seconds, ctx.settings.job_retry_max_seconds, Jitter.HALF
         )
         self._running: set[asyncio.Task[None]] = set()
-        self._claim_backoff = Backoff(asyncio.Event(), BackoffPolicy(1.0, 10.0))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set; then let the jobs in hand finish."""
         log.info("sync.worker.started", worker=self.ctx.worker_id, kinds=self.registry.kinds)
         stop_waiter: asyncio.Future[bool] = asyncio.ensure_future(stop.wait())
+        claim_backoff = Backoff(stop, CLAIM_BACKOFF)
         try:
             await self._start_periodic_chains(stop)
             while not stop.is_set():
-                claimed = await self._claim_and_start()
+                claimed = await self._claim_and_start(claim_backoff)
                 if claimed:
                     continue
                 await self._wait_for_work(stop_waiter)
@@ -100,7 +102,7 @@ class Worker:
             total += len(batch)
             await asyncio.gather(*(self.execute(job) for job in batch))
 
-    async def _claim_and_start(self) -> int:
+    async def _claim_and_start(self, backoff: Backoff) -> int:
         free = self.ctx.settings.worker_concurrency - len(self._running)
         if free <= 0:
             return 0
@@ -111,9 +113,9 @@ class Worker:
                 )
         except Exception:
             log.exception("sync.worker.claim_failed")
-            await self._claim_backoff.pause()  # the database is unavailable
+            await backoff.pause()  # the database is unavailable
             return 0
-        self._claim_backoff.reset()
+        backoff.reset()
         for job in batch:
             task = asyncio.create_task(self.execute(job))
             self._running.add(task)
@@ -143,6 +145,7 @@ class Worker:
     async def execute(self, job: SyncJob) -> None:
         kind = self.registry.get(job.kind)
         bound = log.bind(job_id=job.id, kind=job.kind, attempt=job.attempts)
+        typed: Job[Any] | None = None
         try:
             if kind is None:
                 raise JobError(f"No handler for job kind {job.kind!r}.", transient=False)
@@ -159,11 +162,11 @@ class Worker:
             bound.warning("sync.job.lease_lost")  # another worker has it now; let it finish
             return
         except JobError as exc:
-            await self._failed(job, exc.message, exc.transient, exc.retry_after)
+            await self._failed(job, typed, exc.message, exc.transient, exc.retry_after)
             return
         except Exception as exc:
             bound.exception("sync.job.crashed")
-            await self._failed(job, f"{type(exc).__name__}: {exc}", True, None)
+            await self._failed(job, typed, f"{type(exc).__name__}: {exc}", True, None)
             return
         await self._record(job, lambda session: jobs.finish(session, job, self.ctx.worker_id))
         JOBS_DONE.labels(job.kind).inc()
@@ -230,8 +233,14 @@ class Worker:
                 raise LeaseLost
 
     async def _failed(
-        self, job: SyncJob, message: str, transient: bool, retry_after: float | None
+        self,
+        job: SyncJob,
+        typed: Job[Any] | None,
+        message: str,
+        transient: bool,
+        retry_after: float | None,
     ) -> None:
+        """Retry later or fail; a failed job's kind hears of it when its payload could be read."""
         settings = self.ctx.settings
         bound = log.bind(job_id=job.id, kind=job.kind, attempt=job.attempts, error=message)
         if transient and job.attempts < settings.job_max_attempts:
@@ -256,8 +265,8 @@ class Worker:
         JOBS_FAILED.labels(job.kind).inc()
         bound.error("sync.job.failed")
         kind = self.registry.get(job.kind)
-        if kind is not None and kind.on_failure is not None:
+        if kind is not None and kind.on_failure is not None and typed is not None:
             try:
-                await kind.on_failure(self.ctx, self._typed(job), Failure(message, reason))
+                await kind.on_failure(self.ctx, typed, Failure(message, reason))
             except Exception:
                 bound.exception("sync.job.failure_handler_crashed")

@@ -30,7 +30,7 @@ from app.jobs.kinds import (
 from app.jobs.models import JobStatus, SyncJob
 from app.jobs.runner import running_worker
 from app.jobs.wakeup import Waker
-from app.jobs.worker import Worker
+from app.jobs.worker import CLAIM_BACKOFF, Worker
 from app.wiring import job_registry
 from tests.support.live import free_port
 
@@ -340,6 +340,24 @@ class TestDatabaseLate:
             await running
             await sessions.dead.dispose()
         assert sessions.failures == 0
+
+
+    async def test_a_worker_waiting_for_its_database_stops_at_once(
+        self, db: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        claim_failed = asyncio.Event()
+
+        async def unavailable(*_args: Any, **_kwargs: Any) -> list[SyncJob]:
+            claim_failed.set()
+            raise OSError("the database is away")
+
+        monkeypatch.setattr(jobs, "claim", unavailable)
+        stop = asyncio.Event()
+        running = asyncio.create_task(Worker(make_context(db, settings), JobRegistry()).run(stop))
+        await claim_failed.wait()
+        stop.set()
+        async with asyncio.timeout(CLAIM_BACKOFF.base / 2):  # the pause is cut short
+            await running
 
 
 @pytest.mark.postgres
