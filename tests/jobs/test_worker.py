@@ -341,7 +341,6 @@ class TestDatabaseLate:
             await sessions.dead.dispose()
         assert sessions.failures == 0
 
-
     async def test_a_worker_waiting_for_its_database_stops_at_once(
         self, db: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
     ) -> None:
