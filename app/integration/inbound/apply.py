@@ -1,9 +1,12 @@
-"""`jira.apply_webhook`: a stored webhook delivery applied to every ticket linked to its issue,
-once however often Jira sends it. Jira is called between transactions, never inside one."""
+"""Jira's changes applied to the tickets linked to an issue: `jira.apply_webhook` (a received
+delivery, once however often Jira sends it; Jira is called between transactions, never inside
+one) and `apply_issue_changes` (type, status, move/product and mapped fields, in that order, also
+for an issue's state fetched by `refresh.py`)."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,7 +14,6 @@ from app.core.db import utcnow
 from app.core.logging import get_logger
 from app.inbox.models import WebhookDelivery
 from app.integration.access import jira_client
-from app.integration.inbound.changes import apply_issue_changes, remember_version
 from app.integration.inbound.comments import (
     CommentPlan,
     add_comment,
@@ -21,15 +23,18 @@ from app.integration.inbound.comments import (
 )
 from app.integration.inbound.deleted import mark_deleted
 from app.integration.inbound.failures import fail_instance_wide
-from app.integration.inbound.linked_tickets import has_linked_tickets
+from app.integration.inbound.fields import apply_fields
+from app.integration.inbound.linked_tickets import ApplyReport, LinkedTickets, has_linked_tickets
+from app.integration.inbound.product import apply_move, apply_product
 from app.integration.inbound.rules import is_stale
+from app.integration.inbound.status import apply_issue_type, apply_status
 from app.integration.job_kinds import ApplyWebhook
 from app.integration.linked_issues import issue_row
 from app.integration.models import Direction, JiraInstance, JiraIssue
 from app.integration.services import JobContext
 from app.integration.sync_logs import log_sync
 from app.jira.errors import JiraError
-from app.jira.webhooks import EventKind, ParsedDelivery, parse_delivery
+from app.jira.webhooks import EventKind, IssueChanges, ParsedDelivery, as_utc, parse_delivery
 from app.jobs.kinds import Job, JobRegistry
 
 log = get_logger(__name__)
@@ -150,6 +155,50 @@ async def _apply_parsed(
             await add_comment(session, instance, issue, plan.comment)
     session.add(issue)
     return outcome
+
+
+async def apply_issue_changes(
+    session: AsyncSession,
+    instance: JiraInstance,
+    issue: JiraIssue,
+    changes: IssueChanges,
+    *,
+    set_product: bool = False,
+) -> ApplyReport:
+    """Type, status, move/product and mapped fields, in that order, to every linked ticket."""
+    tickets = LinkedTickets(session, instance, issue)
+    report = ApplyReport()
+    if changes.issue_type:
+        await apply_issue_type(tickets, changes.issue_type, report)
+    if changes.status_to:
+        await apply_status(tickets, changes.status_from, changes.status_to, report)
+    if changes.move is not None:
+        await apply_move(tickets, changes, report)
+    elif set_product and changes.project_key:
+        await apply_product(
+            tickets, changes.project_key, changes.project_name, report, log_unmatched=False
+        )
+    if changes.fields:
+        await apply_fields(tickets, changes.fields, report)
+    if report.changes:
+        await tickets.touch()
+        await tickets.log("jira.issue_updated", "; ".join(report.changes))
+    return report
+
+
+def remember_version(issue: JiraIssue, updated: datetime | None, changelog_id: int | None) -> None:
+    """What the tickets now reflect (Jira's `updated`, then the changelog id within the same
+    time), so that an older delivery is recognised as stale."""
+    if updated is not None and (
+        issue.jira_updated is None or as_utc(updated) >= as_utc(issue.jira_updated)
+    ):
+        if issue.jira_updated is None or as_utc(updated) > as_utc(issue.jira_updated):
+            issue.last_changelog_id = None
+        issue.jira_updated = updated
+    if changelog_id is not None and (
+        issue.last_changelog_id is None or changelog_id > issue.last_changelog_id
+    ):
+        issue.last_changelog_id = changelog_id
 
 
 def register(registry: JobRegistry) -> None:

@@ -14,7 +14,7 @@ from sqlmodel import col
 from app.core.logging import get_logger
 from app.integration.access import jira_client
 from app.integration.events import IssueLinked
-from app.integration.inbound.changes import apply_issue_changes, remember_version
+from app.integration.inbound.apply import apply_issue_changes, remember_version
 from app.integration.inbound.deleted import mark_deleted
 from app.integration.inbound.failures import fail_instance_wide
 from app.integration.inbound.linked_tickets import ApplyReport, has_linked_tickets
