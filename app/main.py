@@ -12,7 +12,11 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from app.api.errors import install_error_handlers
-from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.api.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    RetryLostRacesMiddleware,
+)
 from app.api.openapi import build_openapi
 from app.api.router import include_routes
 from app.core.db import create_engine, is_sqlite_url
@@ -94,6 +98,7 @@ def create_app(
     app.state.settings = settings
     app.state.jira_transport = jira_transport
     install_error_handlers(app)
+    app.add_middleware(RetryLostRacesMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)
     include_routes(app)

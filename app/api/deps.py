@@ -10,10 +10,12 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request, Security
 from fastapi.security import HTTPBasic, HTTPBearer
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.api.formats import Format, format_for_path
-from app.core.errors import Unauthorized
+from app.core.db import lost_a_race
+from app.core.errors import LostRace, Unauthorized
 from app.core.security import tokens_equal
 from app.core.settings import Settings
 from app.core.wire import MAX_ID
@@ -47,12 +49,17 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 @asynccontextmanager
 async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction: committed when the block ends, rolled back on error; jobs it enqueued
-    start at once."""
+    """One transaction: committed when the block ends, rolled back on error (`LostRace` when a
+    concurrent transaction took the same rows first); jobs it enqueued start at once."""
     async with request.app.state.session_factory() as session:
         try:
             yield session
             await session.commit()
+        except DBAPIError as exc:
+            await session.rollback()
+            if lost_a_race(exc):
+                raise LostRace from exc
+            raise
         except BaseException:
             await session.rollback()
             raise

@@ -1,4 +1,5 @@
-"""ASGI middleware: request id + access log, and the request body size limit."""
+"""ASGI middleware: request id + access log, the request body size limit, and write requests run
+again when they lost a race."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.responses import error_response_for_path
-from app.core.errors import PayloadTooLarge
+from app.core.errors import Conflict, LostRace, PayloadTooLarge
 from app.core.logging import get_logger, redact_query, redact_text
 
 log = get_logger("app.access")
@@ -113,6 +114,67 @@ class BodySizeLimitMiddleware:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+RACE_ATTEMPTS = 3
+
+
+class RetryLostRacesMiddleware:
+    """Runs a write request again when its unit of work lost a race to a concurrent one (two
+    creates of one ExternalID or one name): rolled back, the retry sees the winner's row, so the
+    answer is the one the sequential case gives (an update, "exists", "duplicate"), never a 500.
+    The body is kept to be read again (the size limit, outside, bounds it). The unit of work
+    commits before the answer starts, so a lost race never follows a sent answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in READ_METHODS:
+            await self.app(scope, receive, send)
+            return
+        body = await _whole_body(receive)
+        for attempt in range(1, RACE_ATTEMPTS + 1):
+            if await self._ran(scope, body, receive, send):
+                return
+            log.info("http.lost_race", method=scope["method"], attempt=attempt)
+        error = Conflict(
+            "A concurrent change to the same data won the race each time; nothing was changed. "
+            "Try again."
+        )
+        await error_response_for_path(scope["path"], error)(scope, receive, send)
+
+    async def _ran(self, scope: Scope, body: list[Message], receive: Receive, send: Send) -> bool:
+        """One run of the request with its body read again; False when it lost a race."""
+        replayed = iter(body)
+        started = False
+
+        async def replay() -> Message:
+            return next(replayed, None) or await receive()
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, replay, tracked_send)
+        except LostRace:
+            if started:
+                raise
+            return False
+        return True
+
+
+async def _whole_body(receive: Receive) -> list[Message]:
+    """The request's body messages, up to the last one (or a disconnect)."""
+    messages = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return messages
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:

@@ -67,6 +67,24 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# PostgreSQL's unique violation, serialization failure and deadlock; SQLite's unique and primary
+# key violations. Its writers never interleave (BEGIN IMMEDIATE), so a unique key there is taken
+# by an earlier transaction, as it is on PostgreSQL when two inserts race.
+_RACE_SQLSTATES = {"23505", "40001", "40P01"}
+_RACE_SQLITE_ERRORS = {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
+
+
+def lost_a_race(exc: BaseException) -> bool:
+    """Whether a failed statement lost to a concurrent transaction on the same rows (a unique key
+    taken meanwhile, a serialization failure, a deadlock): rolled back, the same work done again
+    sees the winner's rows and ends as it would have one after the other."""
+    original = getattr(exc, "orig", None)
+    return (
+        getattr(original, "sqlstate", None) in _RACE_SQLSTATES
+        or getattr(original, "sqlite_errorname", None) in _RACE_SQLITE_ERRORS
+    )
+
+
 def session_factory(
     engine: AsyncEngine, info: dict[str, Any] | None = None
 ) -> async_sessionmaker[AsyncSession]:

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+class LostRace(Exception):
+    """A unit of work lost a race with a concurrent one (see `db.lost_a_race`) and was rolled
+    back: nothing of it was written, and doing it again gives the answer the sequential case
+    gives. Not an `ApiError`: no caller should see it."""
+
+
 class ApiError(Exception):
     status_code = 400
     code = "BadRequest"

@@ -55,11 +55,13 @@ async def create_table(
     session.add(table)
     await session.flush()
     assert table.id is not None
+    field_name = (name_field or "Name").strip() or "Name"
     session.add(
         CrmField(
             table_id=table.id,
             code="name",
-            name=(name_field or "Name").strip() or "Name",
+            name=field_name,
+            name_key=field_key(field_name),
             field_type=FieldType.TEXT,
             is_name=True,
         )
@@ -111,6 +113,7 @@ async def create_field(
         table_id=table.id,
         code=short,
         name=name,
+        name_key=field_key(name),
         field_type=field_type,
         dictionary_id=dictionary_id,
         position=len(table.fields),

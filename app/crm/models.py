@@ -80,12 +80,16 @@ class CrmDictionaryValue(SQLModel, table=True):
 
 class CrmField(SQLModel, table=True):
     __tablename__ = "crm_fields"
-    __table_args__ = (UniqueConstraint("table_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("table_id", "code"),
+        UniqueConstraint("table_id", "name_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     table_id: int = Field(foreign_key="crm_tables.id", index=True, ondelete="CASCADE")
     code: str = Field(max_length=128)  # without the table prefix: `org_name`
     name: str = Field(max_length=255)  # display name: `Company name`
+    name_key: str = Field(max_length=255)  # the name as compared (`naming.field_key`)
     field_type: str = Field(max_length=32)
     dictionary_id: int | None = Field(
         default=None, foreign_key="crm_dictionaries.id", ondelete="SET NULL"

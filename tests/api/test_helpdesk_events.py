@@ -14,21 +14,9 @@ from app.core.security import hmac_sha256_hex
 from app.inbox.models import WebhookDelivery
 from tests.conftest import API_TOKEN, SIM_BASE_URL, SIM_TOKEN, SIM_USER
 from tests.support.database import DatabaseReset, table_contents
-from tests.support.helpdesk import API, ok
+from tests.support.helpdesk import API, ok, signed_event
 from tests.support.jobs import drain, jobs_of_kind
 from tests.support.world import configure_default_instance, ready_helpdesk, seed_helpdesk
-
-
-def signed(event: dict[str, Any], secret: str = API_TOKEN) -> dict[str, Any]:
-    body = json.dumps(event).encode()
-    return {
-        "content": body,
-        "headers": {
-            "Content-Type": "application/json",
-            "X-Signature": f"sha256={hmac_sha256_hex(secret, body)}",
-        },
-    }
-
 
 TICKET = {
     "id": "evt-1",
@@ -52,8 +40,12 @@ class TestHelpdeskEvents:
     ) -> None:
         await seed_helpdesk(client)
         for _ in range(3):
-            assert (await client.post("/webhooks/helpdesk", **signed(TICKET))).status_code == 200
-            assert (await client.post("/webhooks/helpdesk", **signed(ACTION))).status_code == 200
+            assert (
+                await client.post("/webhooks/helpdesk", **signed_event(TICKET))
+            ).status_code == 200
+            assert (
+                await client.post("/webhooks/helpdesk", **signed_event(ACTION))
+            ).status_code == 200
         tickets = (await ok(await client.get(f"{API}/Tickets")))["Tickets"]
         assert [t["Name"] for t in tickets] == ["From the helpdesk"]
         actions = await ok(await client.get(f"{API}/Tickets/{tickets[0]['ID']}/Actions"))
@@ -62,7 +54,7 @@ class TestHelpdeskEvents:
     async def test_concurrent_duplicates_apply_once(self, client: httpx.AsyncClient) -> None:
         await seed_helpdesk(client)
         answers = await asyncio.gather(
-            *(client.post("/webhooks/helpdesk", **signed(TICKET)) for _ in range(5))
+            *(client.post("/webhooks/helpdesk", **signed_event(TICKET)) for _ in range(5))
         )
         assert {a.status_code for a in answers} == {200}
         assert len((await ok(await client.get(f"{API}/Tickets")))["Tickets"]) == 1
@@ -71,16 +63,18 @@ class TestHelpdeskEvents:
         self, client: httpx.AsyncClient
     ) -> None:
         await seed_helpdesk(client)
-        await client.post("/webhooks/helpdesk", **signed(TICKET))
+        await client.post("/webhooks/helpdesk", **signed_event(TICKET))
         changed = {**TICKET, "id": "evt-3", "ticket": {"ExternalID": "hd-42", "Name": "Renamed"}}
-        assert (await client.post("/webhooks/helpdesk", **signed(changed))).status_code == 200
+        assert (await client.post("/webhooks/helpdesk", **signed_event(changed))).status_code == 200
         tickets = (await ok(await client.get(f"{API}/Tickets")))["Tickets"]
         assert [t["Name"] for t in tickets] == ["Renamed"]
 
     async def test_bad_signature_is_401_and_stores_nothing(
         self, client: httpx.AsyncClient, session: Any
     ) -> None:
-        response = await client.post("/webhooks/helpdesk", **signed(TICKET, "wrong-secret-123"))
+        response = await client.post(
+            "/webhooks/helpdesk", **signed_event(TICKET, "wrong-secret-123")
+        )
         assert response.status_code == 401
         unsigned = await client.post("/webhooks/helpdesk", json=TICKET)
         assert unsigned.status_code == 401
@@ -88,7 +82,7 @@ class TestHelpdeskEvents:
 
     async def test_unknown_event_types_are_acknowledged(self, client: httpx.AsyncClient) -> None:
         response = await client.post(
-            "/webhooks/helpdesk", **signed({"id": "evt-9", "type": "ticket.deleted"})
+            "/webhooks/helpdesk", **signed_event({"id": "evt-9", "type": "ticket.deleted"})
         )
         assert response.status_code == 202
 
@@ -97,8 +91,8 @@ class TestHelpdeskEvents:
     ) -> None:
         await seed_helpdesk(client)
         bad = {**TICKET, "ticket": {"ExternalID": "hd-42", "Name": "x", "TicketTypeName": "Nope"}}
-        assert (await client.post("/webhooks/helpdesk", **signed(bad))).status_code == 400
-        assert (await client.post("/webhooks/helpdesk", **signed(TICKET))).status_code == 200
+        assert (await client.post("/webhooks/helpdesk", **signed_event(bad))).status_code == 400
+        assert (await client.post("/webhooks/helpdesk", **signed_event(TICKET))).status_code == 200
 
     async def test_jira_key_and_pushed_actions_take_the_api_paths(
         self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any
@@ -106,8 +100,8 @@ class TestHelpdeskEvents:
         await ready_helpdesk(sim_client)
         event = {**TICKET, "ticket": {**TICKET["ticket"], "JiraKey": "NewJiraIssue"}}  # type: ignore[dict-item]
         for _ in range(2):
-            await sim_client.post("/webhooks/helpdesk", **signed(event))
-            await sim_client.post("/webhooks/helpdesk", **signed(ACTION))
+            await sim_client.post("/webhooks/helpdesk", **signed_event(event))
+            await sim_client.post("/webhooks/helpdesk", **signed_event(ACTION))
         await drain(sim_app)
         (issue,) = jira_sim.state.issues.values()
         assert len(issue.comments) == 1
@@ -122,12 +116,12 @@ class TestNewJiraIssueResent:
         ticket = {**TICKET["ticket"], "JiraKey": "NewJiraIssue"}  # type: ignore[dict-item]
         for event_id in ("evt-new-1", "evt-new-2"):  # the helpdesk re-sends the whole state
             event = {**TICKET, "id": event_id, "ticket": ticket}
-            await ok(await sim_client.post("/webhooks/helpdesk", **signed(event)))
+            await ok(await sim_client.post("/webhooks/helpdesk", **signed_event(event)))
         assert len(await jobs_of_kind(sim_app, "jira.link_ticket")) == 1
         await drain(sim_app)
         assert len(jira_sim.state.issues) == 1
         event = {**TICKET, "id": "evt-new-3", "ticket": ticket}  # and again once linked
-        await ok(await sim_client.post("/webhooks/helpdesk", **signed(event)))
+        await ok(await sim_client.post("/webhooks/helpdesk", **signed_event(event)))
         await drain(sim_app)
         assert len(await jobs_of_kind(sim_app, "jira.link_ticket")) == 1
         assert len(jira_sim.state.issues) == 1
@@ -193,7 +187,7 @@ class TestUnstorableEvents:
         self, client: httpx.AsyncClient, db: Any, database_reset: DatabaseReset, body: bytes
     ) -> None:
         await seed_helpdesk(client)
-        assert (await client.post("/webhooks/helpdesk", **signed(TICKET))).status_code == 200
+        assert (await client.post("/webhooks/helpdesk", **signed_event(TICKET))).status_code == 200
         before = await table_contents(db, database_reset.tables)
 
         response = await client.post("/webhooks/helpdesk", **signed_bytes(body))
@@ -206,7 +200,7 @@ class TestUnstorableEvents:
     async def test_the_element_is_named(self, client: httpx.AsyncClient) -> None:
         await seed_helpdesk(client)
         bad = _with(TICKET, "ticket", "Name", "a\x00b")
-        response = await client.post("/webhooks/helpdesk", **signed(bad))
+        response = await client.post("/webhooks/helpdesk", **signed_event(bad))
         assert response.json()["Error"]["Message"] == (
             "Element 'ticket.Name' contains a NUL character or a lone surrogate."
         )

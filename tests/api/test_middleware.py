@@ -1,12 +1,19 @@
-"""The request body limit: 413 by Content-Length or while streaming, nothing read beyond it."""
+"""The request body limit: 413 by Content-Length or while streaming, nothing read beyond it; a
+write that lost a race runs again."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route, Router
 
+from app.api.middleware import RACE_ATTEMPTS, RetryLostRacesMiddleware
+from app.core.errors import LostRace
 from tests.conftest import api_client
 from tests.support.api import parse_answer
 
@@ -62,3 +69,50 @@ async def test_requests_without_a_body_pass(small_limit: Any) -> None:
     async with api_client(small_limit) as http:
         assert (await http.get("/api/json/TicketTypes")).status_code == 200
         assert (await http.get("/healthz")).status_code == 200
+
+
+# -- a write that lost a race runs again -----------------------------------------------------------
+
+
+def racing_app(losses: int) -> tuple[Any, list[bytes]]:
+    """An ASGI app behind the retry middleware that loses `losses` races, then echoes the body."""
+    bodies: list[bytes] = []
+
+    async def endpoint(request: Request) -> Response:
+        bodies.append(await request.body())
+        if len(bodies) <= losses:
+            raise LostRace
+        return Response(bodies[-1])
+
+    routes = [Route("/api/json/Things", endpoint, methods=["GET", "POST"])]
+    return RetryLostRacesMiddleware(Router(routes=routes)), bodies
+
+
+def plain_client(application: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=application), base_url="http://helpdesk.test"
+    )
+
+
+class TestLostRaces:
+    async def test_a_write_runs_again_with_the_same_body(self) -> None:
+        application, bodies = racing_app(losses=RACE_ATTEMPTS - 1)
+        async with plain_client(application) as http:
+            response = await http.post("/api/json/Things", content=chunks(b'{"Name": "x"}', 4))
+        assert (response.status_code, response.content) == (200, b'{"Name": "x"}')
+        assert bodies == [b'{"Name": "x"}'] * RACE_ATTEMPTS
+
+    async def test_a_write_that_always_loses_is_409_and_says_so(self) -> None:
+        application, bodies = racing_app(losses=RACE_ATTEMPTS)
+        async with plain_client(application) as http:
+            response = await http.post("/api/json/Things", content=b"{}")
+        assert response.status_code == 409
+        assert response.json()["Error"]["Message"].startswith("A concurrent change")
+        assert len(bodies) == RACE_ATTEMPTS
+
+    async def test_a_read_is_not_run_again(self) -> None:
+        application, bodies = racing_app(losses=1)
+        async with plain_client(application) as http:
+            with pytest.raises(LostRace):
+                await http.get("/api/json/Things")
+        assert len(bodies) == 1

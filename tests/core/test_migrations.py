@@ -132,6 +132,33 @@ async def test_a_database_at_head_is_not_handed_to_alembic(
     assert upgrades == ["head"]
 
 
+async def test_crm_field_names_taken_twice_before_the_name_key_keep_their_fields(
+    fresh_engine: AsyncEngine,
+) -> None:
+    """Fields created by a race before names were unique in the database survive the upgrade:
+    the later one keeps its code and gets a name key of its own."""
+    await _alembic(fresh_engine, command.upgrade, "20261124_10")
+    async with fresh_engine.begin() as connection:
+        for code, name in [("pet", "Pet name"), ("pet2", "PET_NAME"), ("age", "Age")]:
+            await connection.execute(
+                text(
+                    "INSERT INTO crm_fields (table_id, code, name, field_type, is_name, position)"
+                    " SELECT id, :code, :name, 'Text', false, 9 FROM crm_tables"
+                    " WHERE code = 'CLIENTS'"
+                ),
+                {"code": code, "name": name},
+            )
+    await upgrade_to_head(fresh_engine)
+    async with fresh_engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT code, name_key, id FROM crm_fields WHERE code IN ('pet', 'pet2', 'age')")
+        )
+        keys = {code: (key, field_id) for code, key, field_id in rows}
+    assert keys["pet"][0] == "petname"
+    assert keys["pet2"][0] == f"petname#{keys['pet2'][1]}"
+    assert keys["age"][0] == "age"
+
+
 class TestProbes:
     async def test_healthz_needs_no_database_and_no_token(self, client: httpx.AsyncClient) -> None:
         answer = await client.get("/healthz", auth=None)

@@ -1,13 +1,30 @@
-"""The helpdesk's JSON API as a test uses it: tickets, their actions and history, one call each.
-(Building the catalogue and the Jira instance they need: `tests.support.world`.)"""
+"""The helpdesk's JSON API as a test uses it: tickets, their actions and history, one call each,
+and the external helpdesk's signed events. (Building the catalogue and the Jira instance they
+need: `tests.support.world`.)"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 
+from app.core.security import hmac_sha256_hex
+from tests.conftest import API_TOKEN
+
 API = "/api/json"
+
+
+def signed_event(event: dict[str, Any], secret: str = API_TOKEN) -> dict[str, Any]:
+    """`POST /webhooks/helpdesk` keyword arguments for `event`, signed with `secret`."""
+    body = json.dumps(event).encode()
+    return {
+        "content": body,
+        "headers": {
+            "Content-Type": "application/json",
+            "X-Signature": f"sha256={hmac_sha256_hex(secret, body)}",
+        },
+    }
 
 
 async def ok(response: httpx.Response, status: int = 200) -> Any:
