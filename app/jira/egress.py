@@ -80,6 +80,10 @@ class CheckedAddressBackend(httpcore.AsyncNetworkBackend):
             raise httpcore.ConnectTimeout(f"Looking up {host} took too long.") from None
         except OSError as exc:
             raise httpcore.ConnectError(f"Could not look up {host}: {exc}") from None
+        except UnicodeError as exc:  # a HostName saved before names were checked as DNS names
+            raise JiraAddressRefused(
+                f"HostName {host} is not a valid host name ({exc}); nothing was sent."
+            ) from None
         if not addresses:
             raise httpcore.ConnectError(f"{host} has no address.")
         for address in addresses:

@@ -66,7 +66,8 @@ class JiraUnexpectedResponse(JiraError):
 
 class JiraAddressRefused(JiraError):
     """The HostName resolved to an address the service will not connect to (link-local, cloud
-    metadata, or private when those are forbidden); nothing was sent."""
+    metadata, or private when those are forbidden), or cannot be looked up at all (not a valid
+    host name); nothing was sent."""
 
 
 class JiraTransientError(JiraError):

@@ -9,7 +9,11 @@ HostName pointing there would turn the service into a credential-stealing proxy)
 from __future__ import annotations
 
 import ipaddress
+import re
+import socket
 from urllib.parse import urlsplit
+
+import idna
 
 METADATA_HOSTS = frozenset(
     {
@@ -35,20 +39,51 @@ class HostNameError(ValueError):
     """A HostName the service refuses; the message says why in plain words."""
 
 
+# A DNS label as resolvers take it (`_` included: in use, though no host name has it).
+_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
+# Labels of digits or `0x` hex only: the C library reads such a name as an IPv4 address.
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
+
+
+def _dns_name(host: str) -> str:
+    """The name as it is looked up: Unicode in its IDNA (UTS #46) form, so that `①②⑦.0.0.1` is
+    judged as the `127.0.0.1` it becomes; HostNameError when no lookup could find it."""
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError) as exc:
+            raise HostNameError(f"HostName {host!r} is not a valid host name: {exc}.") from None
+    if len(host) > 253:
+        raise HostNameError(f"HostName {host[:40]!r}… is longer than a host name can be (253).")
+    for label in host.split("."):
+        if not _LABEL.fullmatch(label):
+            raise HostNameError(
+                f"HostName {host!r} is not a valid host name: each part between dots is 1 to 63 "
+                "letters, digits, '-' or '_', not starting or ending with '-'."
+            )
+        if label.startswith("xn--"):
+            try:
+                idna.decode(label)
+            except (idna.IDNAError, UnicodeError) as exc:
+                raise HostNameError(
+                    f"HostName {host!r} is not a valid host name: {label!r}: {exc}."
+                ) from None
+    return host
+
+
 def _literal_address(host: str) -> IPAddress | None:
-    """The IP address a host name spells literally (including `2852039166`, `0xa9fea9fe`)."""
+    """The IP address a host spells, in any form the C library reads (`2852039166`,
+    `0xa9fea9fe`, `0177.0.0.1`); None for a name. A numeric host no form reads is refused."""
     try:
         return ipaddress.ip_address(host)
     except ValueError:
         pass
-    try:
-        if host.isdigit():
-            return ipaddress.IPv4Address(int(host))
-        if host.lower().startswith("0x"):
-            return ipaddress.IPv4Address(int(host, 16))
-    except ValueError:
+    if not all(_NUMERIC_LABEL.fullmatch(label) for label in host.split(".")):
         return None
-    return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        raise HostNameError(f"HostName {host!r} is neither a host name nor an address.") from None
 
 
 def address_refusal(address: IPAddress, *, allow_private: bool) -> str | None:
@@ -94,6 +129,8 @@ def check_host_name(value: str, *, allow_private: bool = True) -> str:
         raise HostNameError("HostName has no host, e.g. https://yourcompany.atlassian.net.")
     if parts.query or parts.fragment:
         raise HostNameError("HostName must not contain a query or fragment.")
+    if ":" not in host:
+        host = _dns_name(host)
     if host in METADATA_HOSTS or host.endswith(".metadata.google.internal"):
         raise HostNameError(f"HostName {host!r} is a cloud metadata service and is refused.")
     address = _literal_address(host)
@@ -101,6 +138,11 @@ def check_host_name(value: str, *, allow_private: bool = True) -> str:
         refusal = address_refusal(address, allow_private=allow_private)
         if refusal is not None:
             raise HostNameError(f"HostName {host} is {refusal}.")
+        if ":" not in host and host != str(address):
+            raise HostNameError(
+                f"HostName {host} is the address {address} written in a form that not every "
+                f"client reads alike; write {address}."
+            )
     elif not allow_private and (host == "localhost" or host.endswith(".localhost")):
         raise HostNameError(
             f"HostName {host} is a loopback name, which this service is configured to refuse "

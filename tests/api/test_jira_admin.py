@@ -107,6 +107,26 @@ class TestJiraInstances:
         assert response.status_code == 400
 
 
+ODD_HOSTS = [
+    "http://0251.0376.0251.0376",
+    "http://0177.0.0.1:8099",
+    "http://a..b",
+    "http://xn--",
+    "http://" + "a" * 70 + ".example",
+]
+
+
+@pytest.mark.parametrize("host", ODD_HOSTS)
+async def test_a_host_name_no_client_connects_to_alike_is_refused_by_put(
+    client: httpx.AsyncClient, host: str
+) -> None:
+    before = await ok(await client.get(f"{API}/JiraInstances/1"))
+    response = await client.put(f"{API}/JiraInstances/1", json={"HostName": host, "ApiToken": None})
+    assert response.status_code == 400
+    assert response.json()["Error"]["Message"].startswith("HostName ")
+    assert await ok(await client.get(f"{API}/JiraInstances/1")) == before
+
+
 class TestMappings:
     async def test_add_list_delete(self, client: httpx.AsyncClient) -> None:
         await seed_helpdesk(client)

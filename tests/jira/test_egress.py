@@ -141,6 +141,23 @@ class TestJiraClientConnections:
         assert "allow_private_jira_hosts" in answer.message
         assert live_sim.request_log.entries == []
 
+    @pytest.mark.parametrize("host", ["http://a..b", "http://" + "a" * 70 + ".example"])
+    async def test_a_host_name_saved_before_it_was_checked_is_reported_not_a_crash(
+        self, host: str
+    ) -> None:
+        pool = JiraClientPool.from_settings(PoolSettings(allow_private_jira_hosts=True))
+        instance = JiraInstance(
+            id=8,
+            name="Old",
+            host_name=host,
+            user_name=SIM_USER,
+            api_token_encrypted=SecretBox(SECRET_KEY).encrypt(SIM_TOKEN),
+        )
+        answer = await check_connection(Services(pool, SecretBox(SECRET_KEY)), instance, timeout=5)
+        await pool.aclose()
+        assert answer.success is False
+        assert "is not a valid host name" in answer.message
+
 
 async def test_a_link_job_to_a_name_now_resolving_to_a_forbidden_address_ends_in_error(
     make_settings: Any, db: Any

@@ -16,6 +16,12 @@ ACCEPTED = [
     ("http://127.0.0.1:8090", "http://127.0.0.1:8090"),
     ("http://localhost:8080", "http://localhost:8080"),
     ("http://[::1]:8080", "http://[::1]:8080"),
+    # What is checked is what is connected to: names in the form they are looked up.
+    ("https://exämple.com", "https://xn--exmple-cua.com"),
+    ("https://ｊｉｒａ.example.com", "https://jira.example.com"),
+    ("http://①②⑦.0.0.1", "http://127.0.0.1"),
+    ("http://jira_1.corp.example", "http://jira_1.corp.example"),
+    ("http://jira.example.com.", "http://jira.example.com"),
 ]
 
 REFUSED = [
@@ -37,6 +43,18 @@ REFUSED = [
     ("http://0.0.0.0:8080", "not an address"),
     ("https://", "no host"),
     ("https://jira.example.com/?next=1", "query"),
+    # Hosts the C library reads as addresses other clients do not, or no lookup can find.
+    ("http://0251.0376.0251.0376", "link-local"),
+    ("http://0177.0.0.1:8099", "written in a form that not every client reads alike; write 127"),
+    ("http://2130706433", "write 127.0.0.1"),
+    ("http://127.1", "write 127.0.0.1"),
+    ("http://1.2.3.4.5", "neither a host name nor an address"),
+    ("http://a..b", "not a valid host name"),
+    ("http://xn--", "not a valid host name"),
+    ("http://xn--abc.example", "not a valid host name"),
+    ("http://-jira.example", "not a valid host name"),
+    ("http://" + "a" * 70 + ".example", "not a valid host name"),
+    ("http://" + "a." * 130 + "example", "longer than a host name can be"),
 ]
 
 
@@ -53,7 +71,13 @@ def test_refused_host_names_say_why(given: str, why: str) -> None:
 
 @pytest.mark.parametrize(
     "given",
-    ["http://10.0.0.5", "http://127.0.0.1:8080", "http://localhost", "http://[::1]"],
+    [
+        "http://10.0.0.5",
+        "http://127.0.0.1:8080",
+        "http://localhost",
+        "http://[::1]",
+        "http://①②⑦.0.0.1",
+    ],
 )
 def test_private_hosts_are_refused_when_the_setting_forbids_them(given: str) -> None:
     with pytest.raises(HostNameError, match="allow_private_jira_hosts"):
