@@ -208,6 +208,7 @@ def sim_app_instance(make_settings: Callable[..., Settings], shared_jira_sim: An
         job_retry_max_seconds=0.0,
         jira_retry_base_seconds=0.0,
         jira_search_settle_seconds=0.0,
+        jira_late_write_seconds=0.0,
     )
     application = create_app(settings, jira_transport=httpx.ASGITransport(app=shared_jira_sim.app))
     server_errors.install(application)

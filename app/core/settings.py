@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     # Jira's search sees a new issue only after its index catches up; a create Jira did not
     # confirm is looked for (and only then made again) after this long.
     jira_search_settle_seconds: float = Field(default=10.0, ge=0)
+    # A write whose answer was lost (a timeout, a 5xx once it was sent) may still be applied by
+    # Jira for about its own request timeout: it is looked for, and only then made again, after
+    # this long; a second copy that still gets through is removed (a comment) or reported (an
+    # issue) after this long again.
+    jira_late_write_seconds: float = Field(default=60.0, ge=0)
     # `POST /JiraInstances/{ID}/Test` is an admin waiting at a screen: one try per call, and an
     # answer ("did not answer in time") within this many seconds whatever the network does.
     jira_test_timeout_seconds: float = Field(default=8.0, gt=0)

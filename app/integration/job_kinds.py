@@ -40,6 +40,39 @@ class PushComment(JobPayload):
         return ticket_ordering_key(self.ticket_id)
 
 
+class CheckLateComment(JobPayload):
+    """After a comment was added again because an earlier attempt's answer was lost: remove any
+    copy of it Jira applied late, keeping `kept_comment_id`."""
+
+    kind = "jira.check_late_comment"
+    ticket_id: int
+    action_id: int
+    instance_id: int
+    issue_id: str
+    issue_key: str
+    kept_comment_id: str
+
+    def ordering_key(self) -> str:
+        return ticket_ordering_key(self.ticket_id)
+
+
+class CheckLateIssue(JobPayload):
+    """After an issue was created again because an earlier attempt's answer was lost: report
+    any issue Jira created late for the same link job beside `kept_issue_id`."""
+
+    kind = "jira.check_late_issue"
+    ticket_id: int
+    link_job_id: int
+    instance_id: int
+    project_key: str
+    summary: str
+    kept_issue_id: str
+    kept_issue_key: str
+
+    def ordering_key(self) -> str:
+        return ticket_ordering_key(self.ticket_id)
+
+
 class ApplyWebhook(JobPayload):
     """Apply a stored Jira webhook delivery to the tickets linked to its issue, as the receiver
     parsed it."""

@@ -9,13 +9,14 @@ from app.integration.events import IssueLinked
 from app.integration.inbound import apply, prune, reconcile, refresh
 from app.integration.instances import refuse_deleting_a_pushed_action_type
 from app.integration.job_kinds import LinkTicket, PushComment
-from app.integration.outbound import comments, link, link_request
+from app.integration.outbound import comments, late_writes, link, link_request
 from app.jobs.kinds import JobRegistry
 
 
 def register_jobs(registry: JobRegistry) -> None:
     registry.register(LinkTicket, link.run_link_ticket, link.on_link_failed)
     registry.register(PushComment, comments.run_push_comment, comments.on_push_failed)
+    late_writes.register(registry)
     apply.register(registry)
     refresh.register(registry)
     prune.register(registry)

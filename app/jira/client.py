@@ -217,6 +217,14 @@ class JiraClient:
         path = _path("issue", issue, "comment", comment_id)
         return parse(Comment, await self._http.request("GET", path))
 
+    async def delete_comment(self, issue: str, comment_id: str) -> None:
+        """Delete a comment; one already gone counts as deleted."""
+        path = _path("issue", issue, "comment", comment_id)
+        try:
+            await self._http.request("DELETE", path, write_to=issue)
+        except JiraNotFound:
+            return
+
     async def list_comments(
         self,
         issue: str,

@@ -528,3 +528,13 @@ class TestReads:
         route = router.get("/rest/api/2/issue/A%2FB/properties/x%20y").respond(404)
         assert await client.get_issue_property("A/B", "x y") is None
         assert route.called
+
+
+class TestDeleteComment:
+    @pytest.mark.parametrize("status", [204, 404])
+    async def test_a_comment_deleted_or_already_gone_is_deleted(
+        self, client: JiraClient, router: respx.MockRouter, status: int
+    ) -> None:
+        route = router.delete("/rest/api/2/issue/10040/comment/7").respond(status)
+        await client.delete_comment("10040", "7")
+        assert route.call_count == 1

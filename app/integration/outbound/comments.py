@@ -9,19 +9,23 @@ so a comment is never posted twice. Actions from Jira are never pushed; edits ar
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.db import utcnow
 from app.helpdesk.events import ActionCreated
 from app.helpdesk.models import Action, JiraSyncStatus, Ticket
 from app.integration.access import jira_client
-from app.integration.job_kinds import PushComment
+from app.integration.job_kinds import CheckLateComment, PushComment
 from app.integration.models import Direction, JiraInstance, JiraIssue
 from app.integration.outbound.failures import report_failure, retry_error
 from app.integration.outbound.rules import SYNC_PROPERTY, should_push_action
 from app.integration.services import JobContext
 from app.integration.sync_logs import log_sync, log_ticket_error
 from app.jira.client import JiraClient
-from app.jira.errors import JiraError
+from app.jira.errors import JiraAmbiguousResult, JiraError
 from app.jira.schemas import Comment
 from app.jobs import outbox as jobs
 from app.jobs.kinds import Failure, FailureReason, Job, JobError
@@ -66,8 +70,10 @@ def _made_for(comment: Comment, action_id: int) -> bool:
     return False
 
 
-async def find_earlier_comment(client: JiraClient, issue: str, action_id: int) -> Comment | None:
-    """The comment an earlier attempt posted for this action, newest first."""
+async def comments_made_for(
+    client: JiraClient, issue: str, action_id: int
+) -> AsyncIterator[Comment]:
+    """The comments attempts of this action's push posted (their property names the action)."""
     start = 0
     while True:
         page = await client.list_comments(
@@ -75,10 +81,17 @@ async def find_earlier_comment(client: JiraClient, issue: str, action_id: int) -
         )
         for comment in page.comments:
             if _made_for(comment, action_id):
-                return comment
+                yield comment
         start += len(page.comments)
         if not page.comments or start >= page.total:
-            return None
+            return
+
+
+async def find_earlier_comment(client: JiraClient, issue: str, action_id: int) -> Comment | None:
+    """The comment an earlier attempt posted for this action."""
+    async for comment in comments_made_for(client, issue, action_id):
+        return comment
+    return None
 
 
 async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
@@ -103,6 +116,7 @@ async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
             )
             return
         body = comment_body(action)
+    late = ctx.settings.jira_late_write_seconds
     try:
         async with jira_client(ctx.services, instance) as client:
             earlier = None
@@ -113,6 +127,14 @@ async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
                 body,
                 properties={SYNC_PROPERTY: {"actionId": action_id, "ticketId": ticket_id}},
             )
+    except JiraAmbiguousResult as exc:
+        # Jira may still apply it: looking for it at once could miss it and add a second one.
+        raise JobError(
+            f"{exc.message} (the comment may have been added; looking for it in {late:g} s "
+            "before adding it again)",
+            transient=True,
+            retry_after=late,
+        ) from exc
     except JiraError as exc:
         if (again := retry_error(exc)) is not None:
             raise again from exc
@@ -132,6 +154,16 @@ async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
         if stored is not None:
             stored.jira_comment_id = comment.id
             session.add(stored)
+        if job.attempts > 1 and earlier is None:  # an earlier attempt may yet be applied late
+            check = CheckLateComment(
+                ticket_id=ticket_id,
+                action_id=action_id,
+                instance_id=instance.id or 0,
+                issue_id=issue.issue_id,
+                issue_key=issue.issue_key,
+                kept_comment_id=comment.id,
+            )
+            await jobs.enqueue(session, check, run_after=utcnow() + timedelta(seconds=late))
         await log_sync(
             session,
             instance_id=instance.id,

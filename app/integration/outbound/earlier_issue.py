@@ -4,6 +4,7 @@ found by the `helpdesk-sync` property naming the ticket and the job, so it is no
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 
 from app.integration.outbound.new_issue import NewIssue
 from app.integration.outbound.rules import SYNC_PROPERTY, jql_string
@@ -20,12 +21,13 @@ def summary_phrase(summary: str) -> str:
     return runs[0][:80].strip() if runs else ""
 
 
-async def find_earlier_issue(
-    client: JiraClient, new: NewIssue, ticket_id: int, job_id: int
-) -> CreatedIssue | None:
-    """An issue an earlier attempt of this job created (its `helpdesk-sync` property says so)."""
-    clauses = [f"project = {jql_string(new.project_key)}", "created >= -2d"]
-    if phrase := summary_phrase(new.summary):
+async def issues_created_by(
+    client: JiraClient, project_key: str, summary: str, ticket_id: int, job_id: int
+) -> AsyncIterator[CreatedIssue]:
+    """The issues attempts of this link job created (their `helpdesk-sync` property says so),
+    newest first."""
+    clauses = [f"project = {jql_string(project_key)}", "created >= -2d"]
+    if phrase := summary_phrase(summary):
         clauses.append(f"summary ~ {jql_string(phrase)}")
     jql = " AND ".join(clauses) + " ORDER BY created DESC"
     page = await client.search(jql, max_results=50, fields=["summary"])
@@ -37,5 +39,13 @@ async def find_earlier_issue(
             and value.get("ticketId") == ticket_id
             and value.get("jobId") == job_id
         ):
-            return CreatedIssue(id=issue.id, key=issue.key)
+            yield CreatedIssue(id=issue.id, key=issue.key)
+
+
+async def find_earlier_issue(
+    client: JiraClient, new: NewIssue, ticket_id: int, job_id: int
+) -> CreatedIssue | None:
+    """An issue an earlier attempt of this job created."""
+    async for issue in issues_created_by(client, new.project_key, new.summary, ticket_id, job_id):
+        return issue
     return None

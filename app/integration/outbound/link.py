@@ -14,16 +14,17 @@ Steps, each safe to repeat after a crash:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.db import utcnow
 from app.core.events import publish
 from app.helpdesk.history import add_history
 from app.helpdesk.models import JiraSyncStatus, Ticket
 from app.integration.access import jira_client
 from app.integration.events import IssueLinked
-from app.integration.job_kinds import LinkTicket
+from app.integration.job_kinds import CheckLateIssue, LinkTicket
 from app.integration.linked_issues import upsert_issue
 from app.integration.models import Direction, JiraInstance, JiraIssue
 from app.integration.outbound.earlier_issue import find_earlier_issue
@@ -40,6 +41,7 @@ from app.integration.sync_logs import log_sync, log_ticket_error
 from app.jira.client import JiraClient
 from app.jira.errors import JiraError
 from app.jira.schemas import CreatedIssue
+from app.jobs import outbox as jobs
 from app.jobs.kinds import Failure, Job, JobError
 
 
@@ -151,13 +153,11 @@ async def _create_or_find(
     found = None
     if job.attempts > 1:
         found = await find_earlier_issue(client, new, plan.ticket_id, job.id)
+    settings = ctx.settings
+    look_again_after = settings.jira_late_write_seconds + settings.jira_search_settle_seconds
     if found is None:
         created, notes = await create_issue(
-            client,
-            new,
-            ticket_id=plan.ticket_id,
-            job_id=job.id,
-            settle_seconds=ctx.settings.jira_search_settle_seconds,
+            client, new, ticket_id=plan.ticket_id, job_id=job.id, look_again_after=look_again_after
         )
     else:
         created, notes = found, ["Found the issue an earlier attempt created; not created again"]
@@ -173,6 +173,18 @@ async def _create_or_find(
             )
             ticket.jira_issue_ref = row.id
             session.add(ticket)
+        if job.attempts > 1 and found is None:  # an earlier attempt may yet be applied late
+            check = CheckLateIssue(
+                ticket_id=plan.ticket_id,
+                link_job_id=job.id,
+                instance_id=plan.instance.id or 0,
+                project_key=new.project_key,
+                summary=new.summary,
+                kept_issue_id=created.id,
+                kept_issue_key=created.key,
+            )
+            run_after = utcnow() + timedelta(seconds=look_again_after)
+            await jobs.enqueue(session, check, run_after=run_after)
         for note in notes:
             await log_sync(
                 session,

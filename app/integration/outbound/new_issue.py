@@ -118,7 +118,7 @@ async def _ticket_values(
 
 
 async def create_issue(
-    client: JiraClient, new: NewIssue, *, ticket_id: int, job_id: int, settle_seconds: float
+    client: JiraClient, new: NewIssue, *, ticket_id: int, job_id: int, look_again_after: float
 ) -> tuple[CreatedIssue, list[str]]:
     """Create the issue with the `helpdesk-sync` property naming this job (so a later attempt can
     find it); returns it with notes about mapped fields not sent."""
@@ -145,12 +145,12 @@ async def create_issue(
             fields, properties={SYNC_PROPERTY: {"ticketId": ticket_id, "jobId": job_id}}
         )
     except JiraAmbiguousResult as exc:
-        # The issue may exist; searching for it at once could miss it (Jira's index lags
-        # behind writes) and create a second one, so the next attempt waits for the index.
+        # The issue may exist, or Jira may yet create it; searching at once could miss it (Jira
+        # applies late, and its index lags behind writes) and create a second one.
         raise JobError(
             f"{exc.message} (the issue may have been created; looking for it in "
-            f"{settle_seconds:g} s before creating it again)",
+            f"{look_again_after:g} s before creating it again)",
             transient=True,
-            retry_after=settle_seconds,
+            retry_after=look_again_after,
         ) from exc
     return created, extra.notes
