@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import quote
+
+import jsonschema_rs
+import pytest
 
 from app.__main__ import render_openapi
 from app.main import create_app
@@ -26,3 +30,69 @@ def test_spec_documents_both_formats() -> None:
     assert set(paths["/api/json/Tickets"]["post"]["requestBody"]["content"]) == {"application/json"}
     assert set(paths["/api/xml/Tickets"]["post"]["requestBody"]["content"]) == {"application/xml"}
     assert json.dumps(spec)  # serialisable
+
+
+SPEC = json.loads((Path(__file__).resolve().parents[1] / "openapi" / "openapi.json").read_text())
+
+
+def body_schema_accepts(path: str, method: str, body: object, media: str = "json") -> bool:
+    """Whether `body` is valid by the committed spec's request schema of that operation."""
+    pointer = "/".join(
+        quote(part.replace("~", "~0").replace("/", "~1"), safe="~")
+        for part in ("paths", path, method, "requestBody", "content", f"application/{media}")
+    )
+    validator = jsonschema_rs.validator_for({**SPEC, "$ref": f"#/{pointer}/schema"})
+    return bool(validator.is_valid(body))
+
+
+# What the service accepts is what the spec says: a create names the elements it needs, a name
+# holds more than whitespace, elements that cannot be cleared are never null.
+REQUEST_BODIES = [
+    ("/api/json/TicketTypes", "post", {"TicketType": {"Name": "Bug"}}, True),
+    ("/api/json/TicketTypes", "post", {"Name": "Bug"}, True),
+    ("/api/json/TicketTypes", "post", {"TicketType": {}}, False),
+    ("/api/json/TicketTypes", "post", {"Name": "   "}, False),
+    ("/api/json/TicketTypes", "post", {"Name": "Bug", "Colour": "red"}, False),
+    ("/api/json/TicketTypes/{ID}", "put", {}, True),
+    ("/api/json/TicketTypes/{ID}", "put", {"Name": None}, False),
+    ("/api/json/TicketStatuses", "post", {"Name": "Open"}, False),
+    ("/api/json/TicketStatuses", "post", {"Name": "Open", "TicketTypeID": 1}, True),
+    ("/api/json/Products/{ID}/Versions", "post", {"VersionNumber": "1.0"}, True),
+    ("/api/json/Tickets", "post", {"Name": "x"}, False),
+    ("/api/json/Tickets", "post", {"Name": "x", "TicketTypeName": "Bug"}, True),
+    ("/api/json/Tickets", "post", {"Ticket": {"Name": "x", "TicketTypeID": 1}}, True),
+    ("/api/json/Tickets/{ID}/Actions", "post", {"ActionType": "Comment"}, False),
+    ("/api/json/JiraInstances", "post", {"HostName": "https://a.example"}, False),
+    ("/api/json/JiraInstances/{ID}/Mappings", "post", {"MappingType": "Ticket"}, False),
+    ("/api/json/Crm/Tables", "post", {"Code": "PETS", "Name": "Pets"}, True),
+    ("/api/json/Crm/Tables", "post", {"Code": "9PETS", "Name": "Pets"}, False),
+    ("/api/json/Crm/Users/{user_name}", "put", {"Rights": ["Search CRM objects"]}, True),
+    ("/api/json/Crm/Users/{user_name}", "put", {"Rights": ["Fly"]}, False),
+    ("/api/json/Crm/Dictionaries", "post", {"Values": ["Red"]}, False),
+]
+
+
+@pytest.mark.parametrize(("path", "method", "body", "valid"), REQUEST_BODIES)
+def test_request_schemas_say_what_is_accepted(
+    path: str, method: str, body: object, valid: bool
+) -> None:
+    assert body_schema_accepts(path, method, body) is valid
+
+
+def test_xml_bodies_are_named_by_their_element() -> None:
+    content = SPEC["paths"]["/api/xml/Tickets"]["post"]["requestBody"]["content"]
+    assert content["application/xml"]["schema"]["xml"] == {"name": "Ticket"}
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_the_crm_command_parameters_are_described(method: str) -> None:
+    parameters = SPEC["paths"]["/plugins/servlet/crm/api"][method]["parameters"]
+    by_name = {p["name"]: p for p in parameters}
+    assert {"command", "apiKey", "userName"} <= set(by_name)
+    assert "searchentities" in by_name["command"]["schema"]["enum"]
+    assert all(by_name[name]["required"] for name in ("command", "apiKey", "userName"))
+
+
+def test_the_auth_schemes_are_declared() -> None:
+    assert set(SPEC["components"]["securitySchemes"]) == {"ApiTokenBasic", "ApiTokenBearer"}
+    assert {"ApiTokenBasic": []} in SPEC["paths"]["/api/json/Tickets"]["get"]["security"]

@@ -15,6 +15,8 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 # Models named in request bodies; their schemas are added to the spec's components.
 DOCUMENTED_MODELS: dict[str, type[BaseModel]] = {}
+# Per model, the elements a create needs: never null.
+NOT_NULL: dict[str, set[str]] = {}
 
 
 async def read_elements(request: Request, fmt: Format, wrapper: str) -> dict[str, Any]:
@@ -37,19 +39,39 @@ async def read_model(
     return validate_elements(model, elements, read_only)
 
 
-def documented_body(model: type[BaseModel], wrapper: str) -> dict[str, Any]:
-    """`openapi_extra` for an endpoint that takes `model` as JSON or XML."""
+def documented_body(
+    model: type[BaseModel],
+    wrapper: str,
+    *,
+    required: tuple[str, ...] = (),
+    one_of: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """`openapi_extra` for an endpoint that takes `model` as JSON or XML, bare or wrapped in an
+    object named `wrapper`. A create names the elements it needs (`required`, and `one_of` when
+    any one of several will do); those can never be null, in a change either."""
     DOCUMENTED_MODELS[model.__name__] = model
+    NOT_NULL.setdefault(model.__name__, set()).update(required)
     ref = {"$ref": f"#/components/schemas/{model.__name__}"}
-    json_schema = {
-        "anyOf": [ref, {"type": "object", "properties": {wrapper: ref}, "required": [wrapper]}]
+    element: dict[str, Any] = ref
+    if required or one_of:
+        conditions: list[dict[str, Any]] = [ref]
+        if required:
+            conditions.append({"required": list(required)})
+        if one_of:
+            conditions.append({"anyOf": [{"required": [name]} for name in one_of]})
+        element = {"allOf": conditions}
+    wrapped = {
+        "type": "object",
+        "properties": {wrapper: element},
+        "required": [wrapper],
+        "additionalProperties": False,
     }
     return {
         "requestBody": {
             "required": True,
             "content": {
-                "application/json": {"schema": json_schema},
-                "application/xml": {"schema": ref},
+                "application/json": {"schema": {"anyOf": [element, wrapped]}},
+                "application/xml": {"schema": {**element, "xml": {"name": wrapper}}},
             },
         }
     }
@@ -61,5 +83,28 @@ def add_documented_models(spec: dict[str, Any]) -> dict[str, Any]:
         schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
         for def_name, definition in schema.pop("$defs", {}).items():
             schemas.setdefault(def_name, definition)
+        properties = schema.get("properties", {})
+        for element in NOT_NULL.get(name, ()):
+            properties[element] = _without_null(properties[element])
+        for element, definition in properties.items():
+            properties[element] = _non_blank(definition)
         schemas[name] = schema
     return spec
+
+
+def _without_null(definition: dict[str, Any]) -> dict[str, Any]:
+    options = [o for o in definition.get("anyOf", []) if o != {"type": "null"}]
+    if len(options) != 1:
+        return definition
+    kept = {k: v for k, v in definition.items() if k not in ("anyOf", "default")}
+    return {**options[0], **kept}
+
+
+def _non_blank(definition: dict[str, Any]) -> dict[str, Any]:
+    """Texts are read with surrounding whitespace removed: one that must not be empty must hold
+    something else than whitespace."""
+    if definition.get("type") == "string" and definition.get("minLength", 0) >= 1:
+        return {"pattern": r"\S", **definition}
+    if "anyOf" in definition:
+        return {**definition, "anyOf": [_non_blank(option) for option in definition["anyOf"]]}
+    return definition

@@ -50,6 +50,12 @@ def _many(spec: CatalogSpec, items: Any, fmt: Any) -> Response:
     return formatted({spec.plural: rows}, fmt)
 
 
+def required_elements(spec: catalog.CatalogSpec, *omitted: str) -> tuple[str, ...]:
+    """The elements a create needs, as the body names them (`omitted`: given by the path)."""
+    fields = spec.input.model_fields
+    return tuple(fields[name].alias or name for name in spec.required if name not in omitted)
+
+
 def add_item_routes(spec: CatalogSpec, with_list_and_create: bool = True) -> None:
     """GET/POST on the collection and GET/PUT/DELETE on one item of a catalogue resource."""
     path = f"/{spec.plural}"
@@ -72,7 +78,9 @@ def add_item_routes(spec: CatalogSpec, with_list_and_create: bool = True) -> Non
             status_code=201,
             responses=ERRORS,
             response_model=answer_model(spec),
-            openapi_extra=documented_body(spec.input, spec.singular),
+            openapi_extra=documented_body(
+                spec.input, spec.singular, required=required_elements(spec)
+            ),
             name=f"create_{spec.singular}",
         )
         async def create_item(request: Request, session: SessionDep, fmt: FormatDep) -> Response:
@@ -152,7 +160,9 @@ async def list_versions(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Resp
     status_code=201,
     responses=ERRORS,
     response_model=answer_model(VERSIONS),
-    openapi_extra=documented_body(VERSIONS.input, VERSIONS.singular),
+    openapi_extra=documented_body(
+        VERSIONS.input, VERSIONS.singular, required=required_elements(VERSIONS, "product_id")
+    ),
 )
 async def create_version(
     ID: IdPath,

@@ -63,17 +63,53 @@ CRM_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _parameter(name: str, description: str, schema: dict[str, Any], *, required: bool) -> Any:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "description": description,
+        "schema": schema,
+    }
+
+
+# The parameters every command takes (in the query, or for POST in a form too); a command's own
+# (`companyId`, `crm_param_1`, a field code such as `clients-org_name`, …) are further ones, as
+# CRM for Jira names them.
+CRM_PARAMETERS = {
+    "parameters": [
+        _parameter(
+            "command",
+            "The command, case-insensitive",
+            {"type": "string", "enum": sorted(COMMAND_RIGHTS)},
+            required=True,
+        ),
+        _parameter(
+            "apiKey",
+            "The CRM API key (`PUT /api/json/Crm/Settings`)",
+            {"type": "string"},
+            required=True,
+        ),
+        _parameter(
+            "userName", "A CRM user with the command's right", {"type": "string"}, required=True
+        ),
+    ]
+}
+
+
 @router.get(
     "/plugins/servlet/crm/api",
     operation_id="crm_command_get",
     responses=CRM_ERRORS,
     summary="Run a CRM command (CRM for Jira compatible), parameters in the query",
+    openapi_extra=CRM_PARAMETERS,
 )
 @router.post(
     "/plugins/servlet/crm/api",
     operation_id="crm_command_post",
     responses=CRM_ERRORS,
     summary="Run a CRM command (CRM for Jira compatible), parameters in the query or a form",
+    openapi_extra=CRM_PARAMETERS,
 )
 async def crm_command(request: Request) -> JSONResponse:
     params = await read_params(request)

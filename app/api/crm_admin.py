@@ -3,10 +3,10 @@ tables, fields and dictionaries. Behind the service's API token."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from app.api.bodies import documented_body, read_model
 from app.api.deps import FormatDep, SessionDep
@@ -14,9 +14,21 @@ from app.api.responses import formatted
 from app.core.wire import ApiModel
 from app.crm import access, admin, dictionaries, tables
 from app.crm.models import CrmTable, CrmUser, FieldType
+from app.crm.rights import ALL_RIGHTS
 from app.crm.schema import TableSchema
 
 router = APIRouter(prefix="/Crm", tags=["CRM admin"])
+
+
+# What the services check, with their own words, told in the spec too.
+Name = Annotated[str, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 255})]
+Right = Annotated[str, WithJsonSchema({"enum": list(ALL_RIGHTS)})]
+TableCode = Annotated[
+    str, WithJsonSchema({"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]{0,63}$"})
+]
+FieldCode = Annotated[
+    str, WithJsonSchema({"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,127}$"})
+]
 
 
 class SettingsInput(ApiModel):
@@ -25,24 +37,24 @@ class SettingsInput(ApiModel):
 
 class UserInput(ApiModel):
     user_name: str | None = None
-    rights: list[str] = Field(default_factory=list)
+    rights: list[Right] = Field(default_factory=list)
 
 
 class TableInput(ApiModel):
-    code: str
-    name: str
+    code: TableCode
+    name: Name
     name_field: str | None = None
 
 
 class FieldInput(ApiModel):
-    name: str
+    name: Name
     field_type: FieldType = FieldType.TEXT
     dictionary: str | None = None
-    code: str | None = None
+    code: FieldCode | None = None
 
 
 class DictionaryInput(ApiModel):
-    name: str | None = None
+    name: Name | None = None
     values: list[str] = Field(default_factory=list)
 
 
@@ -195,7 +207,9 @@ async def list_dictionaries(session: SessionDep, fmt: FormatDep) -> Response:
 
 
 @router.post(
-    "/Dictionaries", status_code=201, openapi_extra=documented_body(DictionaryInput, "Dictionary")
+    "/Dictionaries",
+    status_code=201,
+    openapi_extra=documented_body(DictionaryInput, "Dictionary", required=("Name",)),
 )
 async def create_dictionary(request: Request, session: SessionDep, fmt: FormatDep) -> Response:
     data = await read_model(request, fmt, DictionaryInput, "Dictionary")

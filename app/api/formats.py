@@ -96,6 +96,8 @@ def _parse_xml(text: str, wrapper: str) -> dict[str, Any]:
         raise BadRequest(f"Malformed XML: {exc}") from exc
     if root.tag.lower() != wrapper.lower():
         raise BadRequest(f"Expected a <{wrapper}> element, got <{root.tag}>.")
+    if (root.text or "").strip() and not len(root):
+        raise BadRequest(f"<{root.tag}> holds text; its values are elements inside it.")
     data: dict[str, Any] = {}
     for child in root:
         if child.tag in data:

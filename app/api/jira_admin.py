@@ -54,7 +54,7 @@ async def list_jira_instances(
     status_code=201,
     response_model=dict[str, JiraInstanceOut],
     responses=ERRORS,
-    openapi_extra=documented_body(JiraInstanceInput, "JiraInstance"),
+    openapi_extra=documented_body(JiraInstanceInput, "JiraInstance", required=("Name",)),
 )
 async def create_jira_instance(
     request: Request,
@@ -144,7 +144,9 @@ async def list_jira_mappings(ID: IdPath, session: SessionDep, fmt: FormatDep) ->
     status_code=201,
     response_model=dict[str, MappingOut],
     responses=ERRORS,
-    openapi_extra=documented_body(MappingInput, "Mapping"),
+    openapi_extra=documented_body(
+        MappingInput, "Mapping", required=("MappingType", "JiraField", "TeamSupportField")
+    ),
 )
 async def create_jira_mapping(
     ID: IdPath,

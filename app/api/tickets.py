@@ -87,7 +87,9 @@ async def list_tickets(
     status_code=201,
     response_model=dict[str, TicketOut],
     responses=ERRORS,
-    openapi_extra=documented_body(TicketInput, "Ticket"),
+    openapi_extra=documented_body(
+        TicketInput, "Ticket", required=("Name",), one_of=("TicketTypeID", "TicketTypeName")
+    ),
 )
 async def create_ticket(
     request: Request, session: SessionDep, fmt: FormatDep, actor: ActorDep
@@ -146,7 +148,7 @@ async def list_actions(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Respo
     status_code=201,
     response_model=dict[str, ActionOut],
     responses=ERRORS,
-    openapi_extra=documented_body(ActionInput, "Action"),
+    openapi_extra=documented_body(ActionInput, "Action", required=("Description",)),
 )
 async def create_action(
     ID: IdPath,

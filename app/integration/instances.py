@@ -95,7 +95,7 @@ async def update_instance(
         and instance.name == DEFAULT_INSTANCE_NAME
         and data.name != DEFAULT_INSTANCE_NAME
     ):
-        raise BadRequest("The Default Jira instance cannot be renamed.")
+        raise Conflict("The Default Jira instance cannot be renamed.")
     await _apply(session, instance, data, secrets, allow_private=allow_private)
     return instance
 

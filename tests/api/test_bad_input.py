@@ -115,6 +115,7 @@ CASES: list[Bad] = [
     xml_bad("malformed", "/Tickets", "<Ticket><Name>x</Ticket>", message="Malformed XML"),
     xml_bad("not-xml", "/Tickets", "Name=x", message="Malformed XML"),
     xml_bad("wrong-root", "/Tickets", "<Product><Name>x</Name></Product>", message="<Ticket>"),
+    xml_bad("text-root", "/TicketTypes", "<TicketType>true</TicketType>", message="holds text"),
     xml_bad(
         "namespaced-root", "/Tickets", '<t:Ticket xmlns:t="urn:x"><t:Name>x</t:Name></t:Ticket>'
     ),

@@ -80,7 +80,7 @@ class TestJiraInstances:
 
     async def test_default_cannot_be_renamed_or_deleted(self, client: httpx.AsyncClient) -> None:
         renamed = await client.put(f"{API}/JiraInstances/1", json={"Name": "Other"})
-        assert renamed.status_code == 400
+        assert renamed.status_code == 409
         assert "cannot be renamed" in renamed.json()["Error"]["Message"]
         deleted = await client.delete(f"{API}/JiraInstances/1")
         assert deleted.status_code == 409

@@ -152,7 +152,7 @@ class TestTheDefaultInstance:
     async def test_it_exists_and_keeps_its_name(self, session: AsyncSession) -> None:
         default = await default_instance(session)
         assert default.name == "Default"
-        with pytest.raises(BadRequest, match="The Default Jira instance cannot be renamed."):
+        with pytest.raises(Conflict, match="The Default Jira instance cannot be renamed."):
             await update(session, default, name="Other")
         await update(session, default, name="Default", user_name="svc")
         assert (default.name, default.user_name) == ("Default", "svc")
