@@ -14,6 +14,7 @@ from tests.support.faults import (
     post_actions_reliably,
     wait_all_pushed,
 )
+from tests.support.polling import eventually
 from tests.support.world import ready_helpdesk
 
 pytestmark = pytest.mark.fault
@@ -39,6 +40,12 @@ async def test_jira_down_while_200_actions_are_posted(
         ambiguous = jira.sim.add_fault("POST", COMMENT_PATH, status=503, after_write=True, times=20)
         accepted = await post_actions_reliably(api, links, 10, "Down")
         assert len(accepted) == 200
+
+        # Down until the service has tried to read, too (its retries look for their comments).
+        async def a_read_was_dropped() -> bool:
+            return any(r.dropped for r in jira.sim.requests)
+
+        await eventually(a_read_was_dropped, bool, timeout=20.0, what="a read during the outage")
         for fault in down:
             jira.sim.remove_fault(fault.id)
         await wait_all_pushed(api, jira.sim, [link.ticket_id for link in links], 200, timeout=40.0)
