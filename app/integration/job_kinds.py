@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.jira.webhooks import ParsedDelivery
+from app.jira.deliveries import ParsedDelivery
 from app.jobs.kinds import JobPayload, PeriodicPayload
 
 

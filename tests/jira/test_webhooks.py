@@ -16,10 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
+from app.jira.deliveries import EventKind, ParsedDelivery, Privacy
 from app.jira.webhooks import (
-    EventKind,
-    ParsedDelivery,
-    Privacy,
     UnreadableWebhook,
     comment_privacy,
     issue_id_from_comment_url,

@@ -33,8 +33,9 @@ from app.integration.linked_issues import issue_row
 from app.integration.models import Direction, JiraInstance, JiraIssue
 from app.integration.services import JobContext
 from app.integration.sync_logs import log_sync
+from app.jira.deliveries import EventKind, IssueChanges, ParsedDelivery
 from app.jira.errors import JiraError
-from app.jira.webhooks import EventKind, IssueChanges, ParsedDelivery, as_utc, parse_delivery
+from app.jira.webhooks import as_utc, parse_delivery
 from app.jobs.kinds import Job, JobRegistry
 
 log = get_logger(__name__)

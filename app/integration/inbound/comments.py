@@ -15,8 +15,8 @@ from app.integration.inbound.linked_tickets import LinkedTickets
 from app.integration.inbound.rules import is_integration_user
 from app.integration.models import JiraInstance, JiraIssue
 from app.jira.client import JiraClient
+from app.jira.deliveries import CommentInfo, EventKind, ParsedDelivery, Privacy
 from app.jira.errors import JiraNotFound
-from app.jira.webhooks import CommentInfo, EventKind, ParsedDelivery, Privacy
 
 
 @dataclass

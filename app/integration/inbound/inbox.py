@@ -21,7 +21,7 @@ from app.helpdesk.models import Ticket
 from app.inbox.models import WebhookDelivery
 from app.integration.job_kinds import ApplyWebhook
 from app.integration.models import JiraInstance, JiraIssue
-from app.jira.webhooks import ParsedDelivery
+from app.jira.deliveries import ParsedDelivery
 from app.jobs import outbox as jobs
 
 SOURCE = "jira"

@@ -31,7 +31,7 @@ from app.integration.inbound.inbox import (
 )
 from app.integration.instances import instance_not_found
 from app.integration.job_kinds import ApplyWebhook, issue_ordering_key
-from app.jira.webhooks import ParsedDelivery
+from app.jira.deliveries import ParsedDelivery
 from app.jobs.metrics import JOBS_ENQUEUED
 from app.jobs.wakeup import Waker
 

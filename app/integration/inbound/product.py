@@ -12,7 +12,7 @@ from app.helpdesk import history
 from app.helpdesk.models import Product, Ticket
 from app.integration.inbound.linked_tickets import ACTOR, ApplyReport, LinkedTickets, text_value
 from app.integration.inbound.rules import ProductOption, target_product
-from app.jira.webhooks import IssueChanges
+from app.jira.deliveries import IssueChanges
 
 
 async def apply_move(tickets: LinkedTickets, changes: IssueChanges, report: ApplyReport) -> None:

@@ -28,7 +28,8 @@ from app.integration.inbound.inbox import (
 )
 from app.integration.instances import instance_not_found
 from app.integration.job_kinds import ApplyWebhook
-from app.jira.webhooks import EventKind, ParsedDelivery, UnreadableWebhook, parse_delivery
+from app.jira.deliveries import EventKind, ParsedDelivery
+from app.jira.webhooks import UnreadableWebhook, parse_delivery
 from app.jobs import outbox as jobs
 
 log = get_logger(__name__)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from app.jira.webhooks import Author, IssueChanges, Move, as_utc
+from app.jira.deliveries import Author, IssueChanges, Move
+from app.jira.webhooks import as_utc
 
 BUILTIN_TICKET_FIELDS = {"name": "Name", "description": "Description"}
 

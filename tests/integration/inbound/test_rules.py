@@ -18,7 +18,7 @@ from app.integration.inbound.rules import (
     target_status,
     target_ticket_type,
 )
-from app.jira.webhooks import Author
+from app.jira.deliveries import Author
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 T1 = datetime(2026, 11, 23, 10, 1, tzinfo=UTC)
