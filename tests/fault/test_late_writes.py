@@ -9,9 +9,14 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Jira, ServiceFactory, http_client
-from tests.support.faults import assert_each_action_once, deadline, linked_tickets
+from tests.support.faults import (
+    assert_each_action_once,
+    comments_by_action,
+    deadline,
+    linked_tickets,
+)
 from tests.support.helpdesk import add_action, create_ticket, get_ticket, history
-from tests.support.outbound import sim_issues
+from tests.support.outbound import jira_applies, sim_issues, sync_property
 from tests.support.polling import eventually
 from tests.support.world import ready_helpdesk
 
@@ -19,8 +24,9 @@ pytestmark = pytest.mark.fault
 
 # The service waits 1 s for Jira's answer, then 2 s for a late write before writing again.
 IMPATIENT = {"JIRA_TIMEOUT_SECONDS": "1", "JIRA_LATE_WRITE_SECONDS": "2"}
-WITHIN_THE_WAIT = 1.8  # Jira applies the write this long after it was sent
-AFTER_THE_RETRY = 4.5
+# Jira applies the write this long after it was sent: after the service stopped waiting for the
+# answer (1 s), before its retry looks (3 s).
+WITHIN_THE_WAIT = 1.8
 
 
 async def late_writes_applied(jira: Jira, faults: list[Any]) -> None:
@@ -40,15 +46,26 @@ async def test_a_comment_jira_applies_late_is_one_comment(
 ) -> None:
     async with start_service(**IMPATIENT) as server, http_client(server) as api:
         await ready_helpdesk(api, jira.base_url)
-        links = await linked_tickets(api, jira.sim, 2)
-        faults = [
-            jira.sim.add_fault(
-                "POST", f"/issue/{jira.sim.issue(link.issue_key).id}/comment$", delay=delay
-            )
-            for link, delay in zip(links, [WITHIN_THE_WAIT, AFTER_THE_RETRY], strict=True)
-        ]
-        accepted = [await add_action(api, link.ticket_id, "Exactly once") for link in links]
-        await late_writes_applied(jira, faults)
+        soon, later = await linked_tickets(api, jira.sim, 2)
+        comments = "/issue/{}/comment$"
+        delayed = jira.sim.add_fault(
+            "POST", comments.format(jira.sim.issue(soon.issue_key).id), delay=WITHIN_THE_WAIT
+        )
+        # Answered 503 and applied only after the service's retry has added the comment again.
+        jira.sim.add_fault("POST", comments.format(jira.sim.issue(later.issue_key).id), status=503)
+        accepted = [await add_action(api, link.ticket_id, "Exactly once") for link in (soon, later)]
+
+        async def retried() -> int:
+            return comments_by_action(jira.sim)[0][int(accepted[1]["ID"])]
+
+        await eventually(retried, lambda n: n == 1, timeout=15.0, what="the retry's comment")
+        late = sync_property({"actionId": accepted[1]["ID"], "ticketId": later.ticket_id})
+        await jira_applies(
+            jira.sim,
+            f"/rest/api/2/issue/{later.issue_key}/comment",
+            {"body": "Exactly once", "properties": late},
+        )
+        await late_writes_applied(jira, [delayed])
 
         async def sync_log_lines() -> list[str]:
             logs = (await api.get("/api/json/Reports/CrmSyncLogs")).json()["CrmSyncLogs"]
@@ -60,7 +77,7 @@ async def test_a_comment_jira_applies_late_is_one_comment(
             timeout=15.0,
             what="the late copy removed",
         )
-        await assert_each_action_once(api, jira.sim, links, accepted)
+        await assert_each_action_once(api, jira.sim, [soon, later], accepted)
 
 
 @deadline(60)
@@ -88,17 +105,32 @@ async def test_an_issue_jira_creates_after_the_retry_is_reported_not_linked(
 ) -> None:
     async with start_service(**IMPATIENT) as server, http_client(server) as api:
         await ready_helpdesk(api, jira.base_url)
-        fault = jira.sim.add_fault("POST", "/rest/api/2/issue$", delay=AFTER_THE_RETRY)
+        jira.sim.add_fault("POST", "/rest/api/2/issue$", status=503)
         ticket = await create_ticket(api, Name="Later still", JiraKey="NewJiraIssue")
-        await late_writes_applied(jira, [fault])
+        linked = await eventually(
+            lambda: get_ticket(api, ticket["ID"]),
+            lambda t: t["JiraSyncStatus"] != "Pending",
+            timeout=15.0,
+            what="the ticket linked by the retry",
+        )
+        kept = jira.sim.issue(linked["JiraKey"])
+        fields = {
+            "project": {"key": "DEMO"},
+            "issuetype": {"name": "Task"},
+            "summary": "Later still",
+        }
+        made_for = kept.properties["helpdesk-sync"]
+        await jira_applies(
+            jira.sim, "/rest/api/2/issue", {"fields": fields, "properties": sync_property(made_for)}
+        )
+        (late,) = [issue.key for issue in sim_issues(jira.sim) if issue.key != kept.key]
+
         lines = await eventually(
             lambda: history(api, ticket["ID"]),
-            lambda found: any("late" in line and "delete it in Jira" in line for line in found),
+            lambda found: any(f"Jira created {late} late" in line for line in found),
             timeout=15.0,
             what="the late issue reported",
         )
+        assert any("delete it in Jira" in line for line in lines)
         answer = await get_ticket(api, ticket["ID"])
-        late = [i.key for i in sim_issues(jira.sim) if i.key != answer["JiraKey"]]
-        assert answer["JiraSyncStatus"] == "Linked"
-        assert len(late) == 1
-        assert any(f"Jira created {late[0]} late" in line for line in lines)
+        assert (answer["JiraSyncStatus"], answer["JiraKey"]) == ("Linked", kept.key)

@@ -12,12 +12,10 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from app.core.db import utcnow
-from app.integration.outbound.rules import SYNC_PROPERTY
 from app.jobs.models import JobStatus, SyncJob
-from tests.conftest import SIM_TOKEN, SIM_USER
 from tests.support.helpdesk import add_action, create_ticket, get_action, get_ticket, history
 from tests.support.jobs import drain, jobs_of_kind
-from tests.support.outbound import sim_issues, sync_logs
+from tests.support.outbound import jira_applies, sim_issues, sync_logs, sync_property
 from tests.support.world import Helpdesk, LinkedTicket, linked_ticket
 
 LATE = 30.0  # seconds Jira may take to apply a write whose answer was lost
@@ -45,20 +43,6 @@ async def time_passes(app: Any) -> None:
             .values(run_after=utcnow())
         )
     await drain(app)
-
-
-async def jira_applies(sim: Any, path: str, body: dict[str, Any]) -> None:
-    """The integration user's earlier request, applied by Jira only now."""
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=sim.app),
-        base_url=sim.base_url,
-        auth=(SIM_USER, SIM_TOKEN),
-    ) as jira:
-        (await jira.post(path, json=body)).raise_for_status()
-
-
-def sync_property(value: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"key": SYNC_PROPERTY, "value": value}]
 
 
 @pytest.fixture
