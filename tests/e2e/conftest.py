@@ -50,7 +50,7 @@ def jira(jira_server: Jira) -> Jira:
 ServiceFactory = Callable[..., AbstractAsyncContextManager[LiveService]]
 
 
-def _factory(database_url: str, workdir: Path) -> ServiceFactory:
+def factory(database_url: str, workdir: Path) -> ServiceFactory:
     def start(command: str = "serve", **extra: str) -> AbstractAsyncContextManager[LiveService]:
         env = service_env(database_url, free_port(), API_TOKEN, SECRET_KEY, **FAST_RETRIES)
         env.update(extra)
@@ -62,7 +62,7 @@ def _factory(database_url: str, workdir: Path) -> ServiceFactory:
 @pytest.fixture
 def start_service(database_url: str, tmp_path: Path, db: Any) -> ServiceFactory:
     """`async with start_service(command="serve", **env) as service:` — a real process."""
-    return _factory(database_url, tmp_path)
+    return factory(database_url, tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ async def shared_service(
 ) -> AsyncIterator[LiveService]:
     """One `python -m app serve` (API + in-process worker) for a module's tests: starting a
     process is the slow part; the database is still emptied before each test (`db`)."""
-    async with _factory(database_url, tmp_path_factory.mktemp("service"))() as running:
+    async with factory(database_url, tmp_path_factory.mktemp("service"))() as running:
         yield running
 
 

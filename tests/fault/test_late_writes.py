@@ -4,11 +4,12 @@ after its retry, Jira's final state holds the one comment and the one linked iss
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Jira, ServiceFactory, http_client
+from tests.e2e.conftest import Jira, factory, http_client
 from tests.support.faults import (
     assert_each_action_once,
     comments_by_action,
@@ -16,6 +17,7 @@ from tests.support.faults import (
     linked_tickets,
 )
 from tests.support.helpdesk import add_action, create_ticket, get_ticket, history
+from tests.support.live import LiveService
 from tests.support.outbound import jira_applies, sim_issues, sync_property
 from tests.support.polling import eventually
 from tests.support.world import ready_helpdesk
@@ -27,6 +29,20 @@ IMPATIENT = {"JIRA_TIMEOUT_SECONDS": "1", "JIRA_LATE_WRITE_SECONDS": "2"}
 # Jira applies the write this long after it was sent: after the service stopped waiting for the
 # answer (1 s), before its retry looks (3 s).
 WITHIN_THE_WAIT = 1.8
+
+
+@pytest.fixture(scope="module")
+async def impatient_service(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[LiveService]:
+    """One service for the module's tests (the database is emptied before each, `db`)."""
+    async with factory(database_url, tmp_path_factory.mktemp("impatient"))(**IMPATIENT) as running:
+        yield running
+
+
+@pytest.fixture
+def server(impatient_service: LiveService, db: Any) -> LiveService:
+    return impatient_service
 
 
 async def late_writes_applied(jira: Jira, faults: list[Any]) -> None:
@@ -41,10 +57,8 @@ async def late_writes_applied(jira: Jira, faults: list[Any]) -> None:
 
 
 @deadline(60)
-async def test_a_comment_jira_applies_late_is_one_comment(
-    start_service: ServiceFactory, jira: Jira
-) -> None:
-    async with start_service(**IMPATIENT) as server, http_client(server) as api:
+async def test_a_comment_jira_applies_late_is_one_comment(server: LiveService, jira: Jira) -> None:
+    async with http_client(server) as api:
         await ready_helpdesk(api, jira.base_url)
         soon, later = await linked_tickets(api, jira.sim, 2)
         comments = "/issue/{}/comment$"
@@ -81,10 +95,8 @@ async def test_a_comment_jira_applies_late_is_one_comment(
 
 
 @deadline(60)
-async def test_an_issue_jira_creates_late_is_linked_once(
-    start_service: ServiceFactory, jira: Jira
-) -> None:
-    async with start_service(**IMPATIENT) as server, http_client(server) as api:
+async def test_an_issue_jira_creates_late_is_linked_once(server: LiveService, jira: Jira) -> None:
+    async with http_client(server) as api:
         await ready_helpdesk(api, jira.base_url)
         fault = jira.sim.add_fault("POST", "/rest/api/2/issue$", delay=WITHIN_THE_WAIT)
         ticket = await create_ticket(api, Name="Late but once", JiraKey="NewJiraIssue")
@@ -101,9 +113,9 @@ async def test_an_issue_jira_creates_late_is_linked_once(
 
 @deadline(60)
 async def test_an_issue_jira_creates_after_the_retry_is_reported_not_linked(
-    start_service: ServiceFactory, jira: Jira
+    server: LiveService, jira: Jira
 ) -> None:
-    async with start_service(**IMPATIENT) as server, http_client(server) as api:
+    async with http_client(server) as api:
         await ready_helpdesk(api, jira.base_url)
         jira.sim.add_fault("POST", "/rest/api/2/issue$", status=503)
         ticket = await create_ticket(api, Name="Later still", JiraKey="NewJiraIssue")
