@@ -60,6 +60,13 @@ REQUEST_BODIES = [
     ("/api/json/Products/{ID}/Versions", "post", {"VersionNumber": "1.0"}, True),
     ("/api/json/Tickets", "post", {"Name": "x"}, False),
     ("/api/json/Tickets", "post", {"Name": "x", "TicketTypeName": "Bug"}, True),
+    ("/api/json/Tickets", "post", {"Name": "x", "TicketTypeName": None}, False),
+    (
+        "/api/json/Tickets",
+        "post",
+        {"Name": "x", "TicketTypeID": None, "TicketTypeName": "Bug"},
+        True,
+    ),
     ("/api/json/Tickets", "post", {"Ticket": {"Name": "x", "TicketTypeID": 1}}, True),
     ("/api/json/Tickets/{ID}/Actions", "post", {"ActionType": "Comment"}, False),
     ("/api/json/JiraInstances", "post", {"HostName": "https://a.example"}, False),

@@ -58,7 +58,7 @@ def documented_body(
         if required:
             conditions.append({"required": list(required)})
         if one_of:
-            conditions.append({"anyOf": [{"required": [name]} for name in one_of]})
+            conditions.append({"anyOf": [_given(name) for name in one_of]})
         element = {"allOf": conditions}
     wrapped = {
         "type": "object",
@@ -75,6 +75,11 @@ def documented_body(
             },
         }
     }
+
+
+def _given(element: str) -> dict[str, Any]:
+    """The element is there, and not null (null means "no value")."""
+    return {"required": [element], "properties": {element: {"not": {"type": "null"}}}}
 
 
 def add_documented_models(spec: dict[str, Any]) -> dict[str, Any]:
