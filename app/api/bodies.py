@@ -92,7 +92,7 @@ def add_documented_models(spec: dict[str, Any]) -> dict[str, Any]:
         for element in NOT_NULL.get(name, ()):
             properties[element] = _without_null(properties[element])
         for element, definition in properties.items():
-            properties[element] = _non_blank(definition)
+            properties[element] = _xml_list(_non_blank(definition))
         schemas[name] = schema
     return spec
 
@@ -103,6 +103,16 @@ def _without_null(definition: dict[str, Any]) -> dict[str, Any]:
         return definition
     kept = {k: v for k, v in definition.items() if k not in ("anyOf", "default")}
     return {**options[0], **kept}
+
+
+def _xml_list(definition: dict[str, Any]) -> dict[str, Any]:
+    """In XML a list is an element holding one element per item: `<Values><Value>a</Value>…`."""
+    if definition.get("type") == "array":
+        items = {**definition.get("items", {}), "xml": {"name": "Value"}}
+        return {**definition, "items": items, "xml": {"wrapped": True}}
+    if "anyOf" in definition:
+        return {**definition, "anyOf": [_xml_list(option) for option in definition["anyOf"]]}
+    return definition
 
 
 def _non_blank(definition: dict[str, Any]) -> dict[str, Any]:
