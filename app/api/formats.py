@@ -14,13 +14,13 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as parse_xml
 
 from app.core.errors import BadRequest, UnsupportedMediaType
+from app.core.wire import UNSTORABLE_CHARS
 
 JSON_TYPES = {"application/json", "text/json"}
 XML_TYPES = {"application/xml", "text/xml"}
 # Names of the items inside list elements of a record, e.g. <PickListValues><Value>…</Value>.
 # Characters XML 1.0 cannot carry (stored text may hold them when it came in as JSON).
 NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-UNSTORABLE_CHARS = re.compile("[\x00\ud800-\udfff]")
 LIST_ITEM_NAMES = {"AllowedTicketTypeIDs": "ID", "Rights": "Right"}
 
 

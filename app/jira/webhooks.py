@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationErr
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from app.core.wire import UNSTORABLE_CHARS
 from app.jira.deliveries import (
     Author,
     CommentInfo,
@@ -51,7 +52,6 @@ COMMENT_EDIT_EVENTS = {"issue_comment_edited"}
 COMMENT_DELETE_EVENTS = {"issue_comment_deleted"}
 JIRA_LONG = range(-(2**63), 2**63)
 MAX_ID_CHARS = 64  # Jira's ids are numbers; the service keeps them as text of at most this
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class UnreadableWebhook(ValueError):
@@ -96,14 +96,14 @@ def _jira_name(value: object) -> str | None:
 def _text_or_none(value: object) -> str | None:
     if not isinstance(value, str):
         return None
-    return value if _storable(value) else _UNSTORABLE.sub("\ufffd", value)
+    return value if _storable(value) else UNSTORABLE_CHARS.sub("\ufffd", value)
 
 
 def _storable(text: str) -> bool:
     """Without NUL and lone surrogates (the regular expression only when it may find one)."""
     if text.isascii():
         return "\x00" not in text
-    return _UNSTORABLE.search(text) is None
+    return UNSTORABLE_CHARS.search(text) is None
 
 
 def _storable_json(value: Any) -> Any:
