@@ -20,7 +20,7 @@ from app.helpdesk.models import Action, JiraSyncStatus, Ticket
 from app.integration.access import jira_client
 from app.integration.job_kinds import CheckLateComment, PushComment
 from app.integration.models import Direction, JiraInstance, JiraIssue
-from app.integration.outbound.failures import report_failure, retry_error
+from app.integration.outbound.failures import look_again_later, report_failure, retry_error
 from app.integration.outbound.rules import SYNC_PROPERTY, should_push_action
 from app.integration.services import JobContext
 from app.integration.sync_logs import log_sync, log_ticket_error
@@ -128,13 +128,7 @@ async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
                 properties={SYNC_PROPERTY: {"actionId": action_id, "ticketId": ticket_id}},
             )
     except JiraAmbiguousResult as exc:
-        # Jira may still apply it: looking for it at once could miss it and add a second one.
-        raise JobError(
-            f"{exc.message} (the comment may have been added; looking for it in {late:g} s "
-            "before adding it again)",
-            transient=True,
-            retry_after=late,
-        ) from exc
+        raise look_again_later(exc, "comment", made="added", making="adding", after=late) from exc
     except JiraError as exc:
         if (again := retry_error(exc)) is not None:
             raise again from exc

@@ -13,13 +13,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.integration.access import job_error
 from app.integration.models import Direction
 from app.integration.sync_logs import log_sync, log_ticket_error
-from app.jira.errors import JiraAuthError, JiraError, JiraNotFound
+from app.jira.errors import JiraAmbiguousResult, JiraAuthError, JiraError, JiraNotFound
 from app.jobs.kinds import JobError
 
 
 def retry_error(exc: JiraError) -> JobError | None:
     """The JobError that makes the worker retry, or None when the failure is permanent."""
     return job_error(exc) if exc.transient else None
+
+
+def look_again_later(
+    exc: JiraAmbiguousResult, thing: str, *, made: str, making: str, after: float
+) -> JobError:
+    """A create whose outcome is unknown: Jira may still apply it, so looking for it at once
+    could miss it and make a second one. The next attempt looks for it after `after` seconds."""
+    return JobError(
+        f"{exc.message} (the {thing} may have been {made}; looking for it in {after:g} s "
+        f"before {making} it again)",
+        transient=True,
+        retry_after=after,
+    )
 
 
 def is_instance_wide(exc: JiraError) -> bool:

@@ -14,6 +14,7 @@ from sqlmodel import col
 from app.helpdesk.fields import from_stored
 from app.helpdesk.models import CustomField, Product, Ticket, TicketCustomValue, TicketType, Version
 from app.integration.models import JiraInstance, JiraMapping, MappingType
+from app.integration.outbound.failures import look_again_later
 from app.integration.outbound.field_mapping import MappedValue, create_fields
 from app.integration.outbound.rules import (
     SYNC_PROPERTY,
@@ -24,7 +25,6 @@ from app.integration.outbound.rules import (
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAmbiguousResult, JiraNotFound, JiraValidationError
 from app.jira.schemas import CreatedIssue
-from app.jobs.kinds import JobError
 
 SUMMARY_MAX = 255
 
@@ -145,12 +145,8 @@ async def create_issue(
             fields, properties={SYNC_PROPERTY: {"ticketId": ticket_id, "jobId": job_id}}
         )
     except JiraAmbiguousResult as exc:
-        # The issue may exist, or Jira may yet create it; searching at once could miss it (Jira
-        # applies late, and its index lags behind writes) and create a second one.
-        raise JobError(
-            f"{exc.message} (the issue may have been created; looking for it in "
-            f"{look_again_after:g} s before creating it again)",
-            transient=True,
-            retry_after=look_again_after,
+        # `look_again_after` also lets Jira's search index catch up with a new issue.
+        raise look_again_later(
+            exc, "issue", made="created", making="creating", after=look_again_after
         ) from exc
     return created, extra.notes
