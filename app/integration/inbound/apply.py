@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute, defer
 
 from app.core.db import utcnow
 from app.core.logging import get_logger
@@ -39,6 +41,8 @@ from app.jira.webhooks import as_utc, parse_delivery
 from app.jobs.kinds import Job, JobRegistry
 
 log = get_logger(__name__)
+# The stored body is for people and replays: the job's payload carries what it says.
+_WITHOUT_BODY = defer(cast(QueryableAttribute[str], WebhookDelivery.body))
 
 
 async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
@@ -52,10 +56,13 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
     checked: CommentPlan | None = None
     while True:
         async with ctx.transaction() as session:
-            delivery = await session.get(WebhookDelivery, delivery_pk)
+            delivery = await session.get(WebhookDelivery, delivery_pk, options=[_WITHOUT_BODY])
             if delivery is None or delivery.processed_at is not None:
                 return
-            parsed = job.payload.parsed or parse_delivery(json.loads(delivery.body))
+            parsed = job.payload.parsed
+            if parsed is None:  # queued before payloads carried it
+                await session.refresh(delivery, ["body"])
+                parsed = parse_delivery(json.loads(delivery.body))
             bound = log.bind(
                 delivery=delivery.delivery_id, event=parsed.event, issue_id=parsed.issue_id
             )
