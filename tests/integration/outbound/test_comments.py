@@ -5,19 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.support.helpdesk import API, add_action, create_ticket, get_action, ok
 from tests.support.jobs import drain
 from tests.support.outbound import comment_lines, sync_logs
-from tests.support.world import Helpdesk, LinkedTicket, linked_ticket
-
-
-@pytest.fixture
-async def linked(
-    sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, helpdesk: Helpdesk
-) -> LinkedTicket:
-    return await linked_ticket(sim_app, sim_client, jira_sim)
+from tests.support.world import Helpdesk, LinkedTicket
 
 
 class TestPushComment:

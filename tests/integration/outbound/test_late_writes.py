@@ -16,7 +16,7 @@ from app.jobs.models import JobStatus, SyncJob
 from tests.support.helpdesk import add_action, create_ticket, get_action, get_ticket, history
 from tests.support.jobs import drain, jobs_of_kind
 from tests.support.outbound import jira_applies, sim_issues, sync_logs, sync_property
-from tests.support.world import Helpdesk, LinkedTicket, linked_ticket
+from tests.support.world import Helpdesk, LinkedTicket
 
 LATE = 30.0  # seconds Jira may take to apply a write whose answer was lost
 
@@ -43,13 +43,6 @@ async def time_passes(app: Any) -> None:
             .values(run_after=utcnow())
         )
     await drain(app)
-
-
-@pytest.fixture
-async def linked(
-    patient: Any, sim_client: httpx.AsyncClient, jira_sim: Any, helpdesk: Helpdesk
-) -> LinkedTicket:
-    return await linked_ticket(patient, sim_client, jira_sim)
 
 
 class TestComments:
