@@ -14,6 +14,7 @@ from sqlmodel import col
 from app.core.security import SecretBox
 from app.integration.diagnostics import test_connection as check_connection
 from app.integration.models import JiraInstance
+from app.integration.schemas import ConnectionTestOut
 from app.integration.services import Services
 from app.jira.client import JiraClient
 from app.jira.egress import CheckedAddressBackend
@@ -125,17 +126,7 @@ class TestJiraClientConnections:
     async def test_the_setting_reaches_the_clients_and_nothing_is_sent(
         self, live_sim: JiraSimulator
     ) -> None:
-        pool = JiraClientPool.from_settings(PoolSettings(allow_private_jira_hosts=False))
-        instance = JiraInstance(
-            id=7,
-            name="Renamed",
-            host_name=live_sim.base_url,
-            user_name=SIM_USER,
-            api_token_encrypted=SecretBox(SECRET_KEY).encrypt(SIM_TOKEN),
-        )
-        services = Services(jira=pool, secrets=SecretBox(SECRET_KEY))
-        answer = await check_connection(services, instance, timeout=5)
-        await pool.aclose()
+        answer = await connection_test_for(live_sim.base_url, allow_private=False)
         assert answer.success is False
         assert answer.message.startswith("HostName localhost resolves to ")
         assert "allow_private_jira_hosts" in answer.message
@@ -145,18 +136,25 @@ class TestJiraClientConnections:
     async def test_a_host_name_saved_before_it_was_checked_is_reported_not_a_crash(
         self, host: str
     ) -> None:
-        pool = JiraClientPool.from_settings(PoolSettings(allow_private_jira_hosts=True))
-        instance = JiraInstance(
-            id=8,
-            name="Old",
-            host_name=host,
-            user_name=SIM_USER,
-            api_token_encrypted=SecretBox(SECRET_KEY).encrypt(SIM_TOKEN),
-        )
-        answer = await check_connection(Services(pool, SecretBox(SECRET_KEY)), instance, timeout=5)
-        await pool.aclose()
+        answer = await connection_test_for(host, allow_private=True)
         assert answer.success is False
         assert "is not a valid host name" in answer.message
+
+
+async def connection_test_for(host_name: str, *, allow_private: bool) -> ConnectionTestOut:
+    """An instance's Test for a saved HostName, with the pool the settings give."""
+    pool = JiraClientPool.from_settings(PoolSettings(allow_private_jira_hosts=allow_private))
+    instance = JiraInstance(
+        id=7,
+        name="Saved",
+        host_name=host_name,
+        user_name=SIM_USER,
+        api_token_encrypted=SecretBox(SECRET_KEY).encrypt(SIM_TOKEN),
+    )
+    try:
+        return await check_connection(Services(pool, SecretBox(SECRET_KEY)), instance, timeout=5)
+    finally:
+        await pool.aclose()
 
 
 async def test_a_link_job_to_a_name_now_resolving_to_a_forbidden_address_ends_in_error(
