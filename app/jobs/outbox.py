@@ -58,17 +58,23 @@ def _claimable(now: datetime) -> Any:
 
 
 async def claim(
-    session: AsyncSession, worker_id: str, limit: int, lease_seconds: float
+    session: AsyncSession,
+    worker_id: str,
+    limit: int,
+    lease_seconds: float,
+    kinds: Sequence[str] | None = None,
 ) -> Sequence[SyncJob]:
     """Take up to `limit` ready jobs (and jobs whose lease expired) in one short transaction.
 
     PostgreSQL skips rows other workers hold (FOR UPDATE SKIP LOCKED); SQLite's single writer
-    (BEGIN IMMEDIATE) makes the same statement safe there.
+    (BEGIN IMMEDIATE) makes the same statement safe there. `kinds`: only jobs of these kinds
+    (a lane's worker).
     """
     now = utcnow()
-    candidates = (
-        select(col(SyncJob.id)).where(_claimable(now)).order_by(col(SyncJob.id)).limit(limit)
-    )
+    candidates = select(col(SyncJob.id)).where(_claimable(now))
+    if kinds is not None:
+        candidates = candidates.where(col(SyncJob.kind).in_(list(kinds)))
+    candidates = candidates.order_by(col(SyncJob.id)).limit(limit)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     statement = (
@@ -143,13 +149,18 @@ async def fail(session: AsyncSession, job: SyncJob, worker_id: str, message: str
     )
 
 
-async def next_due(session: AsyncSession) -> datetime | None:
-    """When the next queued job becomes ready or a running job's lease runs out."""
+async def next_due(session: AsyncSession, kinds: Sequence[str] | None = None) -> datetime | None:
+    """When the next queued job (of `kinds`) becomes ready or a running job's lease runs out."""
+    of_kinds = [col(SyncJob.kind).in_(list(kinds))] if kinds is not None else []
     queued = await session.scalar(
-        select(func.min(SyncJob.run_after)).where(col(SyncJob.status) == JobStatus.QUEUED)
+        select(func.min(SyncJob.run_after)).where(
+            col(SyncJob.status) == JobStatus.QUEUED, *of_kinds
+        )
     )
     leased = await session.scalar(
-        select(func.min(SyncJob.lease_until)).where(col(SyncJob.status) == JobStatus.RUNNING)
+        select(func.min(SyncJob.lease_until)).where(
+            col(SyncJob.status) == JobStatus.RUNNING, *of_kinds
+        )
     )
     moments = [moment for moment in (queued, leased) if moment is not None]
     return min(moments) if moments else None

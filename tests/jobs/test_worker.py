@@ -466,3 +466,62 @@ class TestRecordingOutcomes:
         await Worker(ctx, registry).drain()
         (job,) = await all_jobs(ctx)
         assert (job.status, job.attempts, len(runs)) == (JobStatus.DONE, 1, 1)
+
+
+class Slow(Step):
+    kind = "test.slow"
+    lane = "slow"
+
+
+class Stubborn(Step):
+    kind = "test.stubborn"
+    retries_until_permanent = True
+
+
+class TestLanes:
+    async def test_a_full_lane_never_holds_up_another_lanes_jobs(
+        self, db: Any, settings: Any
+    ) -> None:
+        ctx = make_context(db, settings.model_copy(update={"worker_concurrency": 1}))
+        registry = JobRegistry()
+        registry.add_lane("slow", lambda _settings: 1)
+        release, done = asyncio.Event(), asyncio.Event()
+
+        async def hang(_ctx: Any, _job: Job[Any]) -> None:
+            await release.wait()
+
+        async def quick(_ctx: Any, _job: Job[Any]) -> None:
+            done.set()
+
+        registry.register(Slow, hang)
+        registry.register(kind("test.quick"), quick)
+        async with running_worker(ctx, registry):
+            async with ctx.transaction() as session:
+                await jobs.enqueue(session, Slow(n=1))
+                await jobs.enqueue(session, Slow(n=2))
+                await jobs.enqueue(session, kind("test.quick")())
+            await asyncio.wait_for(done.wait(), 5)
+            release.set()
+
+    def test_a_kind_in_an_unknown_lane_is_refused(self) -> None:
+        async def run(_ctx: Any, _job: Job[Any]) -> None: ...
+
+        with pytest.raises(ValueError, match="unknown lane"):
+            JobRegistry().register(Slow, run)
+
+    async def test_a_kind_that_gives_up_itself_outlives_job_max_attempts(
+        self, db: Any, settings: Any
+    ) -> None:
+        ctx = make_context(db, settings.model_copy(update={"job_max_attempts": 2}))
+        registry = JobRegistry()
+
+        async def flaky(_ctx: Any, job: Job[Any]) -> None:
+            if job.attempts < 4:
+                raise JobError("not yet", transient=True, retry_after=0)
+
+        registry.register(Stubborn, flaky)
+        async with ctx.transaction() as session:
+            await jobs.enqueue(session, Stubborn())
+        await Worker(ctx, registry).drain()
+        (job,) = await all_jobs(ctx)
+        assert (job.status, job.attempts) == (JobStatus.DONE, 4)
