@@ -17,7 +17,7 @@ from app.core.errors import BadRequest
 from app.core.events import publish
 from app.helpdesk import history
 from app.helpdesk.catalog import get_referenced
-from app.helpdesk.events import JiraKeyRequested
+from app.helpdesk.events import JiraKeyRequested, Origin, changing
 from app.helpdesk.fields import FieldValueError, to_stored
 from app.helpdesk.history import add_history
 from app.helpdesk.models import (
@@ -82,7 +82,11 @@ async def all_custom_fields(session: AsyncSession) -> list[CustomField]:
 
 
 async def create_ticket(
-    session: AsyncSession, data: TicketInput, custom: dict[int, Any], actor: str
+    session: AsyncSession,
+    data: TicketInput,
+    custom: dict[int, Any],
+    actor: str,
+    origin: Origin = Origin.API,
 ) -> Ticket:
     if not data.name:
         raise BadRequest("Ticket needs Name.")
@@ -105,13 +109,27 @@ async def create_ticket(
     await session.flush()
     await _store_custom_values(session, ticket, custom, actor, announce=False)
     await add_history(session, ticket.id or 0, history.TICKET_CREATED.text(actor=actor))
-    await _announce_jira_key(session, ticket, data, actor)
+    await _announce_jira_key(session, ticket, data, actor, origin)
     return ticket
 
 
 async def update_ticket(
-    session: AsyncSession, ticket: Ticket, data: TicketInput, custom: dict[int, Any], actor: str
+    session: AsyncSession,
+    ticket: Ticket,
+    data: TicketInput,
+    custom: dict[int, Any],
+    actor: str,
+    origin: Origin = Origin.API,
 ) -> Ticket:
+    async with changing(session, [ticket.id or 0], origin):
+        await _change_fields(session, ticket, data, custom, actor)
+    await _announce_jira_key(session, ticket, data, actor, origin)
+    return ticket
+
+
+async def _change_fields(
+    session: AsyncSession, ticket: Ticket, data: TicketInput, custom: dict[int, Any], actor: str
+) -> None:
     given = data.model_fields_set
     changes: list[str] = []
     if "name" in given:
@@ -171,16 +189,16 @@ async def update_ticket(
         ticket.date_modified = utcnow()
         session.add(ticket)
         await session.flush()
-    await _announce_jira_key(session, ticket, data, actor)
-    return ticket
 
 
 async def _announce_jira_key(
-    session: AsyncSession, ticket: Ticket, data: TicketInput, actor: str
+    session: AsyncSession, ticket: Ticket, data: TicketInput, actor: str, origin: Origin
 ) -> None:
     """`JiraKey` given: the Jira integration checks it now and links later (answer: Pending)."""
     if "jira_key" in data.model_fields_set:
-        event = JiraKeyRequested(ticket.id or 0, data.jira_key, data.jira_instance_id, actor)
+        event = JiraKeyRequested(
+            ticket.id or 0, data.jira_key, data.jira_instance_id, actor, origin
+        )
         await publish(session, event)
 
 
