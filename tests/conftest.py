@@ -26,7 +26,7 @@ from tests.support.database import (
     requested_url,
 )
 
-pytest_plugins = ["tests.support.inbound_fixtures"]
+pytest_plugins = ["tests.support.inbound_fixtures", "tests.support.outgoing_fixtures"]
 
 API_TOKEN = "test-api-token-0123456789"
 SECRET_KEY = "test-secret-key-0123456789"

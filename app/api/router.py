@@ -9,6 +9,7 @@ from app.api import (
     catalog,
     crm,
     crm_admin,
+    event_subscriptions,
     health,
     helpdesk_events,
     jira_admin,
@@ -28,6 +29,7 @@ HELPDESK_ROUTERS = (
     jira_reconcile.router,
     reports.router,
     crm_admin.router,
+    event_subscriptions.router,
 )
 
 
