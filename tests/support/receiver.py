@@ -152,8 +152,73 @@ def main() -> None:
     parser.add_argument("--log", type=Path, required=True)
     args = parser.parse_args()
     receiver = Receiver(args.secret, args.log)
-    uvicorn.run(receiver.app, host="127.0.0.1", port=args.port, log_level="warning")
+    uvicorn.run(
+        receiver.app, host="127.0.0.1", port=args.port, log_level="warning", interface="asgi3"
+    )
 
 
 if __name__ == "__main__":
     main()
+
+
+@dataclass
+class ReceiverProcess:
+    """A receiver running as its own process (started, stopped and started again on one port);
+    `receiver` reads what it kept."""
+
+    port: int
+    receiver: Receiver
+    process: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    async def start(self) -> None:
+        import subprocess
+        import sys
+
+        import httpx
+
+        from tests.support.live import ROOT
+
+        assert self.receiver.log is not None
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.support.receiver",
+                "--port",
+                str(self.port),
+                "--secret",
+                self.receiver.secret,
+                "--log",
+                str(self.receiver.log),
+            ],
+            cwd=ROOT,
+        )
+        # A separate process offers no event to await: poll until it answers.
+        async with httpx.AsyncClient(timeout=1.0) as http:
+            for _ in range(200):
+                try:
+                    await http.get(f"http://127.0.0.1:{self.port}/_received")
+                    return
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+        raise TimeoutError("the receiver did not start")
+
+    def stop(self) -> None:
+        from tests.support.live import stop_process
+
+        if self.process is not None:
+            stop_process(self.process)
+            self.process = None
+
+    async def script(self, *statuses: int, delay: float = 0.0) -> None:
+        import httpx
+
+        async with httpx.AsyncClient() as http:
+            await http.post(
+                f"http://127.0.0.1:{self.port}/_script",
+                json={"statuses": list(statuses), "delay": delay},
+            )
