@@ -175,6 +175,7 @@ class TestDelivery:
         subscription = await subscribe(api, receiver)
         await receiver.script(410)
         await ok(await api.put(f"{API}/Tickets/{ticket['ID']}", json={"Name": "x"}))
+
         async def current() -> Any:
             return await ok(await api.get(f"{API}/EventSubscriptions/{subscription['ID']}"))
 
