@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
 import signal
+import subprocess
+import sys
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -267,3 +271,67 @@ class TestCrash:
             data = attempt.event["data"]
             names[data["TicketID"]].append(data["changes"][0]["To"])
         assert dict(names) == dict(accepted)
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "helpdesk-events.md"
+
+
+async def call(api: httpx.AsyncClient, method: str, url: str) -> Any:
+    return await ok(await api.request(method, url))
+
+
+def docs_receiver() -> str:
+    """The ```python block of the docs' "A receiver" section, as written."""
+    section = DOCS.read_text().split("\n## A receiver\n", 1)[1]
+    (block,) = re.findall(r"^```python\n(.*?)^```$", section, flags=re.MULTILINE | re.DOTALL)
+    return str(block)
+
+
+class TestDocsReceiver:
+    async def test_the_docs_receiver_takes_an_event_and_drops_its_replay(
+        self, api: httpx.AsyncClient, tmp_path: Path
+    ) -> None:
+        (tmp_path / "receiver.py").write_text(docs_receiver())
+        port, secret = free_port(), new_secret()
+        output = tmp_path / "receiver.out"
+        env = {**os.environ, "PORT": str(port), "WEBHOOK_SECRET": secret}
+        with output.open("wb") as sink:
+            process = subprocess.Popen(
+                [sys.executable, "receiver.py"],
+                cwd=tmp_path,
+                env=env,
+                stdout=sink,
+                stderr=subprocess.DEVNULL,
+            )
+        try:
+            await ready_helpdesk(api)
+            ticket = await create_ticket(api)
+            body = {"Name": "Docs", "URL": f"http://127.0.0.1:{port}/", "Secret": secret}
+            created = await ok(await api.post(f"{API}/EventSubscriptions", json=body), 201)
+            test_url = f"{API}/EventSubscriptions/{created['EventSubscription']['ID']}/Test"
+            # the receiver is another process: its Test is asked until it listens
+            test = await eventually(
+                lambda: call(api, "POST", test_url),
+                lambda answer: answer["Test"]["Success"],
+                what="the docs receiver listening",
+            )
+            assert test["Test"]["StatusCode"] == 204
+            await ok(await api.put(f"{API}/Tickets/{ticket['ID']}", json={"Name": "x"}))
+            (delivery,) = (
+                await eventually(
+                    lambda: call(api, "GET", f"{API}/EventDeliveries?Status=Delivered"),
+                    lambda answer: len(answer["EventDeliveries"]) == 1,
+                    what="delivered",
+                )
+            )["EventDeliveries"]
+            await ok(await api.post(f"{API}/EventDeliveries/{delivery['ID']}/Retry"))
+            lines = await eventually(
+                lambda: asyncio.sleep(0, output.read_text().splitlines()),
+                lambda got: any(line.startswith("duplicate") for line in got),
+                what="the replay seen as a duplicate",
+            )
+        finally:
+            process.terminate()
+            process.wait(10)
+        event_id = delivery["EventID"]
+        assert lines[-2:] == [f"ticket.updated {ticket['ID']} {event_id}", f"duplicate {event_id}"]
