@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -14,7 +14,7 @@ from app.core.errors import BadRequest, NotFound
 from app.core.security import SecretBox
 from app.core.wire import MAX_ID
 from app.jira.hosts import HostNameError, check_host_name
-from app.outgoing.models import EventSubscription
+from app.outgoing.models import EventDelivery, EventSubscription
 from app.outgoing.rules import EVENT_TYPES, PING
 from app.outgoing.schemas import SubscriptionInput, SubscriptionOut
 from app.outgoing.sender import new_secret, secret_problem
@@ -123,6 +123,10 @@ async def update_subscription(
 
 
 async def delete_subscription(session: AsyncSession, subscription: EventSubscription) -> None:
+    """With its delivery log (jobs still queued for it find nothing and end)."""
+    await session.execute(
+        delete(EventDelivery).where(col(EventDelivery.subscription_id) == subscription.id)
+    )
     await session.delete(subscription)
     await session.flush()
 

@@ -183,3 +183,35 @@ class TestIsolation:
         assert (await deliver(client, s.instance_id, later)).is_success
         await receiver.wait_for(lambda got: len(got) == 12)
         assert (await get_ticket(client, s.tickets[0]))["Status"] == "Done"
+
+
+def sample(name: str, **labels: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+class TestMetrics:
+    async def test_sent_failed_and_latency_by_type(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
+    ) -> None:
+        await seed_helpdesk(events_client)
+        ticket = await create_ticket(events_client)
+        await subscribe(events_client, receiver)
+        names = (
+            ("outgoing_events_sent_total", {"type": "ticket.updated"}),
+            ("outgoing_events_failed_total", {"type": "ticket.updated"}),
+            ("outgoing_event_latency_seconds_count", {"type": "ticket.updated"}),
+            ("outgoing_event_attempts_total", {"type": "ticket.updated", "outcome": "retry"}),
+        )
+        before = [sample(name, **labels) for name, labels in names]
+        receiver.script(500)
+        await rename(events_client, ticket["ID"], "sent")
+        await drain(events_app)
+        receiver.script(400)
+        await rename(events_client, ticket["ID"], "refused")
+        await drain(events_app)
+        after = [sample(name, **labels) for name, labels in names]
+        assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 1, 1]
+        exposed = (await events_client.get("/metrics")).text
+        assert 'outgoing_events_sent_total{type="ticket.updated"}' in exposed
