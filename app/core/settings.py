@@ -63,8 +63,8 @@ class Settings(BaseSettings):
     event_timeout_seconds: float = Field(default=10.0, gt=0)
     # Deliveries run in a worker lane of their own (never in the Jira sync's slots), and one
     # subscription takes at most `event_subscription_concurrency` of them at a time.
-    event_delivery_concurrency: int = Field(default=16, ge=1)
-    event_subscription_concurrency: int = Field(default=4, ge=1)
+    event_delivery_concurrency: int = Field(default=32, ge=1)
+    event_subscription_concurrency: int = Field(default=8, ge=1)
     allow_private_event_urls: bool = True
 
     page_size_default: int = Field(default=50, ge=1)

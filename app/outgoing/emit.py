@@ -39,7 +39,7 @@ class EmitOptions:
     """What emitting needs of the settings (given by the composition root)."""
 
     retry_hours: float = 72.0
-    buckets: int = 4
+    buckets: int = 8
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmitOptions:

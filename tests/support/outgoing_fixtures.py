@@ -54,6 +54,7 @@ def events_app_instance(
         jira_retry_base_seconds=0.0,
         event_retry_base_seconds=0.0,
         event_retry_max_seconds=0.0,
+        event_subscription_concurrency=4,  # tests/outgoing/test_deliver.py::TestIsolation
     )
     application = create_app(
         settings,
