@@ -199,7 +199,7 @@ class Worker:
             return
         except Exception as exc:
             bound.exception("sync.job.crashed")
-            await self._failed(job, typed, f"{type(exc).__name__}: {exc}", True, None)
+            await self._failed(job, typed, f"{type(exc).__name__}: {exc}", True, None, crashed=True)
             return
         await self._record(job, lambda session: jobs.finish(session, job, self.ctx.worker_id))
         JOBS_DONE.labels(job.kind).inc()
@@ -272,11 +272,14 @@ class Worker:
         message: str,
         transient: bool,
         retry_after: float | None,
+        *,
+        crashed: bool = False,
     ) -> None:
-        """Retry later or fail; a failed job's kind hears of it when its payload could be read."""
+        """Retry later or fail; a failed job's kind hears of it when its payload could be read.
+        A crash (not a JobError) is retried at most JOB_MAX_ATTEMPTS times, whatever the kind."""
         settings = self.ctx.settings
         bound = log.bind(job_id=job.id, kind=job.kind, attempt=job.attempts, error=message)
-        unlimited = typed is not None and typed.payload.retries_until_permanent
+        unlimited = typed is not None and typed.payload.retries_until_permanent and not crashed
         if transient and (unlimited or job.attempts < settings.job_max_attempts):
             delay = (
                 retry_after

@@ -17,7 +17,7 @@ from app.core.db import utcnow
 from app.core.logging import get_logger
 from app.core.security import SecretBox
 from app.jobs.context import WorkerContext
-from app.jobs.kinds import Job, JobError
+from app.jobs.kinds import Failure, Job, JobError
 from app.outgoing.job_kinds import DeliverEvent
 from app.outgoing.metrics import EVENT_ATTEMPTS, EVENT_LATENCY, EVENTS_FAILED, EVENTS_SENT
 from app.outgoing.models import DeliveryStatus, EventDelivery, EventSubscription
@@ -53,19 +53,39 @@ async def run_deliver(ctx: EventContext, job: Job[DeliverEvent]) -> None:
             return  # delivered, failed or deleted meanwhile (a job may run again)
         subscription = await session.get(EventSubscription, delivery.subscription_id)
         if subscription is None or not subscription.active:
-            delivery.status = DeliveryStatus.FAILED
-            delivery.last_error = "The subscription is inactive or deleted; not sent."
-            delivery.next_attempt_at = None
+            _fail(delivery, "The subscription is inactive or deleted; not sent.")
             session.add(delivery)
-            EVENTS_FAILED.labels(delivery.event_type).inc()
             return
-        url, secret = subscription.url, services.secrets.decrypt(subscription.secret_encrypted)
+        try:
+            secret = services.secrets.decrypt(subscription.secret_encrypted)
+        except ValueError:
+            _fail(delivery, "The subscription's Secret cannot be decrypted with this SECRET_KEY.")
+            session.add(delivery)
+            return
+        url = subscription.url
         event_id, body, event_type = delivery.event_id, delivery.body, delivery.event_type
     answer = await services.events.send(url, secret, event_id, body)
     delay = await _record(ctx, job, answer)
     if delay is not None:
         raise JobError(describe(answer), transient=True, retry_after=delay)
     log.info("events.delivery.done", delivery=job.payload.delivery_id, type=event_type)
+
+
+def _fail(delivery: EventDelivery, reason: str) -> None:
+    delivery.status = DeliveryStatus.FAILED
+    delivery.last_error = reason
+    delivery.next_attempt_at = None
+    EVENTS_FAILED.labels(delivery.event_type).inc()
+
+
+async def on_deliver_failed(ctx: EventContext, job: Job[DeliverEvent], failure: Failure) -> None:
+    """The job itself failed (it crashed JOB_MAX_ATTEMPTS times): the delivery says so, and can
+    be replayed."""
+    async with ctx.transaction() as session:
+        delivery = await session.get(EventDelivery, job.payload.delivery_id)
+        if delivery is not None and delivery.status == DeliveryStatus.PENDING:
+            _fail(delivery, failure.message)
+            session.add(delivery)
 
 
 async def _record(ctx: EventContext, job: Job[DeliverEvent], answer: Answer) -> float | None:

@@ -525,3 +525,25 @@ class TestLanes:
         await Worker(ctx, registry).drain()
         (job,) = await all_jobs(ctx)
         assert (job.status, job.attempts) == (JobStatus.DONE, 4)
+
+    async def test_a_crash_is_retried_at_most_job_max_attempts_even_so(
+        self, db: Any, settings: Any
+    ) -> None:
+        quick = {"job_max_attempts": 3, "job_retry_base_seconds": 0.0, "job_retry_max_seconds": 0.0}
+        ctx = make_context(db, settings.model_copy(update=quick))
+        registry = JobRegistry()
+        failures: list[str] = []
+
+        async def broken(_ctx: Any, _job: Job[Any]) -> None:
+            raise RuntimeError("a bug")
+
+        async def heard(_ctx: Any, _job: Job[Any], failure: Any) -> None:
+            failures.append(failure.message)
+
+        registry.register(Stubborn, broken, heard)
+        async with ctx.transaction() as session:
+            await jobs.enqueue(session, Stubborn())
+        await Worker(ctx, registry).drain()
+        (job,) = await all_jobs(ctx)
+        assert (job.status, job.attempts) == (JobStatus.FAILED, 3)
+        assert failures == ["Gave up after 3 attempts: RuntimeError: a bug"]

@@ -9,11 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select, update
 
 from app.core.db import utcnow
 from app.jobs.runner import running_worker
-from app.outgoing.models import EventDelivery
+from app.outgoing.models import EventDelivery, EventSubscription
 from app.outgoing.sender import new_secret
 from app.wiring import job_registry
 from tests.support.helpdesk import API, create_ticket, get_ticket, ok
@@ -215,3 +216,44 @@ class TestMetrics:
         assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 1, 1]
         exposed = (await events_client.get("/metrics")).text
         assert 'outgoing_events_sent_total{type="ticket.updated"}' in exposed
+
+
+class TestBroken:
+    async def test_a_secret_this_secret_key_cannot_open_fails_the_delivery(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
+    ) -> None:
+        await seed_helpdesk(events_client)
+        ticket = await create_ticket(events_client)
+        await subscribe(events_client, receiver)
+        async with events_app.state.session_factory() as session:
+            await session.execute(update(EventSubscription).values(secret_encrypted="garbage"))
+            await session.commit()
+        await rename(events_client, ticket["ID"], "x")
+        await drain(events_app)
+        (delivery,) = await rows(events_app)
+        assert delivery.status == "Failed"
+        assert delivery.last_error == (
+            "The subscription's Secret cannot be decrypted with this SECRET_KEY."
+        )
+        assert receiver.received() == []
+
+    async def test_a_delivery_whose_job_keeps_crashing_ends_failed(
+        self,
+        events_client: httpx.AsyncClient,
+        events_app: Any,
+        receiver: Receiver,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        await seed_helpdesk(events_client)
+        ticket = await create_ticket(events_client)
+        await subscribe(events_client, receiver)
+
+        async def broken(*_args: Any, **_kwargs: Any) -> None:
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(events_app.state.services.events, "send", broken)
+        await rename(events_client, ticket["ID"], "x")
+        await drain(events_app)
+        (delivery,) = await rows(events_app)
+        assert delivery.status == "Failed"
+        assert delivery.last_error == "Gave up after 8 attempts: RuntimeError: a bug"
