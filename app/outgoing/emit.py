@@ -203,6 +203,7 @@ async def emit_ticket_changes(
 async def emit_actions(
     session: AsyncSession, options: EmitOptions, actions: Sequence[Action], origin: Origin
 ) -> None:
+    await session.flush()
     tickets = {t.id: t for t in await _tickets(session, list({a.ticket_id for a in actions}))}
     for answer in await action_answers(session, actions):
         ticket = tickets.get(answer.ticket_id)

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from defusedxml.ElementTree import fromstring
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
@@ -238,3 +239,19 @@ class TestDeliveries:
         response = await events_client.get(f"{API}/EventDeliveries?{query}")
         assert response.status_code == 400
         assert "Error" in response.json()
+
+
+class TestXmlDeliveries:
+    async def test_the_log_in_xml_has_one_event_delivery_element_each(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
+    ) -> None:
+        await seed_helpdesk(events_client)
+        await subscribe(events_client, receiver)
+        ticket = await create_ticket(events_client)
+        await ok(await events_client.put(f"{API}/Tickets/{ticket['ID']}", json={"Name": "A"}))
+        await drain(events_app)
+        answer = await events_client.get(f"{XML}/EventDeliveries")
+        root = fromstring(answer.text)
+        (item,) = root.findall("EventDelivery")
+        assert item.findtext("Status") == "Delivered"
+        assert item.findtext("EventType") == "ticket.updated"
