@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from app.integration.models import JiraInstance, MappingType
 from app.outgoing.models import EventDelivery
 from tests.support.helpdesk import API, add_action, create_ticket, ok, signed_event
 from tests.support.inbound import (
@@ -20,7 +21,13 @@ from tests.support.inbound import (
 from tests.support.jobs import drain
 from tests.support.outgoing_fixtures import subscribe
 from tests.support.receiver import Receiver
-from tests.support.world import ISSUE_ID, add_custom_field, linked_world, seed_helpdesk
+from tests.support.world import (
+    ISSUE_ID,
+    add_custom_field,
+    add_mapping,
+    linked_world,
+    seed_helpdesk,
+)
 
 
 def events(receiver: Receiver) -> list[dict[str, Any]]:
@@ -56,6 +63,30 @@ class TestJiraChanges:
             assert event["data"]["Ticket"]["JiraKey"] == "DEMO-1"
             assert event["data"]["ExternalID"] is None
         assert len(events(receiver)) == 2  # nothing else: the link did not change
+
+    async def test_a_type_and_a_mapped_field_change_are_one_ticket_updated(
+        self, events_client: httpx.AsyncClient, events_app: Any, session: Any, receiver: Receiver
+    ) -> None:
+        s = await linked_world(session, 1)
+        async with session.begin():
+            instance = await session.get(JiraInstance, s.instance_id)
+            await add_custom_field(session, "Severity", "PickList", ["Low", "High"])
+            await add_mapping(session, instance, MappingType.TICKET, "Severity", "Severity")
+        await subscribe(events_client, receiver)
+        change = issue_updated(
+            ISSUE_ID,
+            "DEMO-1",
+            [
+                item("issuetype", "Bug", "Task"),
+                item("Severity", None, "High", field_id="customfield_10010"),
+            ],
+            extra={"customfield_10010": {"value": "High", "id": "10001"}},
+        )
+        await send(events_client, events_app, s, change)
+        (event,) = events(receiver)
+        fields = {c["Field"]: (c["From"], c["To"]) for c in event["data"]["changes"]}
+        assert fields["TicketTypeName"] == ("Bug", "Task")
+        assert fields["Severity"] == (None, "High")
 
     async def test_a_jira_comment_is_one_action_created_per_linked_ticket(
         self, events_client: httpx.AsyncClient, events_app: Any, session: Any, receiver: Receiver
@@ -180,6 +211,26 @@ class TestApiChanges:
         ]
         assert [e["data"]["origin"] for e in links] == ["api", "jira"]
         assert links[1]["data"]["Ticket"]["JiraLinkURL"] is not None
+
+    async def test_a_failed_link_says_why(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver, jira_sim: Any
+    ) -> None:
+        from tests.support.world import configure_default_instance
+
+        await seed_helpdesk(events_client)
+        await configure_default_instance(events_client)
+        await subscribe(events_client, receiver)
+        await create_ticket(events_client, JiraKey="DEMO-999")
+        await drain(events_app)
+        pending, error = of_type(receiver, "ticket.jira_link_changed")
+        assert {"Field": "JiraSyncStatus", "From": "None", "To": "Pending"} in pending["data"][
+            "changes"
+        ]
+        assert error["data"]["changes"] == [
+            {"Field": "JiraSyncStatus", "From": "Pending", "To": "Error"}
+        ]
+        assert "DEMO-999" in error["data"]["Reason"]
+        assert error["data"]["origin"] == "jira"
 
 
 class TestNoEcho:
