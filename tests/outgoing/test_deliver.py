@@ -257,3 +257,22 @@ class TestBroken:
         (delivery,) = await rows(events_app)
         assert delivery.status == "Failed"
         assert delivery.last_error == "Gave up after 8 attempts: RuntimeError: a bug"
+
+
+class TestSecrets:
+    async def test_the_secret_is_never_logged(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
+    ) -> None:
+        from structlog.testing import capture_logs
+
+        await seed_helpdesk(events_client)
+        ticket = await create_ticket(events_client)
+        with capture_logs() as logs:
+            subscription = await subscribe(events_client, receiver)
+            await events_client.post(f"{API}/EventSubscriptions/{subscription['ID']}/Test")
+            receiver.script(500)
+            await rename(events_client, ticket["ID"], "x")
+            await drain(events_app)
+        assert any(log["event"] == "sync.job.retry" for log in logs)
+        key = receiver.secret.removeprefix("whsec_")
+        assert not [log for log in logs if key in repr(log)]
