@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     event_delivery_concurrency: int = Field(default=32, ge=1)
     event_subscription_concurrency: int = Field(default=8, ge=1)
     allow_private_event_urls: bool = True
+    # Finished deliveries (the log of GET /EventDeliveries) are kept this long.
+    event_retention_days: int = Field(default=30, ge=1)
 
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=1000, ge=1)

@@ -7,6 +7,7 @@ from app.core.events import EventBus
 from app.helpdesk.events import ActionCreated, TicketsChanged, TicketsChanging
 from app.integration.events import JiraActionsAdded
 from app.jobs.kinds import JobRegistry
+from app.outgoing import prune
 from app.outgoing.deliver import on_deliver_failed, run_deliver
 from app.outgoing.emit import EmitOptions, Emitter
 from app.outgoing.job_kinds import EVENTS_LANE, DeliverEvent
@@ -15,6 +16,7 @@ from app.outgoing.job_kinds import EVENTS_LANE, DeliverEvent
 def register_jobs(registry: JobRegistry) -> None:
     registry.add_lane(EVENTS_LANE, lambda settings: settings.event_delivery_concurrency)
     registry.register(DeliverEvent, run_deliver, on_deliver_failed)
+    prune.register(registry)
 
 
 def subscribe(bus: EventBus, options: EmitOptions) -> None:
