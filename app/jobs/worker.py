@@ -60,7 +60,19 @@ class Worker:
         self.registry = registry
         self.rng = rng or random.Random()
         self.lane = lane
-        self.kinds = registry.lane_kinds(lane) if lane is not None else None
+        # The default lane takes every kind but the other lanes' (an unknown kind too, so it
+        # fails visibly instead of waiting forever); another lane only its own.
+        self.kinds = registry.lane_kinds(lane) if lane not in (None, DEFAULT_LANE) else None
+        self.other_kinds = (
+            [
+                k
+                for name in registry.lanes
+                if name != DEFAULT_LANE
+                for k in registry.lane_kinds(name)
+            ]
+            if lane == DEFAULT_LANE
+            else []
+        )
         self.slots = (
             registry.lane_slots(lane, ctx.settings)
             if lane is not None
@@ -78,7 +90,7 @@ class Worker:
             "sync.worker.started",
             worker=self.ctx.worker_id,
             lane=self.lane,
-            kinds=self.kinds or self.registry.kinds,
+            kinds=self.kinds or [k for k in self.registry.kinds if k not in self.other_kinds],
         )
         stop_waiter: asyncio.Future[bool] = asyncio.ensure_future(stop.wait())
         claim_backoff = Backoff(stop, CLAIM_BACKOFF)
@@ -125,6 +137,7 @@ class Worker:
                     self.slots,
                     self.ctx.settings.job_lease_seconds,
                     self.kinds,
+                    self.other_kinds,
                 )
             if not batch:
                 return total
@@ -143,6 +156,7 @@ class Worker:
                     free,
                     self.ctx.settings.job_lease_seconds,
                     self.kinds,
+                    self.other_kinds,
                 )
         except Exception:
             log.exception("sync.worker.claim_failed")
@@ -164,7 +178,7 @@ class Worker:
         if len(self._running) < self.slots:
             try:
                 async with self.ctx.transaction() as session:
-                    due = await jobs.next_due(session, self.kinds)
+                    due = await jobs.next_due(session, self.kinds, self.other_kinds)
             except Exception:
                 log.exception("sync.worker.next_due_failed")
                 due = None

@@ -503,6 +503,28 @@ class TestLanes:
             await asyncio.wait_for(done.wait(), 5)
             release.set()
 
+    async def test_a_job_of_no_known_kind_still_fails_and_frees_its_key(
+        self, db: Any, settings: Any
+    ) -> None:
+        ctx = make_context(db, settings)
+        registry = JobRegistry()
+        registry.add_lane("slow", lambda _settings: 1)
+        registry.register(Slow, lambda _ctx, _job: asyncio.sleep(0))
+        after = asyncio.Event()
+
+        async def next_one(_ctx: Any, _job: Job[Any]) -> None:
+            after.set()
+
+        registry.register(kind("test.after"), next_one)
+        async with running_worker(ctx, registry):
+            await add_jobs(ctx, ("test.gone", {}, "key"), ("test.after", {}, "key"))
+            await asyncio.wait_for(after.wait(), 5)
+        gone, _ = await all_jobs(ctx)
+        assert (gone.status, gone.last_error) == (
+            JobStatus.FAILED,
+            "No handler for job kind 'test.gone'.",
+        )
+
     def test_a_kind_in_an_unknown_lane_is_refused(self) -> None:
         async def run(_ctx: Any, _job: Job[Any]) -> None: ...
 
