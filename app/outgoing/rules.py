@@ -54,7 +54,9 @@ class TicketDiff:
 
 
 def diff_ticket(before: Mapping[str, Any], after: Mapping[str, Any]) -> TicketDiff:
-    """What changed between two answers of one ticket, in the answer's element order."""
+    """What changed between two answers of one ticket, in the answer's element order. A new
+    JiraKey on a link that stayed as it was (the issue moved in Jira) is a change of the
+    ticket's fields too."""
     fields: list[Change] = []
     link: list[Change] = []
     names = list(after) + [name for name in before if name not in after]
@@ -65,6 +67,9 @@ def diff_ticket(before: Mapping[str, Any], after: Mapping[str, Any]) -> TicketDi
         if old == new:
             continue
         (link if name in LINK_FIELDS else fields).append(Change(name, old, new))
+    moved = [c for c in link if c.field == "JiraKey" and c.old is not None and c.new is not None]
+    if moved and not any(c.field == "JiraSyncStatus" for c in link):
+        fields.extend(moved)
     return TicketDiff(fields, link)
 
 

@@ -119,6 +119,8 @@ class TestJiraChanges:
         fields = {c["Field"]: (c["From"], c["To"]) for c in link["data"]["changes"]}
         assert fields["JiraKey"] == ("DEMO-1", "SUP-7")
         assert fields["JiraLinkURL"][1].endswith("/browse/SUP-7")
+        (updated,) = of_type(receiver, "ticket.updated")
+        assert {"Field": "JiraKey", "From": "DEMO-1", "To": "SUP-7"} in updated["data"]["changes"]
 
     async def test_a_deleted_issue_breaks_the_link_with_the_reason(
         self, events_client: httpx.AsyncClient, events_app: Any, session: Any, receiver: Receiver

@@ -49,6 +49,14 @@ TICKET = {
             [Change("JiraKey", None, "DEMO-1"), Change("JiraSyncStatus", "None", "Pending")],
         ),
         (
+            {"JiraKey": "SUP-7", "JiraLinkURL": "https://j/browse/SUP-7"},
+            [],
+            [
+                Change("JiraKey", None, "SUP-7"),
+                Change("JiraLinkURL", None, "https://j/browse/SUP-7"),
+            ],
+        ),
+        (
             {"Name": "Fax", "JiraLinkURL": "https://j/browse/X-1"},
             [Change("Name", "Printer", "Fax")],
             [Change("JiraLinkURL", None, "https://j/browse/X-1")],
@@ -58,6 +66,14 @@ TICKET = {
 def test_diff_ticket(after: dict[str, Any], fields: list[Change], link: list[Change]) -> None:
     diff = diff_ticket(TICKET, {**TICKET, **after})
     assert (diff.fields, diff.link) == (fields, link)
+
+
+def test_a_moved_issue_is_a_field_change_and_a_link_change() -> None:
+    linked = {**TICKET, "JiraKey": "DEMO-1", "JiraSyncStatus": "Linked"}
+    diff = diff_ticket(linked, {**linked, "JiraKey": "SUP-7"})
+    assert diff.fields == diff.link == [Change("JiraKey", "DEMO-1", "SUP-7")]
+    requested = diff_ticket(linked, {**linked, "JiraKey": "X-2", "JiraSyncStatus": "Pending"})
+    assert requested.fields == []
 
 
 def test_a_field_gone_from_the_answer_is_a_change_to_none() -> None:
