@@ -313,6 +313,16 @@ class TestDelete:
         assert await count(session, ActionType) == 0
 
 
+async def pick_list_field(session: AsyncSession) -> CustomField:
+    """A PickList field S with the one value a."""
+    field: CustomField = await create_item(
+        session,
+        CUSTOM_FIELDS,
+        schemas.CustomFieldInput(name="S", field_type="PickList", pick_list_values=["a"]),
+    )
+    return field
+
+
 class TestCustomFields:
     @pytest.mark.parametrize(
         ("data", "message"),
@@ -353,11 +363,7 @@ class TestCustomFields:
     async def test_a_pick_list_field_keeps_its_values_unless_given(
         self, session: AsyncSession
     ) -> None:
-        field = await create_item(
-            session,
-            CUSTOM_FIELDS,
-            schemas.CustomFieldInput(name="S", field_type="PickList", pick_list_values=["a"]),
-        )
+        field = await pick_list_field(session)
         renamed = await update_item(
             session, CUSTOM_FIELDS, field, schemas.CustomFieldInput(name="T")
         )
@@ -367,11 +373,7 @@ class TestCustomFields:
     async def test_a_field_that_is_no_longer_a_pick_list_drops_its_values(
         self, session: AsyncSession
     ) -> None:
-        field = await create_item(
-            session,
-            CUSTOM_FIELDS,
-            schemas.CustomFieldInput(name="S", field_type="PickList", pick_list_values=["a"]),
-        )
+        field = await pick_list_field(session)
         changed = await update_item(
             session, CUSTOM_FIELDS, field, schemas.CustomFieldInput(field_type="Date")
         )
