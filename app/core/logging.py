@@ -7,14 +7,12 @@ import re
 import sys
 import unicodedata
 from collections.abc import MutableMapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
 
 import structlog
 
-SECRET_KEYS = re.compile(
-    r"(api_?token|api_?key|apikey|password|secret|authorization|token|signature)", re.IGNORECASE
-)
 SECRET_IN_TEXT = re.compile(
     r"(?P<key>(?:apiKey|api_key|apiToken|api_token|secret|token|password)=[\"']?)"
     r"(?P<value>[^&\s\"']+)",
@@ -30,10 +28,11 @@ def redact_text(text: str) -> str:
 SECRET_NAME_PARTS = ("apikey", "token", "secret", "password", "authorization", "signature")
 
 
+@lru_cache(maxsize=4096)  # log fields and parameters are named from a small set
 def is_secret_name(name: str) -> bool:
-    """Whether a query parameter so named holds a secret, in any spelling that an endpoint may
-    read as one: percent- or plus-encoded (`s%65cret`, `api%4Bey`), any case, padded or split
-    by separators (`apiKey%20`, `API-Key`)."""
+    """Whether a log field or query parameter so named holds a secret, in any spelling that an
+    endpoint may read as one: percent- or plus-encoded (`s%65cret`, `api%4Bey`), any case,
+    padded or split by separators (`apiKey%20`, `API-Key`, `api_token`)."""
     decoded = name
     for _ in range(3):  # encoded twice over is not read as the name, but is hidden all the same
         decoded, previous = unquote_plus(decoded), decoded
@@ -54,7 +53,7 @@ def redact_query(query: str) -> str:
 
 def _redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in list(event.items()):
-        if key != "event" and SECRET_KEYS.search(key):
+        if key != "event" and is_secret_name(key):
             event[key] = "***"
         elif isinstance(value, str):
             event[key] = redact_text(value)

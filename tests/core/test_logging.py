@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from app.core.logging import get_logger, redact_query, redact_text
+from app.core.logging import _redact, get_logger, redact_query, redact_text
 from app.core.settings import Settings
 from tests.conftest import API_TOKEN, api_client, started
 
@@ -166,3 +166,21 @@ async def test_no_spelling_of_a_secret_parameter_reaches_the_access_log(
     requests = [line for line in json_lines(output_text) if line["event"] == "http.request"]
     assert len(requests) == 3
     assert all(f"{name}=***" in line["path"] for line in requests)
+
+
+@pytest.mark.parametrize(
+    ("field", "hidden"),
+    [
+        ("api_token", True),
+        ("ApiKey", True),
+        ("webhook_secret", True),
+        ("Authorization", True),
+        ("x-hub-signature", True),
+        ("password", True),
+        ("ticket_id", False),
+        ("host_name", False),
+    ],
+)
+def test_log_fields_named_as_secrets_are_hidden(field: str, hidden: bool) -> None:
+    event = _redact(None, "info", {"event": "saved", field: "s3cr3t-value"})
+    assert (event[field] == "***") == hidden
