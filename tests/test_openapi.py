@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import jsonschema_rs
 import pytest
 
 from app.__main__ import render_openapi
+from app.api.xml_texts import BOOLEAN_TEXT, ID_TEXT
 from app.main import create_app
 
 
@@ -86,9 +88,23 @@ def test_request_schemas_say_what_is_accepted(
     assert body_schema_accepts(path, method, body) is valid
 
 
+def _xml_body(path: str, method: str) -> dict[str, Any]:
+    content = SPEC["paths"][path][method]["requestBody"]["content"]
+    name = content["application/xml"]["schema"]["$ref"].rsplit("/", 1)[1]
+    return dict(SPEC["components"]["schemas"][name])
+
+
 def test_xml_bodies_are_named_by_their_element() -> None:
-    content = SPEC["paths"]["/api/xml/Tickets"]["post"]["requestBody"]["content"]
-    assert content["application/xml"]["schema"]["xml"] == {"name": "Ticket"}
+    assert _xml_body("/api/xml/Tickets", "post")["xml"] == {"name": "Ticket"}
+
+
+def test_xml_bodies_are_flat_with_every_value_a_text() -> None:
+    """XML serializers read an element's properties and their `xml` hints directly (no allOf),
+    and XML carries no numbers or booleans: IDs and yes/no are texts of a stated form."""
+    properties = _xml_body("/api/xml/JiraInstances", "post")["properties"]
+    assert properties["SyncActive"]["pattern"] == BOOLEAN_TEXT
+    assert properties["AllowedTicketTypeIDs"]["items"]["pattern"] == ID_TEXT
+    assert properties["AllowedTicketTypeIDs"]["xml"] == {"wrapped": True}
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

@@ -13,6 +13,7 @@ from pydantic import BaseModel, create_model
 from app.api.bodies import documented_body, read_model
 from app.api.deps import FormatDep, IdPath, SessionDep
 from app.api.responses import formatted
+from app.api.xml_texts import NOT_EMPTY
 from app.helpdesk import catalog
 from app.helpdesk.catalog import CatalogSpec
 from app.helpdesk.models import Product, Version
@@ -50,6 +51,55 @@ def _many(spec: CatalogSpec, items: Any, fmt: Any) -> Response:
     return formatted({spec.plural: rows}, fmt)
 
 
+# What a create needs beyond its required elements: a PickList field needs a non-blank value,
+# and only a PickList field takes values.
+CREATE_RULES: dict[str, dict[str, Any]] = {
+    catalog.CUSTOM_FIELDS.singular: {
+        "if": {"required": ["FieldType"], "properties": {"FieldType": {"const": "PickList"}}},
+        "then": {
+            "required": ["PickListValues"],
+            "properties": {"PickListValues": {"type": "array", "contains": {"pattern": NOT_EMPTY}}},
+        },
+        "else": {
+            "properties": {
+                "PickListValues": {
+                    "anyOf": [
+                        {"type": "null"},
+                        {"type": "array", "not": {"contains": {"pattern": NOT_EMPTY}}},
+                    ]
+                }
+            }
+        },
+    }
+}
+
+
+# A change naming the type says what values go with it (the stored type decides otherwise).
+CHANGE_RULES: dict[str, dict[str, Any]] = {
+    catalog.CUSTOM_FIELDS.singular: {
+        "allOf": [
+            {
+                "if": {
+                    "required": ["FieldType", "PickListValues"],
+                    "properties": {
+                        "FieldType": {"const": "PickList"},
+                        "PickListValues": {"type": "array"},
+                    },
+                },
+                "then": {"properties": {"PickListValues": {"contains": {"pattern": NOT_EMPTY}}}},
+            },
+            {
+                "if": {
+                    "required": ["FieldType"],
+                    "properties": {"FieldType": {"not": {"const": "PickList"}}},
+                },
+                "then": CREATE_RULES[catalog.CUSTOM_FIELDS.singular]["else"],
+            },
+        ]
+    }
+}
+
+
 def required_elements(spec: catalog.CatalogSpec, *omitted: str) -> tuple[str, ...]:
     """The elements a create needs, as the body names them (`omitted`: given by the path)."""
     fields = spec.input.model_fields
@@ -79,7 +129,10 @@ def add_item_routes(spec: CatalogSpec, with_list_and_create: bool = True) -> Non
             responses=ERRORS,
             response_model=answer_model(spec),
             openapi_extra=documented_body(
-                spec.input, spec.singular, required=required_elements(spec)
+                spec.input,
+                spec.singular,
+                required=required_elements(spec),
+                rule=CREATE_RULES.get(spec.singular),
             ),
             name=f"create_{spec.singular}",
         )
@@ -103,7 +156,12 @@ def add_item_routes(spec: CatalogSpec, with_list_and_create: bool = True) -> Non
         tags=tag,
         responses=ERRORS,
         response_model=answer_model(spec),
-        openapi_extra=documented_body(spec.input, spec.singular),
+        openapi_extra=documented_body(
+            spec.input,
+            spec.singular,
+            not_null=required_elements(spec),
+            rule=CHANGE_RULES.get(spec.singular),
+        ),
         name=f"update_{spec.singular}",
     )
     async def update_item(

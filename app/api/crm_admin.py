@@ -11,9 +11,10 @@ from pydantic import Field, WithJsonSchema
 from app.api.bodies import documented_body, read_model
 from app.api.deps import FormatDep, SessionDep
 from app.api.responses import formatted
-from app.core.wire import ApiModel
+from app.api.xml_texts import NOT_EMPTY
+from app.core.wire import ApiModel, secret_schema
 from app.crm import access, admin, dictionaries, tables
-from app.crm.models import CrmTable, CrmUser, FieldType
+from app.crm.models import CrmFieldType, CrmTable, CrmUser
 from app.crm.rights import ALL_RIGHTS
 from app.crm.schema import TableSchema
 
@@ -26,13 +27,23 @@ Right = Annotated[str, WithJsonSchema({"enum": list(ALL_RIGHTS)})]
 TableCode = Annotated[
     str, WithJsonSchema({"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]{0,63}$"})
 ]
+# Blank: the service makes one up.
 FieldCode = Annotated[
-    str, WithJsonSchema({"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,127}$"})
+    str, WithJsonSchema({"type": "string", "pattern": r"^\s*([a-z][a-z0-9_-]{0,127})?\s*$"})
 ]
+# A dictionary field names its dictionary; no other field does.
+DICTIONARY_FIELDS_NAME_ONE = {
+    "if": {
+        "required": ["FieldType"],
+        "properties": {"FieldType": {"enum": ["Dictionary", "MultiDictionary"]}},
+    },
+    "then": {"required": ["Dictionary"], "properties": {"Dictionary": {"pattern": NOT_EMPTY}}},
+    "else": {"properties": {"Dictionary": {"anyOf": [{"type": "null"}, {"pattern": r"^\s*$"}]}}},
+}
 
 
 class SettingsInput(ApiModel):
-    api_key: str | None = None
+    api_key: Annotated[str, secret_schema(access.MIN_API_KEY_CHARS)] | None = None
 
 
 class UserInput(ApiModel):
@@ -48,14 +59,14 @@ class TableInput(ApiModel):
 
 class FieldInput(ApiModel):
     name: Name
-    field_type: FieldType = FieldType.TEXT
+    field_type: CrmFieldType = CrmFieldType.TEXT
     dictionary: str | None = None
     code: FieldCode | None = None
 
 
 class DictionaryInput(ApiModel):
     name: Name | None = None
-    values: list[str] = Field(default_factory=list)
+    values: list[Name] = Field(default_factory=list)
 
 
 def _user(user: CrmUser) -> dict[str, Any]:
@@ -166,7 +177,9 @@ async def list_fields(code: str, session: SessionDep, fmt: FormatDep) -> Respons
 
 
 @router.post(
-    "/Tables/{code}/Fields", status_code=201, openapi_extra=documented_body(FieldInput, "Field")
+    "/Tables/{code}/Fields",
+    status_code=201,
+    openapi_extra=documented_body(FieldInput, "Field", rule=DICTIONARY_FIELDS_NAME_ONE),
 )
 async def create_field(
     code: str, request: Request, session: SessionDep, fmt: FormatDep
@@ -229,6 +242,8 @@ async def put_dictionary(
 ) -> Response:
     data = await read_model(request, fmt, DictionaryInput, "Dictionary")
     dictionary = await dictionaries.get_dictionary(session, name)
+    if "name" in data.model_fields_set:
+        dictionaries.keep_name(dictionary, data.name)
     await dictionaries.replace_values(session, dictionary, data.values)
     return formatted({"Dictionary": await _dictionary(session, dictionary)}, fmt)
 

@@ -86,7 +86,7 @@ async def get_jira_instance(
     "/JiraInstances/{ID}",
     response_model=dict[str, JiraInstanceOut],
     responses=ERRORS,
-    openapi_extra=documented_body(JiraInstanceInput, "JiraInstance"),
+    openapi_extra=documented_body(JiraInstanceInput, "JiraInstance", min_elements=1),
 )
 async def update_jira_instance(
     ID: IdPath,

@@ -11,6 +11,7 @@ from app.api.bodies import documented_body, read_elements, read_model
 from app.api.deps import ActorDep, FormatDep, IdPath, SessionDep, SettingsDep
 from app.api.formats import Format
 from app.api.responses import formatted
+from app.api.xml_texts import read_texts
 from app.core.errors import BadRequest
 from app.core.wire import MAX_ID, IsoDateTime, validate_elements
 from app.helpdesk import actions, tickets
@@ -36,13 +37,18 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+# A JiraInstanceID says which instance a JiraKey is on: alone it means nothing.
+JIRA_INSTANCE_WITH_JIRA_KEY = {"dependentRequired": {"JiraInstanceID": ["JiraKey"]}}
+
+
 async def _read_ticket(
     request: Request, session: AsyncSession, fmt: Format
 ) -> tuple[TicketInput, dict[int, Any]]:
     elements = await read_elements(request, fmt, "Ticket")
-    if fmt is Format.XML:
-        elements = {key: (None if value == "" else value) for key, value in elements.items()}
     builtin, custom = tickets.split_elements(elements, await tickets.all_custom_fields(session))
+    if fmt is Format.XML:
+        builtin = read_texts(TicketInput, builtin)
+        custom = {key: (None if value == "" else value) for key, value in custom.items()}
     data = validate_elements(TicketInput, builtin, TICKET_READ_ONLY)
     if "jira_instance_id" in data.model_fields_set and "jira_key" not in data.model_fields_set:
         raise BadRequest("JiraInstanceID is only taken together with JiraKey.")
@@ -88,7 +94,11 @@ async def list_tickets(
     response_model=dict[str, TicketOut],
     responses=ERRORS,
     openapi_extra=documented_body(
-        TicketInput, "Ticket", required=("Name",), one_of=("TicketTypeID", "TicketTypeName")
+        TicketInput,
+        "Ticket",
+        required=("Name",),
+        one_of=("TicketTypeID", "TicketTypeName"),
+        rule=JIRA_INSTANCE_WITH_JIRA_KEY,
     ),
 )
 async def create_ticket(
@@ -108,13 +118,13 @@ async def get_ticket(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Respons
     "/Tickets/{ID}",
     response_model=dict[str, TicketOut],
     responses=ERRORS,
-    openapi_extra=documented_body(TicketInput, "Ticket"),
+    openapi_extra=documented_body(TicketInput, "Ticket", rule=JIRA_INSTANCE_WITH_JIRA_KEY),
 )
 @router.post(
     "/Tickets/{ID}",
     response_model=dict[str, TicketOut],
     responses=ERRORS,
-    openapi_extra=documented_body(TicketInput, "Ticket"),
+    openapi_extra=documented_body(TicketInput, "Ticket", rule=JIRA_INSTANCE_WITH_JIRA_KEY),
     name="update_ticket_post",
 )
 async def update_ticket(

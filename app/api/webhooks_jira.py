@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse
 
 from app.api.deps import get_services, unit_of_work
 from app.core.errors import BadRequest
-from app.core.wire import MAX_ID, RecordId
+from app.core.wire import MAX_ID, PathId
 from app.integration.inbound.inbox import SessionInbox, WebhookInbox
 from app.integration.inbound.inbox_postgres import PostgresInboxPool
 from app.integration.inbound.receive import (
@@ -32,7 +32,7 @@ from app.integration.inbound.receive import (
 router = APIRouter(tags=["Webhooks"])
 
 MAX_SECRET_CHARS = 1024
-_INSTANCE_ID: TypeAdapter[int] = TypeAdapter(RecordId)
+_INSTANCE_ID: TypeAdapter[int] = TypeAdapter(PathId)
 
 
 def _optional_string(location: str, name: str, title: str, **limits: Any) -> dict[str, Any]:

@@ -24,6 +24,14 @@ class BadRequest(ApiError):
     pass
 
 
+class BadReference(BadRequest):
+    """A well-formed body naming something that does not exist, or that does not fit what else
+    it names (a status of another ticket type): the caller's mistake, and one a schema cannot
+    rule out, so it has a code of its own."""
+
+    code = "BadReference"
+
+
 class Unauthorized(ApiError):
     status_code = 401
     code = "Unauthorized"

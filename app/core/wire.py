@@ -8,7 +8,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Protocol, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from app.core.errors import BadRequest
 
@@ -17,8 +26,31 @@ UNSTORABLE_CHARS = re.compile("[\x00\ud800-\udfff]")
 ACRONYMS = {"Id": "ID", "Ids": "IDs", "Url": "URL"}
 MAX_ID = 2_147_483_647  # ids are 32-bit integers in both databases
 
-# An id in a body or query: anything outside the column's range is a 400, never an overflow.
-RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+def _a_number(value: Any) -> Any:
+    if isinstance(value, str | bool):
+        raise ValueError("must be a number")  # XML's texts are read as numbers before
+    return value
+
+
+# An id in a body: a number (not a text of digits, nor true), and anything outside the column's
+# range is a 400, never an overflow.
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_a_number)]
+# An id in a path: its digits.
+PathId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def secret_schema(min_length: int, max_length: int | None = None) -> WithJsonSchema:
+    """The documented form of a write-only secret: empty (or null) clears it, else it holds at
+    least `min_length` characters once surrounding whitespace is removed, and no NUL."""
+    inner = min_length - 2
+    pattern = rf"^\s*$|^\s*[^\s\u0000][^\u0000]{{{inner},}}[^\s\u0000]\s*$"
+    limit = {} if max_length is None else {"maxLength": max_length}
+    return WithJsonSchema({"type": "string", **limit, "pattern": pattern})
+
+
+# A yes/no in a body: true or false, not 1, "yes" or "true" (XML's texts are read before).
+Flag = Annotated[bool, Strict()]
 
 
 def _iso_only(value: Any) -> Any:

@@ -11,14 +11,14 @@ from sqlmodel import col
 
 from app.core.errors import BadRequest, Conflict, NotFound
 from app.crm.dictionaries import get_dictionary
-from app.crm.models import CrmField, CrmTable, FieldType
+from app.crm.models import CrmField, CrmFieldType, CrmTable
 from app.crm.naming import field_key, normalized
 from app.crm.schema import FieldSpec, TableSchema
 from app.crm.tables import forget_schemas, load_table
 
 _TABLE_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 _FIELD_CODE = re.compile(r"[a-z][a-z0-9_\-]{0,127}")
-DICTIONARY_TYPES = (FieldType.DICTIONARY, FieldType.MULTI_DICTIONARY)
+DICTIONARY_TYPES = (CrmFieldType.DICTIONARY, CrmFieldType.MULTI_DICTIONARY)
 # Built-in fields the commands read or write by code.
 COMMAND_FIELDS = frozenset(
     {"contact_company", "contact_email", "contact_login", "transaction_sale", "transaction_company"}
@@ -62,7 +62,7 @@ async def create_table(
             code="name",
             name=field_name,
             name_key=field_key(field_name),
-            field_type=FieldType.TEXT,
+            field_type=CrmFieldType.TEXT,
             is_name=True,
         )
     )
@@ -84,7 +84,7 @@ async def create_field(
     table: TableSchema,
     *,
     name: str,
-    field_type: FieldType,
+    field_type: CrmFieldType,
     dictionary: str | None,
     code: str | None,
 ) -> CrmField:

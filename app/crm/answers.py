@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.crm.models import CrmRecord, FieldType
+from app.crm.models import CrmFieldType, CrmRecord
 from app.crm.schema import TableSchema
 from app.crm.tables import COMPANIES, load_table
 from app.crm.values import display
@@ -24,7 +24,7 @@ async def render_many(
         int(record.data[spec.code])
         for record in records
         for spec in table.fields
-        if spec.field_type is FieldType.COMPANY and str(record.data.get(spec.code, "")).isdigit()
+        if spec.field_type is CrmFieldType.COMPANY and str(record.data.get(spec.code, "")).isdigit()
     }
     company_names: dict[str, str] = {}
     if company_ids:
@@ -47,7 +47,7 @@ def _render(table: TableSchema, record: CrmRecord, company_names: dict[str, str]
     by_name: dict[str, str] = {}
     for spec in table.fields:
         value = record.data.get(spec.code)
-        if spec.field_type is FieldType.COMPANY:
+        if spec.field_type is CrmFieldType.COMPANY:
             company_id = display(value)
             answer[f"{spec.code}_id"] = company_id
             shown = company_names.get(company_id, "")

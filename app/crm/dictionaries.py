@@ -45,6 +45,14 @@ async def values_of(session: AsyncSession, dictionary: CrmDictionary) -> list[st
     return list(rows.all())
 
 
+def keep_name(dictionary: CrmDictionary, name: str | None) -> None:
+    """A change may repeat the dictionary's Name, not change it (fields refer to it by name)."""
+    if name is None:
+        raise BadRequest("Name cannot be null.")
+    if normalized(name) != dictionary.name_key:
+        raise Conflict(f"Dictionary {dictionary.name!r} cannot be renamed.")
+
+
 async def create_dictionary(session: AsyncSession, name: str, values: list[str]) -> CrmDictionary:
     forget_schemas(session)
     name = _check(name, "Name")

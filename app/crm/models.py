@@ -20,7 +20,7 @@ from app.core.db import utcnow
 JSON_DOCUMENT = JSON().with_variant(JSONB(), "postgresql")
 
 
-class FieldType(StrEnum):
+class CrmFieldType(StrEnum):
     TEXT = "Text"
     NUMBER = "Number"
     DATE = "Date"

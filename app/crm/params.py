@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from app.core.errors import BadRequest
-from app.crm.models import FieldType
+from app.crm.models import CrmFieldType
 from app.crm.schema import FieldSpec, TableSchema, resolve_field
 
 AUTH_PARAMETERS = frozenset({"command", "username", "apikey"})
@@ -125,9 +125,9 @@ def plan_assignments(table: TableSchema, items: Iterable[tuple[str, str]]) -> di
 
 def _prefer(candidate: Assignment, current: Assignment) -> bool:
     display_wins = candidate.spec.field_type in (
-        FieldType.COMPANY,
-        FieldType.DICTIONARY,
-        FieldType.MULTI_DICTIONARY,
+        CrmFieldType.COMPANY,
+        CrmFieldType.DICTIONARY,
+        CrmFieldType.MULTI_DICTIONARY,
     )
     if candidate.view == current.view:
         return False

@@ -23,7 +23,7 @@ from sqlmodel import col
 
 from app.core.db import utcnow
 from app.core.errors import BadRequest, Conflict, NotFound
-from app.crm.models import CrmField, CrmRecord, CrmTable, FieldType
+from app.crm.models import CrmField, CrmFieldType, CrmRecord, CrmTable
 from app.crm.naming import compact, normalized
 from app.crm.params import Assignment
 from app.crm.schema import TableSchema
@@ -106,7 +106,7 @@ async def write(
     for assignment in assignments.values():
         spec = assignment.spec
         try:
-            if spec.field_type is FieldType.COMPANY:
+            if spec.field_type is CrmFieldType.COMPANY:
                 company = await _company_for(session, assignment)
                 converted = (company, company) if company is not None else None
             else:
@@ -176,7 +176,7 @@ async def delete_record(session: AsyncSession, table: TableSchema, record: CrmRe
     if table.code == COMPANIES:
         for field in (
             await session.scalars(
-                select(CrmField).where(col(CrmField.field_type) == FieldType.COMPANY)
+                select(CrmField).where(col(CrmField.field_type) == CrmFieldType.COMPANY)
             )
         ).all():
             referring = (
@@ -222,7 +222,7 @@ async def bulk_create(
             spec = table.by_code(code)
             if spec is None:
                 raise BadRequest(f"The table {table.code} has no field {code!r}.")
-            if spec.field_type is FieldType.COMPANY:
+            if spec.field_type is CrmFieldType.COMPANY:
                 data[code] = search[code] = str(int(text))
             elif (value := convert(spec, text)) is not None:
                 data[code], search[code] = value.data, value.search

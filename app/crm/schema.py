@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.crm.models import FieldType
+from app.crm.models import CrmFieldType
 from app.crm.naming import field_key, normalized
 
 VIEW_PREFIX = "view-"
@@ -15,7 +15,7 @@ class FieldSpec:
     id: int
     code: str  # without the table prefix: `org_name`
     name: str  # display name: `Company name`
-    field_type: FieldType
+    field_type: CrmFieldType
     is_name: bool = False
     dictionary: str | None = None
     # normalised value -> canonical spelling, for dictionary fields

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.errors import BadRequest
-from app.crm.models import CrmRecord, FieldType
+from app.crm.models import CrmFieldType, CrmRecord
 from app.crm.naming import compact
 from app.crm.records import find_by_name, has_value
 from app.crm.schema import FieldSpec, TableSchema
@@ -30,7 +30,7 @@ async def search_condition(
     session: AsyncSession, spec: FieldSpec, text: str, parameter: str
 ) -> Condition:
     """A field = value condition; a company reference may be given by id or by name."""
-    if spec.field_type is FieldType.COMPANY:
+    if spec.field_type is CrmFieldType.COMPANY:
         companies = await load_table(session, COMPANIES)
         ids = [str(r.number) for r in await find_by_name(session, companies, text)]
         if text.strip().isdigit() and len(text.strip()) < 12:
@@ -68,5 +68,5 @@ def _condition_clause(session: AsyncSession, condition: Condition) -> ColumnElem
         return literal(False)
     if spec.is_name:
         return col(CrmRecord.name_key).in_([compact(value) for value in condition.values])
-    multi = spec.field_type is FieldType.MULTI_DICTIONARY
+    multi = spec.field_type is CrmFieldType.MULTI_DICTIONARY
     return or_(*(has_value(session, spec.code, value, multi=multi) for value in condition.values))

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.errors import NotFound
-from app.crm.models import CrmDictionary, CrmDictionaryValue, CrmField, CrmTable, FieldType
+from app.crm.models import CrmDictionary, CrmDictionaryValue, CrmField, CrmFieldType, CrmTable
 from app.crm.naming import normalized
 from app.crm.schema import FieldSpec, TableSchema
 
@@ -73,7 +73,7 @@ async def _schema(session: AsyncSession, table: CrmTable) -> TableSchema:
             id=f.id or 0,
             code=f.code,
             name=f.name,
-            field_type=FieldType(f.field_type),
+            field_type=CrmFieldType(f.field_type),
             is_name=f.is_name,
             dictionary=names.get(f.dictionary_id) if f.dictionary_id else None,
             choices=choices.get(f.dictionary_id, {}) if f.dictionary_id else {},

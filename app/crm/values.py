@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from app.crm.models import FieldType
+from app.crm.models import CrmFieldType
 from app.crm.naming import normalized
 from app.crm.schema import FieldSpec
 
@@ -34,16 +34,16 @@ def convert(spec: FieldSpec, text: str) -> Converted | None:
     if len(text) > MAX_VALUE_CHARS:
         raise FieldValueError(f"is longer than {MAX_VALUE_CHARS} characters")
     match spec.field_type:
-        case FieldType.NUMBER:
+        case CrmFieldType.NUMBER:
             number = parse_number(text)
             return Converted(number, number)
-        case FieldType.DATE:
+        case CrmFieldType.DATE:
             day = parse_date(text)
             return Converted(day, day)
-        case FieldType.DICTIONARY:
+        case CrmFieldType.DICTIONARY:
             value = _choice(spec, text)
             return Converted(value, normalized(value))
-        case FieldType.MULTI_DICTIONARY:
+        case CrmFieldType.MULTI_DICTIONARY:
             chosen: list[str] = []
             for part in text.split(","):
                 if part.strip() and (value := _choice(spec, part)) not in chosen:
@@ -56,12 +56,12 @@ def convert(spec: FieldSpec, text: str) -> Converted | None:
 def search_form(spec: FieldSpec, text: str) -> str:
     """The form a search value is compared in (the value need not exist in a dictionary)."""
     text = text.strip()
-    if spec.field_type is FieldType.NUMBER:
+    if spec.field_type is CrmFieldType.NUMBER:
         try:
             return parse_number(text)
         except FieldValueError:
             return normalized(text)
-    if spec.field_type is FieldType.DATE:
+    if spec.field_type is CrmFieldType.DATE:
         try:
             return parse_date(text)
         except FieldValueError:

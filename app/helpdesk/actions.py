@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.db import utcnow
-from app.core.errors import BadRequest, NotFound
+from app.core.errors import BadReference, BadRequest, NotFound
 from app.core.events import publish
 from app.core.wire import MAX_ID
 from app.helpdesk.events import ActionCreated, Origin
@@ -33,7 +33,7 @@ async def create_action(
             select(ActionType).where(func.lower(ActionType.name) == data.action_type.lower())
         )
         if found is None:
-            raise BadRequest(f"ActionType {data.action_type!r} does not exist.")
+            raise BadReference(f"ActionType {data.action_type!r} does not exist.")
         action_type_id = found.id
     action = Action(
         ticket_id=ticket.id or 0,

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
-from app.core.errors import BadRequest, Conflict, NotFound
+from app.core.errors import BadReference, BadRequest, Conflict, NotFound
 from app.core.events import publish
 from app.core.wire import MAX_ID, ApiModel
 from app.helpdesk import schemas
@@ -22,6 +22,7 @@ from app.helpdesk.models import (
     Action,
     ActionType,
     CustomField,
+    FieldType,
     Product,
     Ticket,
     TicketCustomValue,
@@ -67,7 +68,14 @@ async def list_items(
 async def create_item(
     session: AsyncSession, spec: CatalogSpec, data: ApiModel, fixed: dict[str, Any] | None = None
 ) -> Any:
-    values = {**data.model_dump(exclude_unset=True), **(fixed or {})}
+    given = data.model_dump(exclude_unset=True)
+    for name, value in (fixed or {}).items():  # given by the path: the body may only repeat it
+        if name in given and given[name] != value:
+            alias = spec.input.model_fields[name].alias
+            if given[name] is None:
+                raise BadRequest(f"{alias} cannot be empty.")
+            raise BadReference(f"{alias} {given[name]} is not the one of the path ({value}).")
+    values = {**given, **(fixed or {})}
     missing = [name for name in spec.required if values.get(name) is None]
     if missing:
         fields = ", ".join(spec.input.model_fields[name].alias or name for name in missing)
@@ -126,7 +134,7 @@ async def _ensure_unique(session: AsyncSession, spec: CatalogSpec, item: Any) ->
 
 def _unknown_reference(element: str, ident: int) -> BadRequest:
     """An unknown ID in an element is the caller's mistake (400), not a 404."""
-    return BadRequest(f"{element} {ident} does not exist.")
+    return BadReference(f"{element} {ident} does not exist.")
 
 
 async def get_referenced(session: AsyncSession, model: type[Any], ident: int, element: str) -> Any:
@@ -180,7 +188,7 @@ async def _check_status(
         )
         values["is_default"] = True
     elif values.get("is_default") is False and status.is_default:
-        raise BadRequest("Each ticket type keeps one default status: make another one the default.")
+        raise Conflict("Each ticket type keeps one default status: make another one the default.")
     elif creating:
         values["is_default"] = False
 
@@ -221,7 +229,7 @@ async def _check_version(
     session: AsyncSession, version: Version, values: dict[str, Any], creating: bool
 ) -> None:
     if not creating and values.get("product_id", version.product_id) != version.product_id:
-        raise BadRequest("A version cannot move to another product.")
+        raise Conflict("A version cannot move to another product.")
     if not creating:
         values.pop("product_id", None)
     _normalise_key(values)
@@ -239,10 +247,20 @@ async def _check_custom_field(
         raise BadRequest(f"{name!r} is a built-in ticket element; choose another Name.")
     pick_list = values.get("pick_list_values", None if not creating else [])
     if pick_list is not None or "field_type" in values:
-        source = pick_list if pick_list is not None else custom.pick_list_values
+        if pick_list is not None:
+            source = pick_list
+        elif field_type == FieldType.PICKLIST:
+            source = custom.pick_list_values
+        else:
+            source = []  # a field that is no longer a PickList drops its list of values
         try:
             values["pick_list_values"] = validate_pick_list(str(field_type), source)
         except FieldValueError as exc:
+            # Wrong only given what is stored (its type, or its values): a conflict with it.
+            if pick_list is None:
+                raise Conflict(f"{exc}; this field has none yet.") from exc
+            if "field_type" not in values:
+                raise Conflict(f"{exc}; this field is a {field_type} field.") from exc
             raise BadRequest(str(exc)) from exc
     if field_type is not None:
         values["field_type"] = str(field_type)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 from app.core.db import utcnow
@@ -94,6 +94,26 @@ class CustomField(SQLModel, table=True):
     pick_list_values: list[str] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+
+
+# Names that differ only in case are one name (the API compares them so); the database holds
+# it too, so that two concurrent creations of "VPN" and "vpn" cannot both succeed.
+Index("uq_ticket_types_name_folded", func.lower(TicketType.name), unique=True)
+Index(
+    "uq_ticket_statuses_name_folded",
+    "ticket_type_id",
+    func.lower(TicketStatus.name),
+    unique=True,
+)
+Index("uq_action_types_name_folded", func.lower(ActionType.name), unique=True)
+Index("uq_products_name_folded", func.lower(Product.name), unique=True)
+Index(
+    "uq_versions_version_number_folded",
+    "product_id",
+    func.lower(Version.version_number),
+    unique=True,
+)
+Index("uq_custom_fields_name_folded", func.lower(CustomField.name), unique=True)
 
 
 class Counter(SQLModel, table=True):

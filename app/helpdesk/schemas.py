@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from app.core.wire import ApiModel, RecordId
+from app.core.wire import ApiModel, Flag, RecordId
 from app.helpdesk.models import FieldType
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]
@@ -26,8 +26,8 @@ class TicketTypeOut(ApiModel):
 class TicketStatusInput(ApiModel):
     name: Name | None = None
     ticket_type_id: RecordId | None = None
-    is_default: bool | None = None
-    is_closed: bool | None = None
+    is_default: Flag | None = None
+    is_closed: Flag | None = None
 
 
 class TicketStatusOut(ApiModel):

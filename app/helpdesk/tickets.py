@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.db import utcnow
-from app.core.errors import BadRequest
+from app.core.errors import BadReference, BadRequest
 from app.core.events import publish
 from app.helpdesk import history
 from app.helpdesk.catalog import get_referenced
@@ -258,7 +258,7 @@ async def _status(
     if data.status_id is not None:
         status = await session.get(TicketStatus, data.status_id)
         if status is None:
-            raise BadRequest(f"StatusID {data.status_id} does not exist.")
+            raise BadReference(f"StatusID {data.status_id} does not exist.")
         _same_name(status.name, data.status, "Status")
     elif data.status:
         status = await session.scalar(
@@ -268,7 +268,7 @@ async def _status(
             )
         )
         if status is None:
-            raise BadRequest(
+            raise BadReference(
                 f"Status {data.status!r} does not exist for ticket type {ticket_type.name!r}."
             )
     else:
@@ -279,9 +279,9 @@ async def _status(
             )
         )
         if status is None:
-            raise BadRequest(f"Ticket type {ticket_type.name!r} has no statuses yet.")
+            raise BadReference(f"Ticket type {ticket_type.name!r} has no statuses yet.")
     if status.ticket_type_id != ticket_type.id:
-        raise BadRequest(f"Status {status.name!r} belongs to another ticket type.")
+        raise BadReference(f"Status {status.name!r} belongs to another ticket type.")
     return status
 
 
@@ -289,7 +289,7 @@ async def _product(session: AsyncSession, data: TicketInput) -> Product | None:
     if data.product_id is not None:
         product: Product | None = await session.get(Product, data.product_id)
         if product is None:
-            raise BadRequest(f"ProductID {data.product_id} does not exist.")
+            raise BadReference(f"ProductID {data.product_id} does not exist.")
         _same_name(product.name, data.product_name, "ProductName")
         return product
     if data.product_name:
@@ -306,11 +306,11 @@ async def _version(
     if data.reported_version_id is None and not data.reported_version:
         return None
     if product is None:
-        raise BadRequest("A ReportedVersion needs the ticket's Product.")
+        raise BadReference("A ReportedVersion needs the ticket's Product.")
     if data.reported_version_id is not None:
         version = await session.get(Version, data.reported_version_id)
         if version is None:
-            raise BadRequest(f"ReportedVersionID {data.reported_version_id} does not exist.")
+            raise BadReference(f"ReportedVersionID {data.reported_version_id} does not exist.")
     else:
         version = await session.scalar(
             select(Version).where(
@@ -319,12 +319,12 @@ async def _version(
             )
         )
         if version is None:
-            raise BadRequest(
+            raise BadReference(
                 f"ReportedVersion {data.reported_version!r} does not exist for "
                 f"product {product.name!r}."
             )
     if version.product_id != product.id:
-        raise BadRequest(f"Version {version.version_number!r} belongs to another product.")
+        raise BadReference(f"Version {version.version_number!r} belongs to another product.")
     return version
 
 
@@ -333,13 +333,13 @@ async def _by_name(
 ) -> Any:
     found = await session.scalar(select(model).where(func.lower(column) == name.lower()))
     if found is None:
-        raise BadRequest(f"{element} {name!r} does not exist.")
+        raise BadReference(f"{element} {name!r} does not exist.")
     return found
 
 
 def _same_name(actual: str, given: str | None, element: str) -> None:
     if given and given.lower() != actual.lower():
-        raise BadRequest(f"{element} {given!r} does not match the ID given ({actual!r}).")
+        raise BadReference(f"{element} {given!r} does not match the ID given ({actual!r}).")
 
 
 async def _store_custom_values(

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core.errors import BadRequest, Conflict, NotFound
+from app.core.errors import BadReference, BadRequest, Conflict, NotFound
 from app.core.security import SecretBox
 from app.helpdesk.events import ActionTypeDeleteRequested, StillUsed
 from app.helpdesk.models import ActionType, CustomField, Product, Ticket, TicketType
@@ -23,13 +23,18 @@ from app.integration.models import (
     JiraMapping,
     MappingType,
 )
-from app.integration.schemas import JiraInstanceInput, JiraInstanceOut, MappingInput, MappingOut
+from app.integration.schemas import (
+    WEBHOOK_SECRET_MIN_LENGTH,
+    JiraInstanceInput,
+    JiraInstanceOut,
+    MappingInput,
+    MappingOut,
+)
 from app.jira.auth import AuthMethod
 from app.jira.hosts import HostNameError, check_host_name
 
 ALL_TYPES = "all types"
 # Anything shorter could be guessed by whoever can send deliveries (docs/jira-webhooks.md).
-WEBHOOK_SECRET_MIN_LENGTH = 16
 # Ticket elements a `Ticket` mapping may name besides custom fields.
 TICKET_MAPPING_FIELDS = ("TicketNumber", "Name", "Description", "ProductName", "ReportedVersion")
 
@@ -141,7 +146,7 @@ async def _apply(
         try:
             host_name = check_host_name(host, allow_private=allow_private) if host else ""
         except HostNameError as exc:
-            raise BadRequest(str(exc)) from None
+            raise BadRequest(str(exc), code="HostNameRefused") from None
     user_name = (data.user_name or "") if "user_name" in given else instance.user_name
     auth_method = (data.auth_method or AuthMethod.BASIC) if "auth_method" in given else None
     if "api_token" not in given and instance.api_token_encrypted:
@@ -176,10 +181,7 @@ async def _apply(
         "use_all_ticket_types",
     ):
         if flag in given:
-            value = getattr(data, flag)
-            if value is None:
-                raise BadRequest(f"{flag} must be true or false.")
-            setattr(instance, flag, value)
+            setattr(instance, flag, getattr(data, flag))
     if "allowed_ticket_type_ids" in given:
         ids = sorted(set(data.allowed_ticket_type_ids or []))
         if ids:
@@ -192,7 +194,7 @@ async def _apply(
             )
             missing = [ident for ident in ids if ident not in found]
             if missing:
-                raise BadRequest(f"AllowedTicketTypeIDs: ticket types {missing} do not exist.")
+                raise BadReference(f"AllowedTicketTypeIDs: ticket types {missing} do not exist.")
         instance.allowed_ticket_type_ids = ids
     session.add(instance)
     await session.flush()
@@ -226,7 +228,7 @@ async def _action_type_id(session: AsyncSession, name: str | None) -> int | None
         select(ActionType).where(func.lower(ActionType.name) == name.strip().lower())
     )
     if found is None:
-        raise BadRequest(f"ActionTypeToPush {name!r} is not an action type (or null for all).")
+        raise BadReference(f"ActionTypeToPush {name!r} is not an action type (or null for all).")
     return found.id
 
 
@@ -306,7 +308,7 @@ async def _helpdesk_field(session: AsyncSession, mapping_type: MappingType, name
             select(TicketType).where(func.lower(TicketType.name) == name.lower())
         )
         if found_type is None:
-            raise BadRequest(f"TeamSupportField {name!r} is not a ticket type.")
+            raise BadReference(f"TeamSupportField {name!r} is not a ticket type.")
         return found_type.name
     for builtin in TICKET_MAPPING_FIELDS:
         if builtin.lower() == name.lower():
@@ -315,7 +317,7 @@ async def _helpdesk_field(session: AsyncSession, mapping_type: MappingType, name
         select(CustomField).where(func.lower(CustomField.name) == name.lower())
     )
     if custom is None:
-        raise BadRequest(
+        raise BadReference(
             f"TeamSupportField {name!r} is neither a custom field nor one of "
             f"{', '.join(TICKET_MAPPING_FIELDS)}."
         )

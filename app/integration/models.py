@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, func
 from sqlmodel import Field, SQLModel
 
 from app.core.db import utcnow
@@ -43,6 +43,10 @@ class JiraInstance(SQLModel, table=True):
     # The Jira field (name or customfield id) that CRM `setcrmproperties` writes.
     crm_property_field: str | None = Field(default=None, max_length=255)
     last_reconciled_at: datetime | None = None
+
+
+# "Cloud" and "cloud" are one name (the API compares them so), in the database too.
+Index("uq_jira_instances_name_folded", func.lower(JiraInstance.name), unique=True)
 
 
 class JiraMapping(SQLModel, table=True):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import StringConstraints, WithJsonSchema
 
-from app.core.wire import ApiModel
+from app.core.wire import ApiModel, Flag, RecordId, secret_schema
 from app.integration.models import MappingType
 from app.jira.auth import AuthMethod
 
@@ -14,21 +14,41 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Text255 = Annotated[str, StringConstraints(max_length=255)]
 
 
+WEBHOOK_SECRET_MIN_LENGTH = 16
+WebhookSecret = Annotated[
+    str, StringConstraints(max_length=1024), secret_schema(WEBHOOK_SECRET_MIN_LENGTH, 1024)
+]
+# The form of a HostName: empty, or an http(s) URL with a host, without credentials, query or
+# fragment. Which hosts are taken is further checked (`jira.hosts`): refusals say HostNameRefused.
+HostName = Annotated[
+    str,
+    StringConstraints(max_length=1024),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": 1024,
+            "pattern": r"^\s*$|^\s*[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#@:\u0000]+(:[0-9]{1,5})?"
+            r"(/[^\s?#\u0000]*)?\s*$",
+        }
+    ),
+]
+
+
 class JiraInstanceInput(ApiModel):
     name: Name | None = None
-    host_name: Annotated[str, StringConstraints(max_length=1024)] | None = None
+    host_name: HostName | None = None
     user_name: Text255 | None = None
     api_token: Annotated[str, StringConstraints(max_length=1024)] | None = None
     auth_method: AuthMethod | None = None
     default_project_key: Text255 | None = None
     action_type_to_push: Text255 | None = None
-    update_ticket_status: bool | None = None
-    sync_active: bool | None = None
-    always_use_default_project_key: bool | None = None
-    include_non_required_fields: bool | None = None
-    use_all_ticket_types: bool | None = None
-    allowed_ticket_type_ids: list[int] | None = None
-    webhook_secret: Annotated[str, StringConstraints(max_length=1024)] | None = None
+    update_ticket_status: Flag = False  # read only when given: never null
+    sync_active: Flag = False  # read only when given: never null
+    always_use_default_project_key: Flag = False  # read only when given: never null
+    include_non_required_fields: Flag = False  # read only when given: never null
+    use_all_ticket_types: Flag = False  # read only when given: never null
+    allowed_ticket_type_ids: list[RecordId] | None = None
+    webhook_secret: WebhookSecret | None = None
 
 
 JIRA_INSTANCE_READ_ONLY = frozenset({"ID", "WebhookURL"})

@@ -384,8 +384,36 @@ CASES: list[Bad] = [
     ),
     *both("duplicate-type", "POST", "/TicketTypes", {"Name": "bug"}, 409),
     *both(
-        "status-unset-default", "PUT", "/TicketStatuses/1", {"IsDefault": False}, message="default"
+        "status-unset-default",
+        "PUT",
+        "/TicketStatuses/1",
+        {"IsDefault": False},
+        409,
+        message="default",
     ),
+    # Values as XML texts: whole numbers are digits, yes/no is true or false
+    # (tests/api/test_xml_texts.py has the spellings accepted)
+    *[
+        xml_bad(f"{element}-{value}", path, body.format(value), message=message, method=method)
+        for element, method, path, body, message in (
+            (
+                "type-id",
+                "POST",
+                "/Tickets",
+                "<Ticket><Name>x</Name><TicketTypeID>{}</TicketTypeID></Ticket>",
+                "TicketTypeID must be a whole number",
+            ),
+            (
+                "sync-active",
+                "PUT",
+                "/JiraInstances/1",
+                "<JiraInstance><SyncActive>{}</SyncActive></JiraInstance>",
+                "SyncActive must be true or false",
+            ),
+        )
+        for value in ("7.0", "1_000", "yes", "0", "2147483648")
+    ],
+    *both("null-flag", "PUT", "/JiraInstances/1", {"SyncActive": None}, message="SyncActive"),
     # Paths and queries
     Bad("json-huge-path-id", "json", "GET", f"/Tickets/{BIG}", None, 400, "ID"),
     Bad("xml-huge-path-id", "xml", "PUT", f"/TicketTypes/{BIG}", b"<TicketType/>", 400, "ID"),

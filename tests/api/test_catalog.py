@@ -150,7 +150,25 @@ class TestVersions:
             f"/Products/{product['ID']}/Versions", "Version", {"VersionNumber": "1"}
         )
         answer = await api.put(f"/Versions/{version['ID']}", "Version", {"ProductID": other["ID"]})
-        assert answer.status == 400
+        assert answer.status == 409  # the request is well-formed; the version's state forbids it
+
+    async def test_the_body_of_a_create_may_only_repeat_the_product_of_the_path(
+        self, api: HelpdeskApi
+    ) -> None:
+        product = await api.create("/Products", "Product", {"Name": "P"})
+        other = await api.create("/Products", "Product", {"Name": "Q"})
+        path = f"/Products/{product['ID']}/Versions"
+        repeated = await api.create(
+            path, "Version", {"VersionNumber": "1", "ProductID": product["ID"]}
+        )
+        assert repeated["ProductID"] == product["ID"]
+        elsewhere = await api.post(
+            path, "Version", {"VersionNumber": "2", "ProductID": other["ID"]}
+        )
+        assert (elsewhere.status, elsewhere.error["Code"]) == (400, "BadReference")
+        null = await api.post(path, "Version", {"VersionNumber": "2", "ProductID": None})
+        assert (null.status, null.error["Code"]) == (400, "BadRequest")
+        assert [v["VersionNumber"] for v in (await api.get(path)).many("Versions")] == ["1"]
 
     async def test_versions_of_a_missing_product_are_404(self, api: HelpdeskApi) -> None:
         assert (await api.get("/Products/999/Versions")).status == 404
@@ -204,7 +222,7 @@ class TestTicketStatuses:
     async def test_the_default_cannot_be_unset_directly(self, api: HelpdeskApi) -> None:
         _, (new, *_) = await api.setup_ticket_type()
         answer = await api.put(f"/TicketStatuses/{new['ID']}", "TicketStatus", {"IsDefault": False})
-        assert answer.status == 400
+        assert answer.status == 409
         assert (await api.get(f"/TicketStatuses/{new['ID']}")).one("TicketStatus")["IsDefault"]
 
     async def test_the_default_cannot_be_deleted_while_others_remain(

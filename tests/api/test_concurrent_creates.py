@@ -95,3 +95,60 @@ class TestCreatesByName:
         assert set(await at_once(requests)) == {200}
         users = (await ok(await client.get(f"{API}/Crm/Users")))["Users"]
         assert [u["UserName"] for u in users].count("bob") == 1
+
+
+def case_variants(name: str) -> list[str]:
+    """`name` spelled AT_ONCE ways that differ only in case: one name to the service."""
+    return [
+        "".join(c.upper() if (n >> i) & 1 else c.lower() for i, c in enumerate(name))
+        for n in range(AT_ONCE)
+    ]
+
+
+class TestNamesDifferingOnlyInCase:
+    """The API compares catalogue and instance names regardless of case; concurrent creations
+    of "vpn" and "VPN" must end as the sequential ones do: one created, the others 409."""
+
+    async def test_catalogue_names(self, client: httpx.AsyncClient) -> None:
+        for path, element, extra in [
+            ("/TicketTypes", "TicketType", {}),
+            ("/ActionTypes", "ActionType", {}),
+            ("/Products", "Product", {}),
+            ("/CustomFields", "CustomField", {"FieldType": "Text"}),
+        ]:
+            requests = [
+                client.post(f"{API}{path}", json={"Name": name, **extra})
+                for name in case_variants("vpnname")
+            ]
+            assert await at_once(requests) == {201: 1, 409: AT_ONCE - 1}, path
+            names = [
+                item["Name"] for item in (await ok(await client.get(f"{API}{path}")))[path[1:]]
+            ]
+            assert [n.lower() for n in names].count("vpnname") == 1, element
+
+    async def test_status_names_within_a_ticket_type(self, client: httpx.AsyncClient) -> None:
+        helpdesk = await seed_helpdesk(client)
+        requests = [
+            client.post(
+                f"{API}/TicketStatuses", json={"Name": name, "TicketTypeID": helpdesk.types["Bug"]}
+            )
+            for name in case_variants("waiting")
+        ]
+        assert await at_once(requests) == {201: 1, 409: AT_ONCE - 1}
+
+    async def test_version_numbers_within_a_product(self, client: httpx.AsyncClient) -> None:
+        product = await ok(await client.post(f"{API}/Products", json={"Name": "Widget"}), 201)
+        path = f"{API}/Products/{product['Product']['ID']}/Versions"
+        requests = [
+            client.post(path, json={"VersionNumber": name}) for name in case_variants("beta-one")
+        ]
+        assert await at_once(requests) == {201: 1, 409: AT_ONCE - 1}
+
+    async def test_jira_instance_names(self, client: httpx.AsyncClient) -> None:
+        requests = [
+            client.post(
+                f"{API}/JiraInstances", json={"Name": name, "HostName": "https://x.example.com"}
+            )
+            for name in case_variants("second")
+        ]
+        assert await at_once(requests) == {201: 1, 409: AT_ONCE - 1}

@@ -118,10 +118,15 @@ class TestCreateAndRead:
         await api.delete(f"/Tickets/{(await api.get('/Tickets')).many('Tickets')[-1]['ID']}")
         assert (await new_ticket(api, TicketTypeName="Bug"))["TicketNumber"] == numbers[0] + 3
 
+    async def test_a_ticket_needs_its_type(self, api: HelpdeskApi) -> None:
+        answer = await api.post("/Tickets", "Ticket", {"Name": "x"})
+        assert answer.status == 400, answer.data
+        assert answer.error["Code"] == "BadRequest"
+        assert "TicketTypeID or TicketTypeName" in answer.error["Message"]
+
     @pytest.mark.parametrize(
         ("elements", "message"),
         [
-            ({}, "TicketTypeID or TicketTypeName"),
             ({"TicketTypeName": "Nope"}, "TicketTypeName 'Nope' does not exist"),
             ({"TicketTypeName": "Bug", "Status": "Todo"}, "Status 'Todo' does not exist"),
             ({"TicketTypeName": "Bug", "ProductName": "Nope"}, "ProductName 'Nope'"),
@@ -140,7 +145,7 @@ class TestCreateAndRead:
     ) -> None:
         answer = await api.post("/Tickets", "Ticket", {"Name": "x", **elements})
         assert answer.status == 400, answer.data
-        assert answer.error["Code"] == "BadRequest"
+        assert answer.error["Code"] == "BadReference"
         assert message in answer.error["Message"]
         assert (await api.get("/Tickets")).many("Tickets") == []
 

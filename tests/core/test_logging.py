@@ -6,12 +6,18 @@ import io
 import json
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
 
-from app.core.logging import get_logger, redact_query, redact_text
+from app.core.logging import (
+    _redact,
+    configure_logging,
+    get_logger,
+    redact_query,
+    redact_text,
+)
 from app.core.settings import Settings
 from tests.conftest import API_TOKEN, api_client, started
 
@@ -166,3 +172,57 @@ async def test_no_spelling_of_a_secret_parameter_reaches_the_access_log(
     requests = [line for line in json_lines(output_text) if line["event"] == "http.request"]
     assert len(requests) == 3
     assert all(f"{name}=***" in line["path"] for line in requests)
+
+
+@pytest.mark.parametrize(
+    ("field", "hidden"),
+    [
+        ("api_token", True),
+        ("ApiKey", True),
+        ("webhook_secret", True),
+        ("Authorization", True),
+        ("x-hub-signature", True),
+        ("password", True),
+        ("ticket_id", False),
+        ("host_name", False),
+    ],
+)
+def test_log_fields_named_as_secrets_are_hidden(field: str, hidden: bool) -> None:
+    event = _redact(None, "info", {"event": "saved", field: "s3cr3t-value"})
+    assert (event[field] == "***") == hidden
+
+
+@pytest.fixture
+def reconfigured(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """A test that configures logging itself; the usual configuration comes back after it."""
+    yield monkeypatch
+    monkeypatch.undo()
+    configure_logging("INFO", "json")
+
+
+def test_a_logger_follows_a_new_configuration(reconfigured: pytest.MonkeyPatch) -> None:
+    monkeypatch = reconfigured
+    log = get_logger("test.rebind")
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stdout", first)
+    configure_logging("INFO", "json")
+    log.info("one")
+    monkeypatch.setattr(sys, "stdout", second)
+    configure_logging("WARNING", "json")
+    log.info("dropped")
+    log.warning("two")
+    assert [line["event"] for line in json_lines(first.getvalue())] == ["one"]
+    assert [line["event"] for line in json_lines(second.getvalue())] == ["two"]
+
+
+def test_a_value_json_has_no_fast_form_for_is_still_logged(
+    reconfigured: pytest.MonkeyPatch,
+) -> None:
+    """orjson refuses integers beyond 64 bits; a fuzzed payload may carry one."""
+    monkeypatch = reconfigured
+    output = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", output)
+    configure_logging("INFO", "json")
+    get_logger("test.big").info("big", value=10**30)
+    (line,) = json_lines(output.getvalue())
+    assert line["value"] == 10**30

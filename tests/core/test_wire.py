@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from pydantic import ValidationError
 
@@ -19,6 +20,7 @@ from app.core.wire import (
     canonical_keys,
     describe_validation_error,
     pascal,
+    secret_schema,
     validate_elements,
 )
 
@@ -61,7 +63,7 @@ class TestCanonicalKeys:
 class TestValidateElements:
     def test_valid_elements_make_the_model(self) -> None:
         body = validate_elements(
-            Body, {"name": " Bug ", "ticketTypeID": "7", "Since": "2026-11-23T10:00:00Z"}
+            Body, {"name": " Bug ", "ticketTypeID": 7.0, "Since": "2026-11-23T10:00:00Z"}
         )
         assert body == Body(
             name="Bug", ticket_type_id=7, since=datetime(2026, 11, 23, 10, tzinfo=UTC)
@@ -72,6 +74,13 @@ class TestValidateElements:
         [
             ({"Nmae": "x"}, "Unknown element 'Nmae'"),
             ({"TicketTypeID": 0}, "TicketTypeID: Input should be greater than or equal to 1"),
+            ({"TicketTypeID": "7"}, "TicketTypeID: Value error, must be a number"),
+            ({"TicketTypeID": True}, "TicketTypeID: Value error, must be a number"),
+            (
+                {"TicketTypeID": 7.5},
+                "TicketTypeID: Input should be a valid integer, got a number with a fractional "
+                "part",
+            ),
             (
                 {"TicketTypeID": MAX_ID + 1},
                 f"TicketTypeID: Input should be less than or equal to {MAX_ID}",
@@ -114,3 +123,21 @@ def test_body_and_query_are_not_part_of_the_location() -> None:
             return errors
 
     assert describe_validation_error(FromFastApi()).startswith("TicketTypeID: ")
+
+
+@pytest.mark.parametrize(
+    ("text", "documented_valid"),
+    [
+        ("", True),  # clears the secret
+        ("   ", True),  # stripped: clears it too
+        ("abcdefgh", True),
+        ("a      h", True),
+        ("  abcdefgh  ", True),
+        ("abcdefg", False),
+        (" abcdefg ", False),  # 7 once stripped
+        ("abc\x00defgh", False),
+    ],
+)
+def test_a_secret_is_documented_as_empty_or_long_enough(text: str, documented_valid: bool) -> None:
+    validator = jsonschema_rs.validator_for(secret_schema(8).json_schema)
+    assert validator.is_valid(text) == documented_valid

@@ -60,3 +60,21 @@ class TestDeleteDictionary:
     ) -> None:
         await crm.admin("POST", "/Dictionaries", {"Name": "Sizes", "Values": ["S", "M"]})
         assert (await client.delete(f"{API}/Dictionaries/Sizes")).status_code == 204
+
+
+class TestChangeDictionary:
+    async def test_its_values_are_replaced(self, crm: CrmApi) -> None:
+        await crm.admin("POST", "/Dictionaries", {"Name": "Sizes", "Values": ["S"]})
+        changed = await crm.admin("PUT", "/Dictionaries/sizes", {"Name": "SIZES", "Values": ["M"]})
+        assert (changed["Dictionary"]["Name"], changed["Dictionary"]["Values"]) == ("Sizes", ["M"])
+
+    async def test_it_cannot_be_renamed(self, crm: CrmApi, client: httpx.AsyncClient) -> None:
+        await crm.admin("POST", "/Dictionaries", {"Name": "Sizes", "Values": ["S"]})
+        body = {"Dictionary": {"Name": "Shapes", "Values": ["M"]}}
+        response = await client.put(f"{API}/Dictionaries/Sizes", json=body)
+        assert response.status_code == 409
+        assert response.json()["Error"]["Message"] == "Dictionary 'Sizes' cannot be renamed."
+        null_name = await client.put(f"{API}/Dictionaries/Sizes", json={"Name": None})
+        assert null_name.status_code == 400
+        kept = await crm.admin("GET", "/Dictionaries/Sizes")
+        assert kept["Dictionary"]["Values"] == ["S"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.core.errors import BadRequest
-from app.crm.models import FieldType
+from app.crm.models import CrmFieldType
 from app.crm.naming import compact, field_key, normalized
 from app.crm.params import Params, plan_assignments
 from app.crm.rights import canonical_right, may_run
@@ -16,7 +16,7 @@ INDUSTRY = FieldSpec(
     2,
     "org_industry",
     "Industry",
-    FieldType.MULTI_DICTIONARY,
+    CrmFieldType.MULTI_DICTIONARY,
     dictionary="Industries",
     choices={"development": "Development", "training": "Training"},
 )
@@ -26,9 +26,9 @@ CLIENTS = TableSchema(
     "Companies",
     "clients",
     (
-        FieldSpec(1, "org_name", "Company name", FieldType.TEXT, is_name=True),
+        FieldSpec(1, "org_name", "Company name", CrmFieldType.TEXT, is_name=True),
         INDUSTRY,
-        FieldSpec(3, "contact_company", "Company", FieldType.COMPANY),
+        FieldSpec(3, "contact_company", "Company", CrmFieldType.COMPANY),
     ),
 )
 

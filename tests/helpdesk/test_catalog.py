@@ -169,7 +169,7 @@ class TestCreateAndUpdate:
             schemas.VersionInput(version_number="1"),
             fixed={"product_id": product.id},
         )
-        with pytest.raises(BadRequest, match="A version cannot move to another product."):
+        with pytest.raises(Conflict, match="A version cannot move to another product."):
             await update_item(session, VERSIONS, version, schemas.VersionInput(product_id=other.id))
         same = await update_item(
             session, VERSIONS, version, schemas.VersionInput(product_id=product.id)
@@ -197,7 +197,7 @@ class TestDefaultStatus:
     async def test_the_default_cannot_be_unset_directly(self, session: AsyncSession) -> None:
         bug = await ticket_type(session, "Bug", "New")
         new = await status(session, bug.id or 0, "New")
-        with pytest.raises(BadRequest, match="Each ticket type keeps one default status"):
+        with pytest.raises(Conflict, match="Each ticket type keeps one default status"):
             await update_item(
                 session, TICKET_STATUSES, new, schemas.TicketStatusInput(is_default=False)
             )
@@ -313,6 +313,16 @@ class TestDelete:
         assert await count(session, ActionType) == 0
 
 
+async def pick_list_field(session: AsyncSession) -> CustomField:
+    """A PickList field S with the one value a."""
+    field: CustomField = await create_item(
+        session,
+        CUSTOM_FIELDS,
+        schemas.CustomFieldInput(name="S", field_type="PickList", pick_list_values=["a"]),
+    )
+    return field
+
+
 class TestCustomFields:
     @pytest.mark.parametrize(
         ("data", "message"),
@@ -353,16 +363,37 @@ class TestCustomFields:
     async def test_a_pick_list_field_keeps_its_values_unless_given(
         self, session: AsyncSession
     ) -> None:
-        field = await create_item(
-            session,
-            CUSTOM_FIELDS,
-            schemas.CustomFieldInput(name="S", field_type="PickList", pick_list_values=["a"]),
-        )
+        field = await pick_list_field(session)
         renamed = await update_item(
             session, CUSTOM_FIELDS, field, schemas.CustomFieldInput(name="T")
         )
         assert (renamed.name, renamed.pick_list_values) == ("T", ["a"])
         assert await count(session, CustomField) == 1
+
+    async def test_a_field_that_is_no_longer_a_pick_list_drops_its_values(
+        self, session: AsyncSession
+    ) -> None:
+        field = await pick_list_field(session)
+        changed = await update_item(
+            session, CUSTOM_FIELDS, field, schemas.CustomFieldInput(field_type="Date")
+        )
+        assert (changed.field_type, changed.pick_list_values) == ("Date", [])
+
+    async def test_a_field_made_a_pick_list_without_values_conflicts(
+        self, session: AsyncSession
+    ) -> None:
+        field = await create_item(
+            session, CUSTOM_FIELDS, schemas.CustomFieldInput(name="S", field_type="Text")
+        )
+        with pytest.raises(Conflict, match="needs at least one value.*has none yet"):
+            await update_item(
+                session, CUSTOM_FIELDS, field, schemas.CustomFieldInput(field_type="PickList")
+            )
+        assert field.field_type == "Text"
+        with pytest.raises(Conflict, match="only PickList fields.*this field is a Text field"):
+            await update_item(
+                session, CUSTOM_FIELDS, field, schemas.CustomFieldInput(pick_list_values=["a"])
+            )
 
 
 class TestLookups:

@@ -119,7 +119,6 @@ class TestCreateAndUpdate:
             ),
             ({"host_name": "http://localhost:8080"}, "HostName localhost is a loopback name"),
             ({"action_type_to_push": "Nope"}, "ActionTypeToPush 'Nope' is not an action type"),
-            ({"sync_active": None}, "sync_active must be true or false."),
             (
                 {"allowed_ticket_type_ids": [998, 999]},
                 "AllowedTicketTypeIDs: ticket types [998, 999] do not exist.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import BadRequest
+from app.core.errors import BadReference, BadRequest
 from app.helpdesk.events import JiraKeyRequested, changing
 from app.helpdesk.history import add_history
 from app.helpdesk.models import JiraSyncStatus, Product, Ticket, TicketType
@@ -24,7 +24,7 @@ async def instance_for_ticket(
     if instance_id is not None:
         chosen = await session.get(JiraInstance, instance_id)
         if chosen is None:
-            raise BadRequest(f"JiraInstanceID {instance_id} does not exist.")
+            raise BadReference(f"JiraInstanceID {instance_id} does not exist.")
         return chosen
     product = await session.get(Product, ticket.product_id) if ticket.product_id else None
     if product is not None and product.jira_instance_id is not None:
