@@ -79,7 +79,7 @@ async def get_event_subscription(ID: IdPath, session: SessionDep, fmt: FormatDep
     "/EventSubscriptions/{ID}",
     response_model=dict[str, SubscriptionOut],
     responses=ERRORS,
-    openapi_extra=documented_body(SubscriptionInput, "EventSubscription"),
+    openapi_extra=documented_body(SubscriptionInput, "EventSubscription", min_elements=1),
 )
 async def update_event_subscription(
     ID: IdPath,

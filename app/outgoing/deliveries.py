@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.db import utcnow
-from app.core.errors import BadRequest, Conflict, NotFound
+from app.core.errors import Conflict, NotFound
 from app.core.security import SecretBox
 from app.core.settings import Settings
 from app.core.wire import MAX_ID
@@ -68,7 +68,7 @@ async def retry_delivery(
         raise Conflict(f"EventDelivery {delivery.id} is still Pending; it is being tried.")
     subscription = await session.get(EventSubscription, delivery.subscription_id)
     if subscription is None or not subscription.active:
-        raise BadRequest(
+        raise Conflict(
             f"EventSubscription {delivery.subscription_id} is not active; set Active to true "
             "before replaying its deliveries."
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
+import re
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +21,7 @@ from app.core.settings import Settings
 from app.jira.egress import CheckedAddressTransport
 from app.jira.errors import JiraAddressRefused
 from app.outgoing.rules import Answer, parse_retry_after
+from app.outgoing.schemas import SECRET_PATTERN
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -33,15 +34,12 @@ def new_secret() -> str:
 
 
 def secret_problem(secret: str) -> str | None:
-    """Why a given Secret cannot sign (None when it can)."""
+    """Why a given Secret cannot sign (None when it can): the documented form exactly."""
     if not secret.startswith(SECRET_PREFIX):
         return "Secret must be in the Standard Webhooks form whsec_<base64>, or left out."
-    try:
-        key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
-    except (binascii.Error, ValueError):
-        return "Secret after whsec_ must be base64."
-    if not 24 <= len(key) <= 64:
-        return "Secret must hold 24 to 64 bytes (base64 after whsec_)."
+    if not re.fullmatch(SECRET_PATTERN, secret):
+        return "Secret must be whsec_ and the base64 of 24 to 64 bytes."
+    base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)  # the pattern is base64
     return None
 
 

@@ -99,6 +99,7 @@ class TestSubscriptions:
         assert response.status_code == 400
         assert says in response.json()["Error"]["Message"]
         assert response.json()["Error"]["Message"].startswith("URL")
+        assert response.json()["Error"]["Code"] == "HostNameRefused"
 
     @pytest.mark.parametrize(
         ("body", "says"),
@@ -108,7 +109,12 @@ class TestSubscriptions:
             ({"Name": "x", "URL": RECEIVER_URL, "Secret": "plain"}, "whsec_"),
             ({"Name": "x", "URL": RECEIVER_URL, "Secret": "whsec_!!"}, "base64"),
             ({"Name": "x", "URL": RECEIVER_URL, "Secret": "whsec_AAAA"}, "24 to 64 bytes"),
-            ({"Name": "x", "URL": RECEIVER_URL, "EventTypes": ["ticket.deleted"]}, "event type"),
+            (
+                {"Name": "x", "URL": RECEIVER_URL, "EventTypes": ["ticket.deleted"]},
+                "ticket.updated",
+            ),
+            ({"Name": "x", "URL": RECEIVER_URL, "EventTypes": ["ping"]}, "ticket.updated"),
+            ({"Name": "x", "URL": RECEIVER_URL, "Active": None}, "Active"),
             ({"Name": "x", "URL": RECEIVER_URL, "ID": 5}, "ID"),
         ],
     )
