@@ -47,7 +47,9 @@ class Renderer:
         self.api = f"{self.base}/rest/api/2"
         self.flavor = flavor
 
-    def user(self, user: User | str | None) -> dict[str, Any] | None:
+    def user(self, user: User | str | None, *, with_email: bool = False) -> dict[str, Any] | None:
+        """Cloud knows users by `accountId` and hides their e-mail (only `/myself` shows it);
+        Server/Data Center by `name` and `key`, e-mail shown."""
         if isinstance(user, str):
             user = self.state.users.get(user)
         if user is None:
@@ -64,15 +66,16 @@ class Renderer:
                 "name": user.name,
                 "key": user.name,
             }
+        if self.flavor != "cloud" or with_email:
+            out["emailAddress"] = user.email
         out.update(
-            emailAddress=user.email,
             avatarUrls={"48x48": f"{self.base}/secure/useravatar?size=large&ownerId={user.name}"},
             displayName=user.display_name,
             active=user.active,
             timeZone=user.time_zone,
         )
         if self.flavor == "cloud":
-            out["accountType"] = "atlassian"
+            out["accountType"] = user.account_type
         return out
 
     def project(self, project: Project, *, full: bool = False) -> dict[str, Any]:
@@ -81,7 +84,7 @@ class Renderer:
             "id": project.id,
             "key": project.key,
             "name": project.name,
-            "projectTypeKey": "software",
+            "projectTypeKey": project.type_key,
             "avatarUrls": {"48x48": f"{self.base}/secure/projectavatar?pid={project.id}"},
         }
         if full:
@@ -296,11 +299,15 @@ class Renderer:
         }
         if comment.visibility:
             out["visibility"] = dict(comment.visibility)
-        elif self.flavor == "cloud":
-            out["jsdPublic"] = True
+        elif self.flavor == "cloud" and self._on_service_desk(comment):
+            out["jsdPublic"] = not comment.internal
         if with_properties:
             out["properties"] = [{"key": k, "value": v} for k, v in comment.properties.items()]
         return out
+
+    def _on_service_desk(self, comment: Comment) -> bool:
+        issue = self.state.issues.get(comment.issue_id)
+        return issue is not None and self.state.project_by_id(issue.project_id).service_desk
 
     def remote_link(self, issue: Issue, link: RemoteLink) -> dict[str, Any]:
         out: dict[str, Any] = {

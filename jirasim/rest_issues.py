@@ -23,6 +23,17 @@ if TYPE_CHECKING:
     from jirasim.simulator import JiraSimulator
 
 NO_CONTENT = 204
+# What Jira Cloud answers on the startAt-paged search it removed (CHANGE-2046).
+SEARCH_REMOVED = (
+    "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
+    "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
+)
+
+
+def refuse_removed_search(sim: JiraSimulator) -> None:
+    """Jira Cloud answers `GET/POST /rest/api/{2,3}/search` with 410 Gone."""
+    if sim.flavor == "cloud":
+        raise JiraError(410, SEARCH_REMOVED)
 
 
 def build_issue_router(sim: JiraSimulator) -> APIRouter:
@@ -369,6 +380,7 @@ def build_issue_router(sim: JiraSimulator) -> APIRouter:
         fields: list[str],
         expand: list[str],
     ) -> dict[str, Any]:
+        refuse_removed_search(sim)
         start, size = paging(start_at, max_results, default=50, cap=MAX_RESULTS_CAP)
         try:
             found = search(sim.state, jql)
@@ -449,6 +461,7 @@ def build_issue_router(sim: JiraSimulator) -> APIRouter:
 
     @router.post("/search")
     async def search_post(request: Request, user: User = Depends(current_user)) -> Any:
+        refuse_removed_search(sim)
         body = await read_object(request)
         return run_search(
             user,
@@ -458,5 +471,18 @@ def build_issue_router(sim: JiraSimulator) -> APIRouter:
             split_csv(body.get("fields")),
             split_csv(body.get("expand")),
         )
+
+    return router
+
+
+def build_v3_search_router(sim: JiraSimulator) -> APIRouter:
+    """Only the removed v3 search: the simulator otherwise speaks v2."""
+    router = APIRouter(prefix="/rest/api/3")
+
+    @router.api_route("/search", methods=["GET", "POST"])
+    async def removed_search(request: Request) -> Any:
+        sim.authenticate(request.headers.get("authorization"))
+        refuse_removed_search(sim)
+        raise JiraError(404, f"null for uri: {sim.base_url}/rest/api/3/search")
 
     return router

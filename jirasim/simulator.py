@@ -64,7 +64,7 @@ class JiraSimulator:
 
     def _build_app(self) -> FastAPI:
         from jirasim.control import build_control_router
-        from jirasim.rest_issues import build_issue_router
+        from jirasim.rest_issues import build_issue_router, build_v3_search_router
         from jirasim.rest_meta import build_meta_router
 
         @asynccontextmanager
@@ -74,7 +74,12 @@ class JiraSimulator:
 
         app = FastAPI(title="Jira simulator", lifespan=lifespan, docs_url="/_sim/docs")
         app.state.sim = self
-        app.add_middleware(FaultAndRecordMiddleware, faults=self.faults, log=self.request_log)
+        app.add_middleware(
+            FaultAndRecordMiddleware,
+            faults=self.faults,
+            log=self.request_log,
+            cloud=lambda: self.flavor == "cloud",
+        )
 
         async def jira_error(_: Request, exc: Exception) -> JSONResponse:
             assert isinstance(exc, JiraError)
@@ -89,6 +94,7 @@ class JiraSimulator:
         app.add_exception_handler(RequestValidationError, invalid)
         app.include_router(build_meta_router(self))
         app.include_router(build_issue_router(self))
+        app.include_router(build_v3_search_router(self))
         app.include_router(build_control_router(self))
         return app
 
@@ -129,9 +135,19 @@ class JiraSimulator:
         display_name: str | None = None,
         tokens: Iterable[str] = (),
         permissions: Iterable[str] | None = None,
+        active: bool = True,
+        account_type: str = "atlassian",
     ) -> User:
+        """A user; `account_type="app"` is an app's account (Cloud), `active=False` a
+        deactivated one."""
         return self.state.add_user(
-            name, email=email, display_name=display_name, tokens=tokens, permissions=permissions
+            name,
+            email=email,
+            display_name=display_name,
+            tokens=tokens,
+            permissions=permissions,
+            active=active,
+            account_type=account_type,
         )
 
     def set_permissions(self, user: str, permissions: Iterable[str]) -> None:
@@ -145,9 +161,14 @@ class JiraSimulator:
         self.state.user(user).permissions -= set(permissions)
 
     def add_project(
-        self, key: str, name: str | None = None, issue_types: Iterable[str] = ("Task",)
+        self,
+        key: str,
+        name: str | None = None,
+        issue_types: Iterable[str] = ("Task",),
+        type_key: str = "software",
     ) -> Project:
-        return self.state.add_project(key, name, issue_types)
+        """A project; `type_key="service_desk"` makes it a Jira Service Management one."""
+        return self.state.add_project(key, name, issue_types, type_key)
 
     def add_issue_type(self, name: str, project: str | None = None) -> IssueType:
         it = self.state.add_issue_type(name)

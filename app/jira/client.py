@@ -42,6 +42,13 @@ def _path(*parts: str | int) -> str:
     return API + "".join("/" + quote(str(part), safe="") for part in parts)
 
 
+NEW_SEARCH, OLD_SEARCH = _path("search", "jql"), _path("search")
+SEARCHES = (NEW_SEARCH, OLD_SEARCH)
+CLOUD_USERS, SERVER_USERS = _path("users", "search"), _path("user", "search")
+# What an endpoint a Jira does not (or no longer) have answers.
+ENDPOINT_GONE = (404, 410)
+
+
 class JiraClient:
     """Every call the service makes to one Jira instance.
 
@@ -258,19 +265,6 @@ class JiraClient:
 
     # -- search ------------------------------------------------------------------------------
 
-    async def search(
-        self,
-        jql: str,
-        start_at: int = 0,
-        max_results: int = 50,
-        fields: Iterable[str] | None = None,
-    ) -> SearchPage:
-        body: dict[str, Any] = {"jql": jql, "startAt": start_at, "maxResults": max_results}
-        if fields is not None:
-            body["fields"] = list(fields)
-        response = await self._http.request("POST", _path("search"), json=body, retry_safe=True)
-        return parse(SearchPage, response)
-
     async def search_jql(
         self,
         jql: str,
@@ -279,33 +273,41 @@ class JiraClient:
         max_results: int = 100,
         fields: Iterable[str] | None = None,
     ) -> JqlPage:
-        """One page of `POST /search/jql` (Cloud's token-paged search, no total); on a Jira
-        without it (404/410: Server, Data Center) the startAt-paged `POST /search` answers, with
-        the next startAt as the page token."""
+        """One page of the issues matching `jql`: every search of the service comes here.
+
+        Cloud's token-paged `POST /search/jql` (no total) first; on a Jira without it (404/410:
+        Server, Data Center) the startAt-paged `POST /search`, the next startAt as the page
+        token. The variant that answered is asked first next time, and asked again only when it
+        answers 404/410 (a Jira upgraded or migrated under the same address)."""
         body: dict[str, Any] = {"jql": jql, "maxResults": max_results}
         if fields is not None:
             body["fields"] = list(fields)
-        new, old = _path("search", "jql"), _path("search")
-        if self._search_path != old:
-            if next_page_token:
-                body["nextPageToken"] = next_page_token
+        order = (OLD_SEARCH, NEW_SEARCH) if self._search_path == OLD_SEARCH else SEARCHES
+        for path in order:
             try:
-                response = await self._http.request("POST", new, json=body, retry_safe=True)
+                page = await self._search_at(path, body, next_page_token)
             except (JiraNotFound, JiraValidationError) as exc:
-                if exc.status not in (404, 410) or self._search_path == new:
+                if exc.status not in ENDPOINT_GONE or path == order[-1]:
                     raise
-            else:
-                self._search_path = new
-                return parse(JqlPage, response)
-            body.pop("nextPageToken", None)
-        self._search_path = old
-        start_at = int(next_page_token or 0)
-        page = parse(
-            SearchPage,
-            await self._http.request(
-                "POST", old, json=body | {"startAt": start_at}, retry_safe=True
-            ),
+                continue
+            self._search_path = path
+            return page
+        raise AssertionError("unreachable: the last search variant raises or answers")
+
+    async def _search_at(
+        self, path: str, body: dict[str, Any], next_page_token: str | None
+    ) -> JqlPage:
+        if path == NEW_SEARCH:
+            paging = {"nextPageToken": next_page_token} if next_page_token else {}
+            response = await self._http.request("POST", path, json=body | paging, retry_safe=True)
+            return parse(JqlPage, response)
+        # A token of the other variant (the Jira changed between two pages) restarts the search.
+        token = next_page_token or ""
+        start_at = int(token) if token.isdigit() else 0
+        response = await self._http.request(
+            "POST", path, json=body | {"startAt": start_at}, retry_safe=True
         )
+        page = parse(SearchPage, response)
         following = start_at + len(page.issues)
         last = not page.issues or following >= page.total
         return JqlPage(
@@ -331,21 +333,22 @@ class JiraClient:
                 return
 
     async def search_users(self, start_at: int = 0, max_results: int = 50) -> list[JiraUser]:
-        """All users: Cloud `users/search`, or Server/Data Center `user/search?username=.`."""
+        """All users: Cloud `users/search`, or Server/Data Center `user/search?username=.`; the
+        one that answered is asked first next time, the other again when it answers 404/410."""
         page: dict[str, Any] = {"startAt": start_at, "maxResults": max_results}
-        cloud, server = _path("users", "search"), _path("user", "search")
-        if self._users_path != server:
+        cloud = (CLOUD_USERS, page)
+        server = (SERVER_USERS, page | {"username": "."})
+        order = (server, cloud) if self._users_path == SERVER_USERS else (cloud, server)
+        for path, params in order:
             try:
-                response = await self._http.request("GET", cloud, params=page)
-            except JiraNotFound:
-                if self._users_path == cloud:
+                response = await self._http.request("GET", path, params=params)
+            except (JiraNotFound, JiraValidationError) as exc:
+                if exc.status not in ENDPOINT_GONE or path == order[-1][0]:
                     raise
-            else:
-                self._users_path = cloud
-                return parse_as(_users, response)
-        response = await self._http.request("GET", server, params=page | {"username": "."})
-        self._users_path = server
-        return parse_as(_users, response)
+                continue
+            self._users_path = path
+            return parse_as(_users, response)
+        raise AssertionError("unreachable: the last user search variant raises or answers")
 
 
 def _property_list(properties: Mapping[str, Any]) -> list[dict[str, Any]]:

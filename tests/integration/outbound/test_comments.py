@@ -6,10 +6,13 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import BOTH_JIRAS
 from tests.support.helpdesk import API, add_action, create_ticket, get_action, ok
 from tests.support.jobs import drain
 from tests.support.outbound import comment_lines, sync_logs
 from tests.support.world import Helpdesk, LinkedTicket
+
+pytestmark = BOTH_JIRAS
 
 
 class TestPushComment:
