@@ -299,8 +299,9 @@ class Renderer:
         }
         if comment.visibility:
             out["visibility"] = dict(comment.visibility)
-        elif self.flavor == "cloud" and self._on_service_desk(comment):
-            out["jsdPublic"] = not comment.internal
+        elif self.flavor == "cloud":
+            # Cloud tells every comment's audience; only Service Management has internal notes.
+            out["jsdPublic"] = not (comment.internal and self._on_service_desk(comment))
         if with_properties:
             out["properties"] = [{"key": k, "value": v} for k, v in comment.properties.items()]
         return out

@@ -17,7 +17,17 @@ from jirasim.events import JiraEvent
 from jirasim.faults import Fault, FaultRegistry
 from jirasim.issues import IssueService
 from jirasim.middleware import FaultAndRecordMiddleware
-from jirasim.model import PERMISSIONS, Comment, FieldDef, Issue, IssueType, Project, Status, User
+from jirasim.model import (
+    PERMISSIONS,
+    SD_PUBLIC_COMMENT,
+    Comment,
+    FieldDef,
+    Issue,
+    IssueType,
+    Project,
+    Status,
+    User,
+)
 from jirasim.recorder import RecordedRequest, RequestLog
 from jirasim.render import Renderer
 from jirasim.seed import base_statuses, seed_demo
@@ -236,9 +246,12 @@ class JiraSimulator:
         *,
         user: str | None = None,
         visibility: dict[str, str] | None = None,
+        internal: bool = False,
     ) -> Comment:
+        """A comment; `internal` makes it a Service Management internal note."""
         issue = self.state.issue(key)
-        return self.service.add_comment(self.state.user(user), issue, body, visibility)
+        properties = [{"key": SD_PUBLIC_COMMENT, "value": {"internal": True}}] if internal else []
+        return self.service.add_comment(self.state.user(user), issue, body, visibility, properties)
 
     def edit_comment(
         self, key: str, comment_id: str, body: str, *, user: str | None = None

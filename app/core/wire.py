@@ -52,6 +52,19 @@ def _in_utc(value: datetime) -> datetime:
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_in_utc)]
 
 
+def _true_or_false(value: Any) -> Any:
+    """A JSON boolean, or XML's text `true`/`false` (any case); 0, 1 or "yes" are refused rather
+    than read as a boolean."""
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+WireBool = Annotated[bool, BeforeValidator(_true_or_false)]
+
+
 def unstorable_element(document: Any) -> str | None:
     """Where parsed JSON holds a NUL or a lone surrogate, in a key or a text at any depth
     (`ticket.Name`), or None; walked without recursion, however deep the document."""

@@ -220,9 +220,12 @@ class JiraClient:
             Comment, await self._http.request("POST", path, json=payload, write_to=id_or_key)
         )
 
-    async def get_comment(self, issue: str, comment_id: str) -> Comment:
+    async def get_comment(
+        self, issue: str, comment_id: str, expand: Iterable[str] | None = None
+    ) -> Comment:
         path = _path("issue", issue, "comment", comment_id)
-        return parse(Comment, await self._http.request("GET", path))
+        params = _list_params(expand=expand)
+        return parse(Comment, await self._http.request("GET", path, params=params))
 
     async def delete_comment(self, issue: str, comment_id: str) -> None:
         """Delete a comment; one already gone counts as deleted."""

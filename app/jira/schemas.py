@@ -8,6 +8,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from app.jira.audience import comment_privacy
+from app.jira.deliveries import Privacy
+
 
 class JiraModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
@@ -79,6 +82,15 @@ class Comment(JiraModel):
     visibility: dict[str, Any] | None = None
     jsd_public: bool | None = None
     properties: list[EntityProperty] = Field(default_factory=list)
+
+    def privacy(self) -> Privacy:
+        """Whether the team only may read it (`audience.comment_privacy`): an answer read with
+        `expand=properties` that says nothing of an audience is a public comment."""
+        return comment_privacy(
+            visibility=self.visibility,
+            jsd_public=True if self.jsd_public is None else self.jsd_public,
+            properties=self.properties,
+        )
 
 
 class CommentPage(JiraModel):

@@ -16,6 +16,7 @@ from app.core.wire import (
     ApiModel,
     IsoDateTime,
     RecordId,
+    WireBool,
     canonical_keys,
     describe_validation_error,
     pascal,
@@ -114,3 +115,28 @@ def test_body_and_query_are_not_part_of_the_location() -> None:
             return errors
 
     assert describe_validation_error(FromFastApi()).startswith("TicketTypeID: ")
+
+
+class _Flag(ApiModel):
+    flag: WireBool | None = None
+
+
+@pytest.mark.parametrize(
+    ("given", "read"),
+    [
+        (True, True),
+        (False, False),
+        ("true", True),
+        (" FALSE ", False),
+        ("True", True),
+        (None, None),
+    ],
+)
+def test_a_wire_bool_is_json_true_or_false_or_xmls_text(given: Any, read: bool | None) -> None:
+    assert _Flag.model_validate({"Flag": given}).flag is read
+
+
+@pytest.mark.parametrize("given", [0, 1, "1", "yes", "", 0.0, [True]])
+def test_anything_else_is_no_wire_bool(given: Any) -> None:
+    with pytest.raises(BadRequest, match="Flag: Value error, must be true or false"):
+        validate_elements(_Flag, {"Flag": given})

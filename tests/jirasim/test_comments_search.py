@@ -97,11 +97,11 @@ class TestServiceManagementComments:
         fetched = (await client.get(f"/rest/api/2/issue/SUP-1/comment/{comment['id']}")).json()
         assert (comment["jsdPublic"], fetched["jsdPublic"]) == (public, public)
 
-    async def test_a_software_projects_comments_have_no_jsd_public(
+    async def test_a_software_projects_comments_are_all_public(
         self, sim: JiraSimulator, client: httpx.AsyncClient
     ) -> None:
         sim.create_issue("DEMO", "x")
-        assert "jsdPublic" not in await self.post(client, "DEMO-1", True)
+        assert (await self.post(client, "DEMO-1", True))["jsdPublic"] is True
 
     @pytest.mark.parametrize("jira_flavor", ["server"])
     async def test_server_tells_only_by_the_property(

@@ -34,7 +34,7 @@ def _plan_comment(instance: JiraInstance, comment: CommentInfo, known: bool) -> 
     elif is_integration_user(comment.author, [instance.user_name]):
         plan.skip = "written by the integration user (our own comment)"
     elif comment.privacy is Privacy.PRIVATE:
-        plan.skip = "private (visibility restricted)"
+        plan.skip = "private (visibility restricted, or an internal note)"
     else:
         plan.check_account = comment.author.account_id is not None
         plan.fetch = comment.privacy is Privacy.UNKNOWN
@@ -67,12 +67,12 @@ async def check_comment_in_jira(client: JiraClient, issue_id: str, plan: Comment
             return
     if plan.fetch:
         try:
-            fetched = await client.get_comment(issue_id, plan.comment.id)
+            fetched = await client.get_comment(issue_id, plan.comment.id, expand=["properties"])
         except JiraNotFound:
             plan.skip = "no longer exists in Jira"
             return
-        if fetched.visibility or fetched.jsd_public is False:
-            plan.skip = "private (visibility restricted)"
+        if fetched.privacy() is Privacy.PRIVATE:
+            plan.skip = "private (visibility restricted, or an internal note)"
 
 
 async def add_comment(

@@ -2,7 +2,9 @@
 
 An action created on a linked (or being-linked) ticket whose type passes ActionTypeToPush is
 queued in the same transaction; the job posts one comment carrying a `helpdesk-sync` property
-that names the action, and stores the comment's id on the action at once. After a create whose
+that names the action, and stores the comment's id on the action at once. An action not visible
+on the portal goes as an internal comment (`sd.public.comment`), so a Jira Service Management
+customer never sees it. After a create whose
 outcome is unknown (or on any retry) the issue's comments are searched for that property first,
 so a comment is never posted twice. Actions from Jira are never pushed; edits are not pushed.
 """
@@ -24,6 +26,7 @@ from app.integration.outbound.failures import look_again_later, report_failure, 
 from app.integration.outbound.rules import SYNC_PROPERTY, should_push_action
 from app.integration.services import JobContext
 from app.integration.sync_logs import log_sync, log_ticket_error
+from app.jira.audience import SD_PUBLIC_COMMENT, audience_property
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAmbiguousResult, JiraError
 from app.jira.schemas import Comment
@@ -116,6 +119,12 @@ async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
             )
             return
         body = comment_body(action)
+        properties = {
+            SYNC_PROPERTY: {"actionId": action_id, "ticketId": ticket_id},
+            # Not visible on the portal: an internal note on a Service Management issue (on a
+            # Jira Software issue the property changes nothing: every comment is for the team).
+            SD_PUBLIC_COMMENT: audience_property(internal=not action.is_visible_on_portal),
+        }
     late = ctx.settings.jira_late_write_seconds
     try:
         async with jira_client(ctx.services, instance) as client:
@@ -123,9 +132,7 @@ async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
             if job.attempts > 1:
                 earlier = await find_earlier_comment(client, issue.issue_id, action_id)
             comment = earlier or await client.add_comment(
-                issue.issue_id,
-                body,
-                properties={SYNC_PROPERTY: {"actionId": action_id, "ticketId": ticket_id}},
+                issue.issue_id, body, properties=properties
             )
     except JiraAmbiguousResult as exc:
         raise look_again_later(exc, "comment", made="added", making="adding", after=late) from exc
