@@ -15,6 +15,7 @@ from app.jira.errors import (
     JiraNotFound,
     JiraTransientError,
 )
+from app.jira.schemas import JiraField, find_field, holds_text
 
 # What the integration needs, and how Jira's permission screen names it.
 REQUIRED_PERMISSIONS = {
@@ -73,6 +74,7 @@ async def test_connection(
                     ),
                 )
             granted = await client.my_permissions(REQUIRED_PERMISSIONS)
+            fields = await client.fields() if instance.crm_property_field else []
     except TimeoutError:
         return ConnectionTestOut(
             success=False,
@@ -94,18 +96,41 @@ async def test_connection(
         )
     name = user.display_name or user.name or user.email_address or _who(instance)
     missing = [key for key in REQUIRED_PERMISSIONS if not granted.get(key)]
+    problems = []
     if missing:
         words = ", ".join(f"{REQUIRED_PERMISSIONS[key]} ({key})" for key in missing)
+        problems.append(
+            f"this user lacks the Jira permission(s) {words}. Grant them in the projects' "
+            "permission schemes (and activate issue linking globally for Link Issues)."
+        )
+    if instance.crm_property_field:
+        problems += crm_field_problem(instance.crm_property_field, fields)
+    if problems:
         return ConnectionTestOut(
             success=False,
             user=name,
             missing_permissions=missing,
-            message=(
-                f"Connected as {name}, but this user lacks the Jira permission(s) {words}. "
-                "Grant them in the projects' permission schemes (and activate issue linking "
-                "globally for Link Issues)."
-            ),
+            message=f"Connected as {name}, but " + " Also, ".join(problems),
         )
     return ConnectionTestOut(
         success=True, user=name, message=f"Connected to {instance.host_name} as {name}."
     )
+
+
+def crm_field_problem(configured: str, fields: list[JiraField]) -> list[str]:
+    """What is wrong with CrmPropertyField on this Jira, in plain words (pure): nothing, or it
+    names no field, or a field that takes no text."""
+    found = find_field(fields, configured)
+    if found is None:
+        return [
+            f"CrmPropertyField {configured!r} is not a field of this Jira: give the name or id "
+            '(customfield_…) of a text custom field, e.g. one named "CRM Property".'
+        ]
+    if not holds_text(found):
+        kind = found.schema_.type if found.schema_ and found.schema_.type else "non-text"
+        article = "an" if kind[0] in "aeiou" else "a"
+        return [
+            f"CrmPropertyField {configured!r} is Jira's field {found.name} ({found.id}), "
+            f"{article} {kind} field: setcrmproperties writes text, so choose a text custom field."
+        ]
+    return []

@@ -29,6 +29,8 @@ class JiraInstanceInput(ApiModel):
     use_all_ticket_types: bool | None = None
     allowed_ticket_type_ids: list[int] | None = None
     webhook_secret: Annotated[str, StringConstraints(max_length=1024)] | None = None
+    # The Jira text field `setcrmproperties` writes, by name or id; null or "" clears it.
+    crm_property_field: Text255 | None = None
 
 
 JIRA_INSTANCE_READ_ONLY = frozenset({"ID", "WebhookURL"})
@@ -49,6 +51,7 @@ class JiraInstanceOut(ApiModel):
     use_all_ticket_types: bool
     allowed_ticket_type_ids: list[int]
     webhook_url: str
+    crm_property_field: str | None
 
 
 class MappingInput(ApiModel):

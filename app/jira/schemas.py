@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +44,23 @@ class JiraField(JiraModel):
     name: str
     custom: bool = False
     schema_: FieldSchema | None = Field(default=None, alias="schema")
+
+
+def find_field(fields: Iterable[JiraField], configured: str) -> JiraField | None:
+    """The field a setting names, by id (`customfield_10050`) or by name, in any case (pure)."""
+    wanted = configured.strip().casefold()
+    by_name = None
+    for field in fields:
+        if field.id.casefold() == wanted:
+            return field
+        if by_name is None and field.name.strip().casefold() == wanted:
+            by_name = field
+    return by_name
+
+
+def holds_text(field: JiraField) -> bool:
+    """Whether a field takes a plain text value (what `setcrmproperties` writes)."""
+    return field.schema_ is not None and field.schema_.type == "string"
 
 
 class CreateMetaField(JiraModel):
