@@ -44,6 +44,7 @@ PERMISSIONS: dict[str, str] = {
     "DELETE_ALL_COMMENTS": "Delete All Comments",
     "DELETE_OWN_COMMENTS": "Delete Own Comments",
     "ADMINISTER_PROJECTS": "Administer Projects",
+    "ADMINISTER": "Administer Jira",  # global: the webhook REST API needs it
 }
 
 

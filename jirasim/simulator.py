@@ -76,6 +76,7 @@ class JiraSimulator:
         from jirasim.control import build_control_router
         from jirasim.rest_issues import build_issue_router, build_v3_search_router
         from jirasim.rest_meta import build_meta_router
+        from jirasim.rest_webhooks import build_webhook_router
 
         @asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -105,6 +106,7 @@ class JiraSimulator:
         app.include_router(build_meta_router(self))
         app.include_router(build_issue_router(self))
         app.include_router(build_v3_search_router(self))
+        app.include_router(build_webhook_router(self))
         app.include_router(build_control_router(self))
         return app
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from app.integration.access import connection_for
+from app.integration.instances import webhook_url
 from app.integration.models import JiraInstance
 from app.integration.schemas import ConnectionTestOut
 from app.integration.services import Services
+from app.integration.webhook_registration import state_words, webhook_state
 from app.jira.errors import (
     JiraAddressRefused,
     JiraAuthError,
@@ -32,9 +34,10 @@ def _who(instance: JiraInstance) -> str:
 
 
 async def test_connection(
-    services: Services, instance: JiraInstance, *, timeout: float
+    services: Services, instance: JiraInstance, *, timeout: float, public_url: str
 ) -> ConnectionTestOut:
-    """Calls `myself` and `mypermissions` and says in plain words what is wrong, if anything.
+    """Calls `myself` and `mypermissions` and says in plain words what is wrong, if anything,
+    and whether Jira will call the service (a webhook calling the instance's WebhookURL).
 
     An admin is waiting: each call is tried once, and the whole check ends after `timeout`
     seconds even if the name lookup or the connection hangs.
@@ -75,6 +78,8 @@ async def test_connection(
                 )
             granted = await client.my_permissions(REQUIRED_PERMISSIONS)
             fields = await client.fields() if instance.crm_property_field else []
+            url = webhook_url(public_url, instance.id or 0)
+            webhook = await webhook_state(client, url)
     except TimeoutError:
         return ConnectionTestOut(
             success=False,
@@ -105,15 +110,17 @@ async def test_connection(
         )
     if instance.crm_property_field:
         problems += crm_field_problem(instance.crm_property_field, fields)
+    hook = {"webhook": webhook, "webhook_message": state_words(webhook, url)}
     if problems:
         return ConnectionTestOut(
             success=False,
             user=name,
             missing_permissions=missing,
             message=f"Connected as {name}, but " + " Also, ".join(problems),
+            **hook,
         )
     return ConnectionTestOut(
-        success=True, user=name, message=f"Connected to {instance.host_name} as {name}."
+        success=True, user=name, message=f"Connected to {instance.host_name} as {name}.", **hook
     )
 
 

@@ -72,3 +72,15 @@ class ConnectionTestOut(ApiModel):
     message: str
     user: str | None = None
     missing_permissions: list[str] = []
+    # Whether Jira calls the service: Enabled, Disabled, Missing, or Unknown (no admin rights).
+    webhook: str | None = None
+    webhook_message: str | None = None
+
+
+class WebhookRegistrationOut(ApiModel):
+    success: bool
+    message: str
+    status: str | None = None  # Created or Updated
+    webhook_id: str | None = None
+    url: str  # the instance's WebhookURL (on Server/Data Center Jira calls it with ?secret=)
+    events: list[str]

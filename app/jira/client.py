@@ -31,6 +31,7 @@ from app.jira.schemas import (
     JqlPage,
     SearchPage,
 )
+from app.jira.webhook_admin import WebhookAdmin
 
 API = "/rest/api/2"
 
@@ -116,6 +117,11 @@ class JiraClient:
     @property
     def policy(self) -> RetryPolicy:
         return self._http.policy
+
+    @property
+    def webhooks(self) -> WebhookAdmin:
+        """Jira's webhook REST API (administrators only)."""
+        return WebhookAdmin(self._http)
 
     @property
     def is_closed(self) -> bool:

@@ -284,6 +284,8 @@ class TestConnectionTest:
             ),
             "User": None,
             "MissingPermissions": [],
+            "Webhook": None,
+            "WebhookMessage": None,
         }
 
 
