@@ -16,7 +16,16 @@ from pydantic import TypeAdapter
 from app.jira import createmeta
 from app.jira.auth import AuthMethod
 from app.jira.errors import JiraNotFound, JiraValidationError, unexpected_body
-from app.jira.http import Clock, JiraHttp, Sleep, make_auth, parse, parse_as, response_json
+from app.jira.http import (
+    Clock,
+    JiraHttp,
+    PauseListener,
+    Sleep,
+    make_auth,
+    parse,
+    parse_as,
+    response_json,
+)
 from app.jira.metrics import JiraMetrics
 from app.jira.pacing import IssueWritePacer, Random, RetryPolicy
 from app.jira.schemas import (
@@ -55,7 +64,8 @@ class JiraClient:
 
     GET/PUT/DELETE are retried on connection errors, timeouts and 5xx; POSTs that create things
     are not (`JiraAmbiguousResult`) unless the request never left. 429s are retried for any
-    method, honouring Retry-After. Writes to one issue are paced by a per-issue token bucket.
+    method, honouring Retry-After; a quota 429 pauses every call (`on_pause` is told). Writes to
+    one issue are paced by a per-issue token bucket.
     """
 
     def __init__(
@@ -79,6 +89,7 @@ class JiraClient:
         random: Random = random_module.random,
         clock: Clock = time.monotonic,
         metrics: JiraMetrics | None = None,
+        on_pause: PauseListener | None = None,
     ) -> None:
         self._users_path: str | None = None
         self._search_path: str | None = None
@@ -101,6 +112,7 @@ class JiraClient:
             random=random,
             clock=clock,
             metrics=metrics,
+            on_pause=on_pause,
         )
 
     async def __aenter__(self) -> Self:
