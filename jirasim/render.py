@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from jirasim import wiki
 from jirasim.model import (
     ChangeItem,
     ChangelogEntry,
@@ -287,7 +288,9 @@ class Renderer:
             "fields": self.issue_fields(issue, wanted),
         }
 
-    def comment(self, comment: Comment, *, with_properties: bool = False) -> dict[str, Any]:
+    def comment(
+        self, comment: Comment, *, with_properties: bool = False, rendered: bool = False
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {
             "self": f"{self.api}/issue/{comment.issue_id}/comment/{comment.id}",
             "id": comment.id,
@@ -304,7 +307,13 @@ class Renderer:
             out["jsdPublic"] = not (comment.internal and self._on_service_desk(comment))
         if with_properties:
             out["properties"] = [{"key": k, "value": v} for k, v in comment.properties.items()]
+        if rendered:
+            out["renderedBody"] = wiki.render(comment.body, self._display_name)
         return out
+
+    def _display_name(self, ident: str) -> str | None:
+        user = self.state.find_user(ident)
+        return user.display_name if user else None
 
     def _on_service_desk(self, comment: Comment) -> bool:
         issue = self.state.issues.get(comment.issue_id)

@@ -214,13 +214,15 @@ def build_issue_router(sim: JiraSimulator) -> APIRouter:
         start, size = paging(startAt, maxResults, default=5000)
         ordered = sorted(issue.comments, key=lambda c: int(c.id), reverse=orderBy == "-created")
         with_props = "properties" in split_csv(expand)
+        rendered = "renderedBody" in split_csv(expand)
         render = sim.renderer()
         return {
             "startAt": start,
             "maxResults": size,
             "total": len(ordered),
             "comments": [
-                render.comment(c, with_properties=with_props) for c in ordered[start : start + size]
+                render.comment(c, with_properties=with_props, rendered=rendered)
+                for c in ordered[start : start + size]
             ],
         }
 
@@ -245,7 +247,10 @@ def build_issue_router(sim: JiraSimulator) -> APIRouter:
         user: User = Depends(current_user),
     ) -> Any:
         comment = sim.service.comment(find(id_or_key, user), comment_id)
-        return sim.renderer().comment(comment, with_properties="properties" in split_csv(expand))
+        wanted = split_csv(expand)
+        return sim.renderer().comment(
+            comment, with_properties="properties" in wanted, rendered="renderedBody" in wanted
+        )
 
     @router.put("/issue/{id_or_key}/comment/{comment_id}")
     async def edit_comment(

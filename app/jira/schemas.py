@@ -100,6 +100,7 @@ class Comment(JiraModel):
     visibility: dict[str, Any] | None = None
     jsd_public: bool | None = None
     properties: list[EntityProperty] = Field(default_factory=list)
+    rendered_body: str | None = None  # with expand=renderedBody: Jira's HTML of the body
 
     def privacy(self) -> Privacy:
         """Whether the team only may read it (`audience.comment_privacy`): an answer read with

@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from jirasim import JiraSimulator
+from jirasim import JiraSimulator, wiki
 
 
 class FakeClock:
@@ -74,6 +74,45 @@ class TestComments:
         ).status_code == 204
         r = await client.get(f"/rest/api/2/issue/DEMO-1/comment/{ids[1]}")
         assert r.status_code == 404
+
+
+class TestRenderedBody:
+    async def test_jira_renders_the_wiki_markup_when_asked(
+        self, sim: JiraSimulator, client: httpx.AsyncClient
+    ) -> None:
+        sim.create_issue("DEMO", "x")
+        made = sim.add_comment("DEMO-1", "*bold* and [a link|https://x.test]\n\n# one", user="jdoe")
+        plain = (await client.get(f"/rest/api/2/issue/DEMO-1/comment/{made.id}")).json()
+        assert "renderedBody" not in plain
+        url = "/rest/api/2/issue/DEMO-1/comment"
+        listed = (await client.get(url, params={"expand": "renderedBody"})).json()
+        assert listed["comments"][0]["renderedBody"] == (
+            '<p><b>bold</b> and <a href="https://x.test" class="external-link">a link</a></p>\n'
+            "<ol><li>one</li></ol>"
+        )
+
+    @pytest.mark.parametrize(
+        ("markup", "html"),
+        [
+            ("a < b & c", "<p>a &lt; b &amp; c</p>"),
+            ("line\nbreak", "<p>line<br/>\nbreak</p>"),
+            ("h3. Title", "<h3>Title</h3>"),
+            ("\\*not bold\\*", "<p>*not bold*</p>"),
+            (
+                "{noformat}\n<x>  y\n{noformat}",
+                '<div class="preformatted"><pre>&lt;x&gt;  y</pre></div>',
+            ),
+            ("* a\n** b\n* c", "<ul><li>a<ul><li>b</li></ul></li><li>c</li></ul>"),
+            (
+                "[~jdoe] +u+ -s- 2026-11-30",
+                '<p><a href="/secure/ViewProfile.jspa?accountId=jdoe" '
+                'class="user-hover">John Doe</a> <ins>u</ins> <del>s</del> 2026-11-30</p>',
+            ),
+        ],
+    )
+    def test_the_markup_jira_renders(self, sim: JiraSimulator, markup: str, html: str) -> None:
+        names = {"jdoe": "John Doe"}
+        assert wiki.render(markup, names.get) == html
 
 
 class TestServiceManagementComments:

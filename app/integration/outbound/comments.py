@@ -29,6 +29,7 @@ from app.integration.sync_logs import log_sync, log_ticket_error
 from app.jira.audience import SD_PUBLIC_COMMENT, audience_property
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAmbiguousResult, JiraError
+from app.jira.formatting import action_text, escape_wiki
 from app.jira.schemas import Comment
 from app.jobs import outbox as jobs
 from app.jobs.kinds import Failure, FailureReason, Job, JobError
@@ -61,8 +62,10 @@ async def on_action_created(session: AsyncSession, event: ActionCreated) -> None
 
 
 def comment_body(action: Action) -> str:
+    """The comment's wiki markup: the action's HTML converted (plain text as it is), signed."""
+    text = action_text(action.description)
     author = action.creator_name.strip()
-    return f"{action.description}\n\n— {author} (helpdesk)" if author else action.description
+    return f"{text}\n\n— {escape_wiki(author)} (helpdesk)" if author else text
 
 
 def _made_for(comment: Comment, action_id: int) -> bool:

@@ -28,8 +28,10 @@ class TestComments:
     async def test_public_comment_once_per_linked_ticket(
         self, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
     ) -> None:
-        s = await linked_world(session, 3)
-        payload = cloud_comment_created(ISSUE_ID, "DEMO-1", "20001", text="Fixed in 2.1")
+        issue = sim.create_issue("DEMO", "Printer on fire", user="jdoe")
+        said = sim.add_comment(issue.key, "Fixed in 2.1", user="jdoe")
+        s = await linked_world(session, 3, issue_id=issue.id, issue_key=issue.key)
+        payload = cloud_comment_created(issue.id, issue.key, said.id, text="Fixed in 2.1")
         await send(http, service, s, payload)
         # the same comment again under another delivery id: still once
         await deliver(http, s.instance_id, payload, identifier="another")
@@ -37,7 +39,7 @@ class TestComments:
         for ticket_id in s.tickets:
             (action,) = await actions_of(session, ticket_id)
             assert (action.description, action.creator_name) == ("Fixed in 2.1", "John Doe")
-            assert (action.source, action.jira_comment_id) == ("Jira", "20001")
+            assert (action.source, action.jira_comment_id) == ("Jira", said.id)
 
     async def test_private_comment_adds_nothing(
         self, http: httpx.AsyncClient, service: Any, session: Any
@@ -156,3 +158,30 @@ class TestServiceManagementInternalNotes:
         await send(http, service, s, edited)
         assert await actions_of(session, s.tickets[0]) == []
         assert any(log.event == "jira.comment_updated" for log in await sync_logs(session))
+
+
+@BOTH_JIRAS
+class TestFormatting:
+    async def test_a_jira_comments_formatting_and_mentions_reach_the_action(
+        self, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
+    ) -> None:
+        issue = sim.create_issue("DEMO", "Formatted", user="jdoe")
+        s = await linked_world(session, 1, issue_id=issue.id, issue_key=issue.key)
+        sim.set_webhook_client(http)
+        url = f"http://helpdesk.test/webhooks/jira/{s.instance_id}"
+        sim.register_webhook(url, secret=WEBHOOK_SECRET, style=sim.flavor)
+        jdoe = sim.state.users["jdoe"].account_id
+        sim.add_comment(
+            issue.key,
+            f"Thanks [~accountid:{jdoe}], *fixed* in [2.1|https://rel.test/2.1]:\n\n"
+            "* restart the _spooler_\n* run {{lpstat}}",
+            user="jdoe",
+        )
+        await sim.webhooks_idle()
+        await drain(service)
+        (action,) = await actions_of(session, s.tickets[0])
+        text = action.description
+        assert ">John Doe</a>" in text  # the mention as the person's name, not an id
+        assert "<b>fixed</b>" in text
+        assert '<a href="https://rel.test/2.1" rel="noopener noreferrer">2.1</a>' in text
+        assert "<ul><li>restart the <em>spooler</em></li><li>run <tt>lpstat</tt></li></ul>" in text

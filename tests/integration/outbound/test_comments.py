@@ -95,6 +95,29 @@ class TestPushComment:
         assert any("not linked to Jira" in message for message in logs)
 
 
+class TestFormatting:
+    async def test_an_html_action_reaches_jira_as_wiki_markup(
+        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, linked: LinkedTicket
+    ) -> None:
+        html = (
+            "<p>Hello <b>team</b>, see <a href='https://docs.test/x'>the guide</a>.</p>"
+            "<ul><li>step <i>one</i></li><li>run <code>make test</code></li></ul>"
+        )
+        await ok(
+            await sim_client.post(
+                f"{API}/Tickets/{linked.ticket['ID']}/Actions",
+                json={"Description": html, "CreatorName": "Ann [ops]"},
+            ),
+            201,
+        )
+        await drain(sim_app)
+        (comment,) = jira_sim.issue(linked.issue_key).comments
+        assert comment.body == (
+            "Hello *team*, see [the guide|https://docs.test/x].\n\n"
+            "* step _one_\n* run {{make test}}\n\n— Ann \\[ops\\] (helpdesk)"
+        )
+
+
 class TestServiceManagementAudience:
     """An action not visible on the portal is an internal note on a Service Management issue
     (checked on Jira's side); a portal-visible one is a reply the customer sees."""
