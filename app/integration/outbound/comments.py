@@ -2,11 +2,11 @@
 
 An action created on a linked (or being-linked) ticket whose type passes ActionTypeToPush is
 queued in the same transaction; the job posts one comment carrying a `helpdesk-sync` property
-that names the action, and stores the comment's id on the action at once. An action not visible
-on the portal goes as an internal comment (`sd.public.comment`), so a Jira Service Management
-customer never sees it. After a create whose
+that names the action, and stores the comment's id on the action at once. After a create whose
 outcome is unknown (or on any retry) the issue's comments are searched for that property first,
 so a comment is never posted twice. Actions from Jira are never pushed; edits are not pushed.
+An action not visible on the portal goes as an internal comment (`sd.public.comment`), so a
+Jira Service Management customer never sees it; an action's HTML goes as wiki markup.
 """
 
 from __future__ import annotations
