@@ -72,8 +72,8 @@ class TestQuotaPause:
         assert other.call_count == 1
         assert sleeps.calls == []
 
-    async def test_a_later_429_of_an_earlier_call_does_not_restart_the_pause(
-        self, make_client: MakeClient, router: respx.MockRouter
+    async def test_each_pause_is_told_once(
+        self, make_client: MakeClient, router: respx.MockRouter, clock: FakeClock
     ) -> None:
         pauses: list[QuotaPause] = []
 
@@ -81,11 +81,19 @@ class TestQuotaPause:
             pauses.append(pause)
 
         client = make_client(on_pause=told)
-        router.get("/rest/api/2/myself").mock(side_effect=[quota("600")])
+        router.get("/rest/api/2/myself").mock(
+            side_effect=[quota("600"), quota("900", "jira-quota-global-based")]
+        )
+        for _ in range(3):  # the first starts the pause, the others are held by it
+            with pytest.raises(JiraRateLimited):
+                await client.myself()
+        clock.now += 600
         with pytest.raises(JiraRateLimited):
-            await client.myself()
-        client._http.quota.pause("jira-quota-global-based", 10, now=1000.0)  # shorter: kept
-        assert len(pauses) == 1
+            await client.myself()  # sent again after the pause, and refused again: a new one
+        assert [(p.reason, p.seconds) for p in pauses] == [
+            ("jira-quota-tenant-based", 600.0),
+            ("jira-quota-global-based", 900.0),
+        ]
 
     @pytest.mark.parametrize("reason", ["jira-burst-based", None])
     async def test_a_burst_429_delays_that_call_only(

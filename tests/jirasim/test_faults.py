@@ -160,3 +160,26 @@ class TestControlApi:
         assert (await client.post("/_sim/reset")).status_code == 204
         assert sim.state.issues == {}
         assert sim.requests == []
+
+    async def test_control_api_plays_server_and_service_management(
+        self, sim: JiraSimulator, client: httpx.AsyncClient
+    ) -> None:
+        try:
+            assert (await client.post("/_sim/reset", json={"flavor": "server"})).status_code == 204
+            assert sim.flavor == "server"
+            assert (await client.post("/rest/api/2/search/jql", json={})).status_code == 404
+            r = await client.post(
+                "/_sim/projects", json={"key": "HELP", "projectTypeKey": "service_desk"}
+            )
+            assert r.json()["projectTypeKey"] == "service_desk"
+            await client.post("/_sim/issues", json={"project": "HELP", "summary": "x"})
+            r = await client.post(
+                "/_sim/issues/HELP-1/comments", json={"body": "note", "internal": True}
+            )
+            assert sim.issue("HELP-1").comments[0].internal
+            r = await client.post("/_sim/users", json={"name": "bot", "accountType": "app"})
+            assert sim.state.users["bot"].account_type == "app"
+            bad = await client.post("/_sim/reset", json={"flavor": "onprem"})
+            assert bad.status_code == 400
+        finally:
+            await client.post("/_sim/reset", json={"flavor": "cloud"})
