@@ -51,8 +51,8 @@ def build_webhook_router(sim: JiraSimulator) -> APIRouter:
             raise JiraError(404, f"No webhook with id {webhook_id}")
         return found
 
-    def apply(target: WebhookTarget, body: dict[str, Any], user: User) -> None:
-        name, url, events = body.get("name"), body.get("url"), body.get("events", target.events)
+    def check(body: dict[str, Any]) -> None:
+        name, url, events = body.get("name"), body.get("url"), body.get("events", [])
         errors = {}
         if not isinstance(name, str) or not name.strip():
             errors["name"] = "The webhook name is required."
@@ -62,7 +62,11 @@ def build_webhook_router(sim: JiraSimulator) -> APIRouter:
             errors["events"] = f"Events must be some of {', '.join(ALL_EVENTS)}."
         if errors:
             raise JiraError(400, [], errors)
-        target.name, target.url, target.events = str(name), str(url), [str(e) for e in events]
+
+    def apply(target: WebhookTarget, body: dict[str, Any], user: User) -> None:
+        check(body)
+        target.name, target.url = str(body["name"]), str(body["url"])
+        target.events = [str(e) for e in body.get("events", target.events)]
         target.enabled = bool(body.get("enabled", target.enabled))
         filters = body.get("filters")
         if isinstance(filters, dict):
@@ -84,9 +88,8 @@ def build_webhook_router(sim: JiraSimulator) -> APIRouter:
     @router.post("/webhook", status_code=201)
     async def create(request: Request, user: User = Depends(admin)) -> Any:
         body = await read_object(request)
-        target = WebhookTarget(0, "", style=sim.flavor)
-        apply(target, body, user)
-        created = sim.register_webhook(target.url, style=sim.flavor, events=target.events)
+        check(body)
+        created = sim.register_webhook(str(body["url"]), style=sim.flavor)
         apply(created, body, user)
         return render(created)
 
