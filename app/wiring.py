@@ -70,8 +70,9 @@ async def run_worker_forever() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopped.set)
     try:
-        async with feature_services(settings) as services:
-            ctx = worker_context(settings, session_factory(engine), Waker(), services)
+        sessions = session_factory(engine)
+        async with feature_services(settings, sessions=sessions) as services:
+            ctx = worker_context(settings, sessions, Waker(), services)
             async with running_worker(ctx, job_registry()):
                 await stopped.wait()
     finally:
