@@ -135,7 +135,7 @@ def _openapi(args: argparse.Namespace) -> None:
 def _jira_sim(args: argparse.Namespace) -> None:
     from jirasim.server import run
 
-    run(host=args.host, port=args.port, seed=not args.empty)
+    run(host=args.host, port=args.port, seed=not args.empty, flavor=args.flavor)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -150,6 +150,12 @@ def main(argv: list[str] | None = None) -> None:
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8090)
     sim.add_argument("--empty", action="store_true", help="start without the demo projects")
+    sim.add_argument(
+        "--flavor",
+        choices=["cloud", "server"],
+        default="cloud",
+        help="answer as Jira Cloud does today (default) or as Jira Server/Data Center",
+    )
     args = parser.parse_args(argv)
     handlers = {
         "serve": _serve,

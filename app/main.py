@@ -63,7 +63,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             stack.push_async_callback(inbox.close)
             app.state.webhook_inbox = inbox
         app.state.services = await stack.enter_async_context(
-            app_services(settings, app.state.jira_transport, app.state.event_transport)
+            app_services(
+                settings,
+                app.state.jira_transport,
+                app.state.event_transport,
+                app.state.session_factory,
+            )
         )
         app.state.worker_context = worker_context(
             settings, app.state.session_factory, app.state.waker, app.state.services

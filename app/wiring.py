@@ -41,11 +41,12 @@ async def app_services(
     settings: Settings,
     jira_transport: httpx.AsyncBaseTransport | None = None,
     event_transport: httpx.AsyncBaseTransport | None = None,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
 ) -> AsyncIterator[AppServices]:
     """`*_transport` let tests route calls to in-process servers (the Jira simulator, a
-    receiver)."""
+    receiver); `sessions` as `feature_services` takes them."""
     async with (
-        feature_services(settings, jira_transport) as services,
+        feature_services(settings, jira_transport, sessions) as services,
         event_sender(settings, event_transport) as sender,
     ):
         yield AppServices(jira=services.jira, secrets=services.secrets, events=sender)
@@ -103,8 +104,9 @@ async def run_worker_forever() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopped.set)
     try:
-        async with app_services(settings) as services:
-            ctx = worker_context(settings, session_factory(engine, settings), Waker(), services)
+        sessions = session_factory(engine, settings)
+        async with app_services(settings, sessions=sessions) as services:
+            ctx = worker_context(settings, sessions, Waker(), services)
             async with running_worker(ctx, job_registry()):
                 await stopped.wait()
     finally:

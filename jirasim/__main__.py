@@ -14,8 +14,9 @@ def main() -> None:
     parser.add_argument(
         "--seed", action=argparse.BooleanOptionalAction, default=True, help="demo projects/users"
     )
+    parser.add_argument("--flavor", choices=["cloud", "server"], default="cloud")
     args = parser.parse_args()
-    run(args.host, args.port, args.seed)
+    run(args.host, args.port, args.seed, args.flavor)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,10 @@ def build_control_router(sim: JiraSimulator) -> APIRouter:
     @router.post("/reset", status_code=NO_CONTENT)
     async def reset(request: Request) -> Response:
         body = await body_of(request)
+        flavor = body.get("flavor", sim.flavor)
+        if flavor not in ("cloud", "server"):
+            raise bad(ValueError("flavor is cloud (Jira Cloud today) or server (Data Center)"))
+        sim.flavor = flavor
         sim.reset(seed=body.get("seed"), keep_webhooks=bool(body.get("keepWebhooks", False)))
         return Response(status_code=NO_CONTENT)
 
@@ -49,6 +53,8 @@ def build_control_router(sim: JiraSimulator) -> APIRouter:
                 display_name=b.get("displayName"),
                 tokens=b.get("tokens", []),
                 permissions=b.get("permissions"),
+                active=bool(b.get("active", True)),
+                account_type=str(b.get("accountType", "atlassian")),
             )
         except (KeyError, ValueError) as exc:
             raise bad(exc) from None
@@ -67,7 +73,12 @@ def build_control_router(sim: JiraSimulator) -> APIRouter:
     async def add_project(request: Request) -> Any:
         b = await body_of(request)
         try:
-            project = sim.add_project(b["key"], b.get("name"), b.get("issueTypes", ["Task"]))
+            project = sim.add_project(
+                b["key"],
+                b.get("name"),
+                b.get("issueTypes", ["Task"]),
+                type_key=str(b.get("projectTypeKey", "software")),
+            )
         except (KeyError, ValueError) as exc:
             raise bad(exc) from None
         return sim.renderer().project(project, full=True)
@@ -130,7 +141,11 @@ def build_control_router(sim: JiraSimulator) -> APIRouter:
     async def add_comment(key: str, request: Request) -> Any:
         b = await body_of(request)
         comment = sim.add_comment(
-            key, b["body"], user=b.get("user"), visibility=b.get("visibility")
+            key,
+            b["body"],
+            user=b.get("user"),
+            visibility=b.get("visibility"),
+            internal=bool(b.get("internal", False)),
         )
         return sim.renderer().comment(comment)
 

@@ -10,6 +10,12 @@ from typing import Any
 
 import httpx
 
+# The `RateLimit-Reason` values Jira Cloud sends with a 429.
+BURST_LIMIT = "jira-burst-based"
+PER_ISSUE_LIMIT = "jira-per-issue-on-write"
+TENANT_QUOTA = "jira-quota-tenant-based"
+GLOBAL_QUOTA = "jira-quota-global-based"
+
 DEFAULT_MESSAGES = {
     429: "Rate limit exceeded.",
     500: "Internal server error",

@@ -11,6 +11,7 @@ from jirasim.errors import JiraError, forbidden
 from jirasim.events import EventKind, EventSink, JiraEvent
 from jirasim.fields import FieldValueError, change_strings, coerce
 from jirasim.model import (
+    SD_PUBLIC_COMMENT,
     ChangeItem,
     ChangelogEntry,
     Comment,
@@ -256,6 +257,8 @@ class IssueService:
             visibility=self._visibility(visibility),
             properties={str(p["key"]): p.get("value") for p in properties or []},
         )
+        if self.state.project_by_id(issue.project_id).service_desk:
+            comment.properties.setdefault(SD_PUBLIC_COMMENT, {"internal": False})
         issue.comments.append(comment)
         self._record(issue, user, [], "comment_created")
         self._emit("comment_created", issue, user, "issue_commented", comment=comment)

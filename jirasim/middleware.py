@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jirasim.faults import Fault, FaultRegistry, SimulatedDisconnect
+from jirasim.faults import BURST_LIMIT, Fault, FaultRegistry, SimulatedDisconnect
 from jirasim.recorder import RecordedRequest, RequestLog
 
 
 class FaultAndRecordMiddleware:
-    def __init__(self, app: ASGIApp, faults: FaultRegistry, log: RequestLog) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        faults: FaultRegistry,
+        log: RequestLog,
+        cloud: Callable[[], bool] = lambda: True,
+    ) -> None:
         self.app = app
         self.faults = faults
         self.log = log
+        self.cloud = cloud
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/_sim"):
@@ -47,10 +55,10 @@ class FaultAndRecordMiddleware:
                 return None
 
             await self.app(scope, replay, swallow)
-        await _fail(fault, entry, send)
+        await _fail(fault, entry, send, cloud=self.cloud())
 
 
-async def _fail(fault: Fault, entry: RecordedRequest, send: Send) -> None:
+async def _fail(fault: Fault, entry: RecordedRequest, send: Send, *, cloud: bool) -> None:
     if fault.drop:
         entry.dropped = True
         await send(
@@ -66,7 +74,11 @@ async def _fail(fault: Fault, entry: RecordedRequest, send: Send) -> None:
     entry.status = status
     payload = json.dumps(fault.response_body()).encode()
     headers = [(b"content-type", b"application/json;charset=UTF-8")]
-    headers += [(k.lower().encode(), v.encode()) for k, v in fault.response_headers().items()]
+    answer_headers = fault.response_headers()
+    if status == 429 and cloud:
+        # Jira Cloud names the limit a 429 comes from; a burst is what a test's 429 usually is.
+        answer_headers.setdefault("RateLimit-Reason", BURST_LIMIT)
+    headers += [(k.lower().encode(), v.encode()) for k, v in answer_headers.items()]
     headers.append((b"content-length", str(len(payload)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})

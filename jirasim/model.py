@@ -25,6 +25,9 @@ FieldKind = Literal[
     "comments",
 ]
 
+# The comment property Jira Service Management keeps a comment's audience in.
+SD_PUBLIC_COMMENT = "sd.public.comment"
+
 PERMISSIONS: dict[str, str] = {
     "BROWSE_PROJECTS": "Browse Projects",
     "CREATE_ISSUES": "Create Issues",
@@ -41,6 +44,7 @@ PERMISSIONS: dict[str, str] = {
     "DELETE_ALL_COMMENTS": "Delete All Comments",
     "DELETE_OWN_COMMENTS": "Delete Own Comments",
     "ADMINISTER_PROJECTS": "Administer Projects",
+    "ADMINISTER": "Administer Jira",  # global: the webhook REST API needs it
 }
 
 
@@ -54,6 +58,7 @@ class User:
     permissions: set[str] = field(default_factory=lambda: set(PERMISSIONS))
     active: bool = True
     time_zone: str = "Etc/UTC"
+    account_type: str = "atlassian"  # Cloud: "atlassian" (a person), "app" or "customer"
 
 
 @dataclass
@@ -79,6 +84,12 @@ class Project:
     issue_type_ids: list[str]
     lead: str | None = None
     next_number: int = 1
+    # "software" or "service_desk" (Jira Service Management: comments are public or internal)
+    type_key: str = "software"
+
+    @property
+    def service_desk(self) -> bool:
+        return self.type_key == "service_desk"
 
 
 @dataclass
@@ -113,6 +124,12 @@ class Comment:
     updated: datetime
     visibility: dict[str, str] | None = None
     properties: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def internal(self) -> bool:
+        """A Service Management internal note: `sd.public.comment` says `internal: true`."""
+        value = self.properties.get(SD_PUBLIC_COMMENT)
+        return isinstance(value, dict) and value.get("internal") is True
 
 
 @dataclass

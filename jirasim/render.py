@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from jirasim import wiki
 from jirasim.model import (
     ChangeItem,
     ChangelogEntry,
@@ -47,7 +48,9 @@ class Renderer:
         self.api = f"{self.base}/rest/api/2"
         self.flavor = flavor
 
-    def user(self, user: User | str | None) -> dict[str, Any] | None:
+    def user(self, user: User | str | None, *, with_email: bool = False) -> dict[str, Any] | None:
+        """Cloud knows users by `accountId` and hides their e-mail (only `/myself` shows it);
+        Server/Data Center by `name` and `key`, e-mail shown."""
         if isinstance(user, str):
             user = self.state.users.get(user)
         if user is None:
@@ -64,15 +67,16 @@ class Renderer:
                 "name": user.name,
                 "key": user.name,
             }
+        if self.flavor != "cloud" or with_email:
+            out["emailAddress"] = user.email
         out.update(
-            emailAddress=user.email,
             avatarUrls={"48x48": f"{self.base}/secure/useravatar?size=large&ownerId={user.name}"},
             displayName=user.display_name,
             active=user.active,
             timeZone=user.time_zone,
         )
         if self.flavor == "cloud":
-            out["accountType"] = "atlassian"
+            out["accountType"] = user.account_type
         return out
 
     def project(self, project: Project, *, full: bool = False) -> dict[str, Any]:
@@ -81,7 +85,7 @@ class Renderer:
             "id": project.id,
             "key": project.key,
             "name": project.name,
-            "projectTypeKey": "software",
+            "projectTypeKey": project.type_key,
             "avatarUrls": {"48x48": f"{self.base}/secure/projectavatar?pid={project.id}"},
         }
         if full:
@@ -284,7 +288,9 @@ class Renderer:
             "fields": self.issue_fields(issue, wanted),
         }
 
-    def comment(self, comment: Comment, *, with_properties: bool = False) -> dict[str, Any]:
+    def comment(
+        self, comment: Comment, *, with_properties: bool = False, rendered: bool = False
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {
             "self": f"{self.api}/issue/{comment.issue_id}/comment/{comment.id}",
             "id": comment.id,
@@ -297,10 +303,21 @@ class Renderer:
         if comment.visibility:
             out["visibility"] = dict(comment.visibility)
         elif self.flavor == "cloud":
-            out["jsdPublic"] = True
+            # Cloud tells every comment's audience; only Service Management has internal notes.
+            out["jsdPublic"] = not (comment.internal and self._on_service_desk(comment))
         if with_properties:
             out["properties"] = [{"key": k, "value": v} for k, v in comment.properties.items()]
+        if rendered:
+            out["renderedBody"] = wiki.render(comment.body, self._display_name)
         return out
+
+    def _display_name(self, ident: str) -> str | None:
+        user = self.state.find_user(ident)
+        return user.display_name if user else None
+
+    def _on_service_desk(self, comment: Comment) -> bool:
+        issue = self.state.issues.get(comment.issue_id)
+        return issue is not None and self.state.project_by_id(issue.project_id).service_desk
 
     def remote_link(self, issue: Issue, link: RemoteLink) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -23,6 +23,17 @@ if TYPE_CHECKING:
     from jirasim.simulator import JiraSimulator
 
 NO_CONTENT = 204
+# What Jira Cloud answers on the startAt-paged search it removed (CHANGE-2046).
+SEARCH_REMOVED = (
+    "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
+    "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"
+)
+
+
+def refuse_removed_search(sim: JiraSimulator) -> None:
+    """Jira Cloud answers `GET/POST /rest/api/{2,3}/search` with 410 Gone."""
+    if sim.flavor == "cloud":
+        raise JiraError(410, SEARCH_REMOVED)
 
 
 def build_issue_router(sim: JiraSimulator) -> APIRouter:
@@ -203,13 +214,15 @@ def build_issue_router(sim: JiraSimulator) -> APIRouter:
         start, size = paging(startAt, maxResults, default=5000)
         ordered = sorted(issue.comments, key=lambda c: int(c.id), reverse=orderBy == "-created")
         with_props = "properties" in split_csv(expand)
+        rendered = "renderedBody" in split_csv(expand)
         render = sim.renderer()
         return {
             "startAt": start,
             "maxResults": size,
             "total": len(ordered),
             "comments": [
-                render.comment(c, with_properties=with_props) for c in ordered[start : start + size]
+                render.comment(c, with_properties=with_props, rendered=rendered)
+                for c in ordered[start : start + size]
             ],
         }
 
@@ -234,7 +247,10 @@ def build_issue_router(sim: JiraSimulator) -> APIRouter:
         user: User = Depends(current_user),
     ) -> Any:
         comment = sim.service.comment(find(id_or_key, user), comment_id)
-        return sim.renderer().comment(comment, with_properties="properties" in split_csv(expand))
+        wanted = split_csv(expand)
+        return sim.renderer().comment(
+            comment, with_properties="properties" in wanted, rendered="renderedBody" in wanted
+        )
 
     @router.put("/issue/{id_or_key}/comment/{comment_id}")
     async def edit_comment(
@@ -369,6 +385,7 @@ def build_issue_router(sim: JiraSimulator) -> APIRouter:
         fields: list[str],
         expand: list[str],
     ) -> dict[str, Any]:
+        refuse_removed_search(sim)
         start, size = paging(start_at, max_results, default=50, cap=MAX_RESULTS_CAP)
         try:
             found = search(sim.state, jql)
@@ -449,6 +466,7 @@ def build_issue_router(sim: JiraSimulator) -> APIRouter:
 
     @router.post("/search")
     async def search_post(request: Request, user: User = Depends(current_user)) -> Any:
+        refuse_removed_search(sim)
         body = await read_object(request)
         return run_search(
             user,
@@ -458,5 +476,18 @@ def build_issue_router(sim: JiraSimulator) -> APIRouter:
             split_csv(body.get("fields")),
             split_csv(body.get("expand")),
         )
+
+    return router
+
+
+def build_v3_search_router(sim: JiraSimulator) -> APIRouter:
+    """Only the removed v3 search: the simulator otherwise speaks v2."""
+    router = APIRouter(prefix="/rest/api/3")
+
+    @router.api_route("/search", methods=["GET", "POST"])
+    async def removed_search(request: Request) -> Any:
+        sim.authenticate(request.headers.get("authorization"))
+        refuse_removed_search(sim)
+        raise JiraError(404, f"null for uri: {sim.base_url}/rest/api/3/search")
 
     return router

@@ -14,12 +14,18 @@ from jirasim.state import PRIORITIES, jira_time
 if TYPE_CHECKING:
     from jirasim.simulator import JiraSimulator
 
+GDPR_STRICT = "The '{}' query parameter is not supported: Jira Cloud knows users by accountId."
 CREATE_SCREEN = ("summary", "issuetype", "project", "description", "reporter", "assignee",
                  "priority", "labels", "duedate")  # fmt: skip
 
 
 def build_meta_router(sim: JiraSimulator) -> APIRouter:
     router = APIRouter(prefix="/rest/api/2")
+
+    def no_such_endpoint(request: Request) -> None:
+        """Cloud-only endpoints (per-project createmeta, `users/search`) are a 404 on Server."""
+        if sim.flavor == "server":
+            raise JiraError(404, f"null for uri: {sim.base_url}{request.url.path}")
 
     def current_user(request: Request) -> User:
         return sim.authenticate(request.headers.get("authorization"))
@@ -29,7 +35,7 @@ def build_meta_router(sim: JiraSimulator) -> APIRouter:
 
     @router.get("/myself")
     async def myself(user: User = Depends(current_user)) -> Any:
-        out = sim.renderer().user(user) or {}
+        out = sim.renderer().user(user, with_email=True) or {}
         out.update(locale="en_US", groups={"size": 1, "items": []})
         return out
 
@@ -37,6 +43,8 @@ def build_meta_router(sim: JiraSimulator) -> APIRouter:
     async def my_permissions(
         permissions: str | None = None, user: User = Depends(current_user)
     ) -> Any:
+        if not permissions and sim.flavor == "cloud":
+            raise JiraError(400, "The 'permissions' query parameter is required.")
         keys = split_csv(permissions) or list(PERMISSIONS)
         unknown = [k for k in keys if k not in PERMISSIONS]
         if unknown:
@@ -177,10 +185,12 @@ def build_meta_router(sim: JiraSimulator) -> APIRouter:
     @router.get("/issue/createmeta/{project_id_or_key}/issuetypes")
     async def createmeta_types(
         project_id_or_key: str,
+        request: Request,
         startAt: int = 0,
         maxResults: int | None = None,
         user: User = Depends(current_user),
     ) -> Any:
+        no_such_endpoint(request)
         p = sim.state.project(project_id_or_key)
         render = sim.renderer()
         return page([render.issue_type(it) for it in types_of(p)], startAt, maxResults)
@@ -189,10 +199,12 @@ def build_meta_router(sim: JiraSimulator) -> APIRouter:
     async def createmeta_fields(
         project_id_or_key: str,
         issue_type_id: str,
+        request: Request,
         startAt: int = 0,
         maxResults: int | None = None,
         user: User = Depends(current_user),
     ) -> Any:
+        no_such_endpoint(request)
         p = sim.state.project(project_id_or_key)
         it = sim.state.issue_types.get(issue_type_id)
         if it is None or it.id not in p.issue_type_ids:
@@ -217,6 +229,8 @@ def build_meta_router(sim: JiraSimulator) -> APIRouter:
         maxResults: int | None = None,
         user: User = Depends(current_user),
     ) -> Any:
+        if username is not None and sim.flavor == "cloud":
+            raise JiraError(400, GDPR_STRICT.format("username"))
         needle = (username or query or "").lower()
         if not needle:
             raise JiraError(400, "The username query parameter was not provided")
@@ -229,10 +243,12 @@ def build_meta_router(sim: JiraSimulator) -> APIRouter:
 
     @router.get("/users/search")
     async def users_search(
+        request: Request,
         startAt: int = 0,
         maxResults: int | None = None,
         user: User = Depends(current_user),
     ) -> Any:
+        no_such_endpoint(request)
         return user_page(list(sim.state.users.values()), startAt, maxResults)
 
     @router.get("/user")
@@ -242,6 +258,8 @@ def build_meta_router(sim: JiraSimulator) -> APIRouter:
         key: str | None = None,
         user: User = Depends(current_user),
     ) -> Any:
+        if sim.flavor == "cloud" and (username or key) and not accountId:
+            raise JiraError(400, GDPR_STRICT.format("username" if username else "key"))
         ident = accountId or username or key
         found = sim.state.find_user(ident) if ident else None
         if found is None:

@@ -15,13 +15,14 @@ def base_statuses(state: SimState) -> None:
 
 
 def seed_demo(state: SimState) -> None:
-    """DEMO and SUP with Bug/Task/Story; `Severity` (customfield_10010) required for SUP bugs."""
+    """DEMO (Jira Software) and SUP (Service Management) with Bug/Task/Story; `Severity`
+    (customfield_10010) required for SUP bugs."""
     types = ("Bug", "Task", "Story")
     state.add_issue_type("Bug", "A problem which impairs or prevents the functions of the product.")
     state.add_issue_type("Task", "A task that needs to be done.")
     state.add_issue_type("Story", "Functionality or a feature expressed as a user goal.")
     state.add_project("DEMO", "Demo Project", types)
-    state.add_project("SUP", "Support", types)
+    state.add_project("SUP", "Support", types, type_key="service_desk")
     state.add_field("Severity", "option", ["Critical", "High", "Medium", "Low"])
     state.add_field("Helpdesk Ticket", "string")
     state.set_required("SUP", "Bug", ["Severity"])

@@ -8,7 +8,7 @@ import logging
 import socket
 from collections.abc import AsyncIterator, Generator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import uvicorn
 
@@ -88,10 +88,15 @@ async def serve(
         sim.base_url = previous_base
 
 
-def run(host: str = "127.0.0.1", port: int = 8090, seed: bool = True) -> None:
+def run(
+    host: str = "127.0.0.1",
+    port: int = 8090,
+    seed: bool = True,
+    flavor: Literal["cloud", "server"] = "cloud",
+) -> None:
     """Run a simulator standalone until interrupted (`python -m jirasim`)."""
     from jirasim.simulator import JiraSimulator
 
     _install_log_filter()
-    sim = JiraSimulator(seed=seed, base_url=f"http://{host}:{port}")
+    sim = JiraSimulator(seed=seed, base_url=f"http://{host}:{port}", flavor=flavor)
     uvicorn.run(sim.app, host=host, port=port, log_level="info")

@@ -17,7 +17,17 @@ from jirasim.events import JiraEvent
 from jirasim.faults import Fault, FaultRegistry
 from jirasim.issues import IssueService
 from jirasim.middleware import FaultAndRecordMiddleware
-from jirasim.model import PERMISSIONS, Comment, FieldDef, Issue, IssueType, Project, Status, User
+from jirasim.model import (
+    PERMISSIONS,
+    SD_PUBLIC_COMMENT,
+    Comment,
+    FieldDef,
+    Issue,
+    IssueType,
+    Project,
+    Status,
+    User,
+)
 from jirasim.recorder import RecordedRequest, RequestLog
 from jirasim.render import Renderer
 from jirasim.seed import base_statuses, seed_demo
@@ -64,8 +74,9 @@ class JiraSimulator:
 
     def _build_app(self) -> FastAPI:
         from jirasim.control import build_control_router
-        from jirasim.rest_issues import build_issue_router
+        from jirasim.rest_issues import build_issue_router, build_v3_search_router
         from jirasim.rest_meta import build_meta_router
+        from jirasim.rest_webhooks import build_webhook_router
 
         @asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -74,7 +85,12 @@ class JiraSimulator:
 
         app = FastAPI(title="Jira simulator", lifespan=lifespan, docs_url="/_sim/docs")
         app.state.sim = self
-        app.add_middleware(FaultAndRecordMiddleware, faults=self.faults, log=self.request_log)
+        app.add_middleware(
+            FaultAndRecordMiddleware,
+            faults=self.faults,
+            log=self.request_log,
+            cloud=lambda: self.flavor == "cloud",
+        )
 
         async def jira_error(_: Request, exc: Exception) -> JSONResponse:
             assert isinstance(exc, JiraError)
@@ -89,6 +105,8 @@ class JiraSimulator:
         app.add_exception_handler(RequestValidationError, invalid)
         app.include_router(build_meta_router(self))
         app.include_router(build_issue_router(self))
+        app.include_router(build_v3_search_router(self))
+        app.include_router(build_webhook_router(self))
         app.include_router(build_control_router(self))
         return app
 
@@ -129,9 +147,19 @@ class JiraSimulator:
         display_name: str | None = None,
         tokens: Iterable[str] = (),
         permissions: Iterable[str] | None = None,
+        active: bool = True,
+        account_type: str = "atlassian",
     ) -> User:
+        """A user; `account_type="app"` is an app's account (Cloud), `active=False` a
+        deactivated one."""
         return self.state.add_user(
-            name, email=email, display_name=display_name, tokens=tokens, permissions=permissions
+            name,
+            email=email,
+            display_name=display_name,
+            tokens=tokens,
+            permissions=permissions,
+            active=active,
+            account_type=account_type,
         )
 
     def set_permissions(self, user: str, permissions: Iterable[str]) -> None:
@@ -145,9 +173,14 @@ class JiraSimulator:
         self.state.user(user).permissions -= set(permissions)
 
     def add_project(
-        self, key: str, name: str | None = None, issue_types: Iterable[str] = ("Task",)
+        self,
+        key: str,
+        name: str | None = None,
+        issue_types: Iterable[str] = ("Task",),
+        type_key: str = "software",
     ) -> Project:
-        return self.state.add_project(key, name, issue_types)
+        """A project; `type_key="service_desk"` makes it a Jira Service Management one."""
+        return self.state.add_project(key, name, issue_types, type_key)
 
     def add_issue_type(self, name: str, project: str | None = None) -> IssueType:
         it = self.state.add_issue_type(name)
@@ -215,9 +248,12 @@ class JiraSimulator:
         *,
         user: str | None = None,
         visibility: dict[str, str] | None = None,
+        internal: bool = False,
     ) -> Comment:
+        """A comment; `internal` makes it a Service Management internal note."""
         issue = self.state.issue(key)
-        return self.service.add_comment(self.state.user(user), issue, body, visibility)
+        properties = [{"key": SD_PUBLIC_COMMENT, "value": {"internal": True}}] if internal else []
+        return self.service.add_comment(self.state.user(user), issue, body, visibility, properties)
 
     def edit_comment(
         self, key: str, comment_id: str, body: str, *, user: str | None = None

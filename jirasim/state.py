@@ -113,6 +113,8 @@ class SimState:
         tokens: Iterable[str] = (),
         permissions: Iterable[str] | None = None,
         account_id: str | None = None,
+        active: bool = True,
+        account_type: str = "atlassian",
     ) -> User:
         perms = set(PERMISSIONS) if permissions is None else set(permissions)
         unknown = perms - set(PERMISSIONS)
@@ -125,6 +127,8 @@ class SimState:
             account_id=account_id or hashlib.sha1(name.encode()).hexdigest()[:24],
             tokens=set(tokens),
             permissions=perms,
+            active=active,
+            account_type=account_type,
         )
         self.users[name] = user
         return user
@@ -146,12 +150,16 @@ class SimState:
         return st
 
     def add_project(
-        self, key: str, name: str | None = None, issue_types: Iterable[str] = ("Task",)
+        self,
+        key: str,
+        name: str | None = None,
+        issue_types: Iterable[str] = ("Task",),
+        type_key: str = "software",
     ) -> Project:
         if key in self.projects:
             raise ValueError(f"project {key} exists")
         ids = [self.add_issue_type(n).id for n in issue_types]
-        project = Project(self.next_id("project"), key, name or key, ids)
+        project = Project(self.next_id("project"), key, name or key, ids, type_key=type_key)
         self.projects[key] = project
         return project
 

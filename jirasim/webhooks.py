@@ -40,6 +40,11 @@ class WebhookTarget:
     events: list[str] = field(default_factory=lambda: list(ALL_EVENTS))
     style: Style = "cloud"
     secret_in: Literal["header", "query"] | None = None
+    # As an admin registered it through `/rest/webhooks/1.0/webhook`:
+    name: str = "webhook"
+    enabled: bool = True
+    jql: str = ""
+    updated_by: str | None = None
 
     @property
     def secret_mode(self) -> str:
@@ -168,7 +173,7 @@ class WebhookDispatcher:
     # publishing
 
     def publish(self, event: JiraEvent, state: SimState, base_url: str) -> None:
-        for target in list(self.targets.values()):
+        for target in [t for t in self.targets.values() if t.enabled]:
             for name, body in build_payloads(event, Renderer(state, base_url, target.style)):
                 if name in target.events:
                     self._enqueue(self._delivery(target, name, body), 0)

@@ -177,6 +177,8 @@ def repo_root() -> Path:
 SIM_BASE_URL = "http://jira.test"
 SIM_USER = "integration@example.com"
 SIM_TOKEN = "demo-token"
+# For `pytestmark`: a module's tests run against Jira Cloud and Jira Server/Data Center alike.
+BOTH_JIRAS = pytest.mark.parametrize("jira_flavor", ["cloud", "server"])
 
 
 @pytest.fixture(scope="session")
@@ -190,12 +192,20 @@ async def shared_jira_sim() -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-def jira_sim(shared_jira_sim: Any) -> Any:
-    """The seeded simulator (projects DEMO and SUP), fresh for each test: Cloud, real time."""
+def jira_flavor() -> str:
+    """Which Jira the simulator plays: Cloud as it is today, unless a module or test
+    parametrizes `jira_flavor` (`"server"` = Server/Data Center)."""
+    return "cloud"
+
+
+@pytest.fixture
+def jira_sim(shared_jira_sim: Any, jira_flavor: str) -> Any:
+    """The seeded simulator (projects DEMO and SUP), fresh for each test: Cloud (or the
+    `jira_flavor` asked for), real time."""
     from jirasim.state import utc_now
 
     shared_jira_sim.clock = utc_now
-    shared_jira_sim.flavor = "cloud"
+    shared_jira_sim.flavor = jira_flavor
     shared_jira_sim.reset(seed=True)
     return shared_jira_sim
 

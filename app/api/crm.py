@@ -129,19 +129,24 @@ async def crm_command(request: Request) -> JSONResponse:
         else:
             answer = await COMMANDS[name](CommandContext(session, params))
     if name == "sync":
-        users = await fetch_users(get_services(request), instance)
+        jira = await fetch_users(get_services(request), instance)
         async with unit_of_work(request) as session:
-            counts = await import_users(session, users)
+            counts = await import_users(session, jira)
         answer = {
             "success": True,
             "instance": instance.name,
-            "users": len(users),
+            "users": len(jira.users),
             "created": counts.created,
             "updated": counts.updated,
             "unchanged": counts.unchanged,
             "skipped": counts.skipped,
+            "skippedBecause": {str(k): n for k, n in sorted(counts.skipped_because.items())},
         }
         log.info(
-            "crm.sync.done", instance=instance.id, created=counts.created, updated=counts.updated
+            "crm.sync.done",
+            instance=instance.id,
+            created=counts.created,
+            updated=counts.updated,
+            skipped=counts.skipped,
         )
     return JSONResponse(answer)

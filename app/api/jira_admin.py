@@ -1,4 +1,5 @@
-"""Routers for the Jira integration admin: JiraInstances, their Mappings, and Test."""
+"""Routers for the Jira integration admin: JiraInstances, their Mappings, Test and
+RegisterWebhook."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from app.integration.schemas import (
     JiraInstanceOut,
     MappingInput,
     MappingOut,
+    WebhookRegistrationOut,
 )
+from app.integration.webhook_registration import register_webhook
 
 router = APIRouter(tags=["JiraInstances"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -126,8 +129,33 @@ async def test_jira_instance(
     fmt: FormatDep,
 ) -> Response:
     instance = await instances.get_instance(session, ID)
-    result = await test_connection(services, instance, timeout=settings.jira_test_timeout_seconds)
+    result = await test_connection(
+        services,
+        instance,
+        timeout=settings.jira_test_timeout_seconds,
+        public_url=settings.public_url,
+    )
     return formatted({"Test": result.model_dump(by_alias=True)}, fmt)
+
+
+@router.post(
+    "/JiraInstances/{ID}/RegisterWebhook",
+    response_model=dict[str, WebhookRegistrationOut],
+    responses=ERRORS,
+    summary="Create (or update) the one Jira webhook that calls this instance's WebhookURL",
+)
+async def register_jira_webhook(
+    ID: IdPath,
+    session: SessionDep,
+    settings: SettingsDep,
+    services: ServicesDep,
+    fmt: FormatDep,
+) -> Response:
+    instance = await instances.get_instance(session, ID)
+    result = await register_webhook(
+        services, instance, settings.public_url, timeout=settings.jira_test_timeout_seconds
+    )
+    return formatted({"RegisterWebhook": result.model_dump(by_alias=True)}, fmt)
 
 
 @router.get(

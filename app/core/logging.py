@@ -7,7 +7,6 @@ import logging
 import re
 import sys
 import unicodedata
-import weakref
 from collections.abc import MutableMapping
 from functools import lru_cache
 from typing import Any, TextIO
@@ -91,8 +90,9 @@ class _TextAsBytes:
 
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     """Log lines go to standard output as JSON (or, with `fmt="console"`, for a person). The hot
-    path (an access line per request) is cheap: bytes rendered by orjson, one bound logger per
-    name and configuration, records below the level dropped before anything is built."""
+    path (an access line per request) is cheap: bytes rendered by orjson, records below the level
+    dropped before anything is built. (Loggers are not cached: `structlog.testing.capture_logs`
+    and a new configuration must reach loggers already used.)"""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -114,8 +114,6 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         logger_factory=factory,
         cache_logger_on_first_use=False,
     )
-    for logger in list(_LOGGERS):
-        logger.forget()
     # Standard-library loggers (uvicorn, alembic) go through the same redaction and renderer.
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
@@ -136,29 +134,5 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
-class _Logger:
-    """A named logger bound once per configuration: structlog's lazy proxy binds anew on every
-    call, and its own cache would keep the first configuration for good."""
-
-    __slots__ = ("__weakref__", "_bound", "_name")
-
-    def __init__(self, name: str | None) -> None:
-        self._name = name
-        self._bound: Any = None
-        _LOGGERS.add(self)
-
-    def forget(self) -> None:
-        self._bound = None
-
-    def __getattr__(self, method: str) -> Any:
-        bound = self._bound
-        if bound is None:
-            bound = self._bound = structlog.get_logger(self._name).bind()
-        return getattr(bound, method)
-
-
-_LOGGERS: weakref.WeakSet[_Logger] = weakref.WeakSet()
-
-
 def get_logger(name: str | None = None) -> Any:
-    return _Logger(name)
+    return structlog.get_logger(name)

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # `POST /JiraInstances/{ID}/Test` is an admin waiting at a screen: one try per call, and an
     # answer ("did not answer in time") within this many seconds whatever the network does.
     jira_test_timeout_seconds: float = Field(default=8.0, gt=0)
+    # A 429 (or a quota pause) asking for at most this long is waited out in place; a longer
+    # one hands the job back to the worker, to run again once the time Jira gave has passed.
+    jira_max_wait_seconds: float = Field(default=60.0, ge=0)
     allow_private_jira_hosts: bool = True
 
     # Outgoing events (EventSubscriptions): a delivery is retried for this long, then Failed.

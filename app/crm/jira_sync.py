@@ -1,8 +1,11 @@
-"""The `sync` command: Jira's users become (or update) contacts, matched by their Jira login."""
+"""The `sync` command: Jira's users become (or update) contacts, matched by their Jira login;
+deactivated users, apps' accounts and the service's own Jira user are skipped."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,17 +32,47 @@ class JiraUnreachable(ApiError):
     code = "JiraError"
 
 
+class SkipReason(StrEnum):
+    INACTIVE = "inactive"
+    APP = "app account"
+    INTEGRATION_USER = "the integration user"
+
+
 @dataclass
 class SyncCounts:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    skipped: int = 0
+    skipped_because: Counter[SkipReason] = field(default_factory=Counter)
+
+    @property
+    def skipped(self) -> int:
+        return self.skipped_because.total()
+
+
+@dataclass
+class JiraUsers:
+    """Jira's users, and the service's own (the instance's credentials) to leave out."""
+
+    users: list[JiraUser]
+    integration_user: JiraUser | None = None
 
 
 def login_of(user: JiraUser) -> str | None:
     """The Jira login a contact keeps: Server's user name, else Cloud's account id."""
     return user.name or user.account_id or user.key
+
+
+def skip_reason(user: JiraUser, integration_user: JiraUser | None) -> SkipReason | None:
+    """Why a Jira user is no contact (pure): deactivated, an app's account (Cloud's
+    `accountType: app`), or the account the service itself calls Jira with."""
+    if not user.active:
+        return SkipReason.INACTIVE
+    if user.account_type == "app":
+        return SkipReason.APP
+    if integration_user is not None and login_of(user) == login_of(integration_user):
+        return SkipReason.INTEGRATION_USER
+    return None
 
 
 def contact_values(user: JiraUser) -> dict[str, str]:
@@ -51,11 +84,13 @@ def contact_values(user: JiraUser) -> dict[str, str]:
     return values
 
 
-async def fetch_users(services: Services, instance: JiraInstance) -> list[JiraUser]:
-    """Every user of Jira's user search, page by page (no database transaction is held)."""
+async def fetch_users(services: Services, instance: JiraInstance) -> JiraUsers:
+    """Every user of Jira's user search, page by page, and the integration user (no database
+    transaction is held)."""
     users: dict[str, JiraUser] = {}
     try:
         async with jira_client(services, instance) as client:
+            integration_user = await client.myself_cached()
             for page_number in range(MAX_PAGES):
                 page = await client.search_users(page_number * PAGE_SIZE, PAGE_SIZE)
                 fresh = [u for u in page if login_of(u) and login_of(u) not in users]
@@ -65,10 +100,10 @@ async def fetch_users(services: Services, instance: JiraInstance) -> list[JiraUs
                     break
     except JiraError as exc:
         raise JiraUnreachable(f"Jira user search failed: {exc.message}") from exc
-    return list(users.values())
+    return JiraUsers(list(users.values()), integration_user)
 
 
-async def import_users(session: AsyncSession, users: list[JiraUser]) -> SyncCounts:
+async def import_users(session: AsyncSession, jira: JiraUsers) -> SyncCounts:
     """Create a contact per new login, update the name or e-mail of known ones."""
     table = await load_table(session, CONTACTS)
     by_login: dict[str, CrmRecord] = {}
@@ -79,9 +114,9 @@ async def import_users(session: AsyncSession, users: list[JiraUser]) -> SyncCoun
         if isinstance(login, str):
             by_login.setdefault(login, record)
     counts = SyncCounts()
-    for user in users:
-        if user.account_type == "app":
-            counts.skipped += 1
+    for user in jira.users:
+        if reason := skip_reason(user, jira.integration_user):
+            counts.skipped_because[reason] += 1
             continue
         values = contact_values(user)
         existing = by_login.get(normalized(values["contact_login"]))

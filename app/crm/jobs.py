@@ -14,6 +14,7 @@ from app.integration.services import JobContext
 from app.integration.sync_logs import log_sync
 from app.jira.client import JiraClient
 from app.jira.errors import JiraError
+from app.jira.schemas import find_field
 from app.jobs import outbox as jobs
 from app.jobs.kinds import Failure, Job, JobError, JobPayload, JobRegistry
 from app.jobs.models import SyncJob
@@ -66,11 +67,10 @@ async def field_id(client: JiraClient, configured: str) -> str:
     """The configured field as a Jira field id (`customfield_10050`), by name if need be."""
     if configured.startswith("customfield_"):
         return configured
-    wanted = configured.strip().casefold()
-    for field in await client.fields():
-        if field.id.casefold() == wanted or field.name.casefold() == wanted:
-            return field.id
-    raise JobError(f"Jira has no field {configured!r}", transient=False)
+    found = find_field(await client.fields(), configured)
+    if found is None:
+        raise JobError(f"Jira has no field {configured!r}", transient=False)
+    return found.id
 
 
 async def set_properties(ctx: JobContext, job: Job[SetProperties]) -> None:

@@ -27,17 +27,17 @@ async def create_action(
 ) -> Action:
     if not data.description:
         raise BadRequest("Action needs Description.")
-    action_type_id: int | None = None
+    action_type: ActionType | None = None
     if data.action_type:
-        found = await session.scalar(
+        action_type = await session.scalar(
             select(ActionType).where(func.lower(ActionType.name) == data.action_type.lower())
         )
-        if found is None:
+        if action_type is None:
             raise BadReference(f"ActionType {data.action_type!r} does not exist.")
-        action_type_id = found.id
     action = Action(
         ticket_id=ticket.id or 0,
-        action_type_id=action_type_id,
+        action_type_id=action_type.id if action_type else None,
+        is_visible_on_portal=visible_on_portal(data.is_visible_on_portal, action_type),
         description=data.description,
         creator_name=data.creator_name or actor,
         source=ActionSource.HELPDESK,
@@ -51,6 +51,13 @@ async def create_action(
         session, ActionCreated(ticket_id=ticket.id or 0, action_id=action.id or 0, origin=origin)
     )
     return action
+
+
+def visible_on_portal(asked: bool | None, action_type: ActionType | None) -> bool:
+    """What the action says, else its type's default, else not visible (pure)."""
+    if asked is not None:
+        return asked
+    return action_type.is_visible_on_portal if action_type is not None else False
 
 
 async def list_actions(session: AsyncSession, ticket_id: int) -> Sequence[Action]:
@@ -83,6 +90,7 @@ async def action_answers(session: AsyncSession, actions: Sequence[Action]) -> li
             date_created=action.date_created,
             source=action.source,
             jira_comment_id=action.jira_comment_id,
+            is_visible_on_portal=action.is_visible_on_portal,
         )
         for action in actions
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, func, text
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, false, func, text
 from sqlmodel import Field, SQLModel
 
 from app.core.db import utcnow
@@ -64,6 +64,8 @@ class ActionType(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=255, unique=True)
+    # The default of its actions' `is_visible_on_portal`.
+    is_visible_on_portal: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Product(SQLModel, table=True):
@@ -172,6 +174,9 @@ class Action(SQLModel, table=True):
     source: str = Field(default=ActionSource.HELPDESK, max_length=16)
     jira_comment_id: str | None = Field(default=None, max_length=64, index=True)
     external_id: str | None = Field(default=None, max_length=255, unique=True)
+    # Whether the customer sees it (TeamSupport's IsVisibleOnPortal): an action that is not
+    # reaches a Service Management issue as an internal comment.
+    is_visible_on_portal: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class HistoryEntry(SQLModel, table=True):

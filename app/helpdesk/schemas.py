@@ -40,11 +40,14 @@ class TicketStatusOut(ApiModel):
 
 class ActionTypeInput(ApiModel):
     name: Name | None = None
+    # The default of its actions: whether a customer sees them (on a Service Management portal).
+    is_visible_on_portal: Flag = False
 
 
 class ActionTypeOut(ApiModel):
     id: int
     name: str
+    is_visible_on_portal: bool
 
 
 class ProductInput(ApiModel):
@@ -136,6 +139,8 @@ class ActionInput(ApiModel):
     action_type: Name | None = None
     description: Annotated[str, StringConstraints(max_length=1_000_000)] | None = None
     creator_name: Annotated[str, StringConstraints(max_length=255)] | None = None
+    # Whether the customer sees it; not given (or null): its action type's default, else false.
+    is_visible_on_portal: Flag | None = None
 
 
 ACTION_READ_ONLY = frozenset({"ID", "TicketID", "DateCreated", "Source", "JiraCommentID"})
@@ -150,6 +155,7 @@ class ActionOut(ApiModel):
     date_created: datetime
     source: str
     jira_comment_id: str | None
+    is_visible_on_portal: bool
 
 
 class HistoryOut(ApiModel):

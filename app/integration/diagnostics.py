@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from app.integration.access import connection_for
+from app.integration.instances import webhook_url
 from app.integration.models import JiraInstance
 from app.integration.schemas import ConnectionTestOut
 from app.integration.services import Services
+from app.integration.webhook_registration import state_words, webhook_state
 from app.jira.errors import (
     JiraAddressRefused,
     JiraAuthError,
@@ -15,6 +17,7 @@ from app.jira.errors import (
     JiraNotFound,
     JiraTransientError,
 )
+from app.jira.schemas import JiraField, find_field, holds_text
 
 # What the integration needs, and how Jira's permission screen names it.
 REQUIRED_PERMISSIONS = {
@@ -31,9 +34,10 @@ def _who(instance: JiraInstance) -> str:
 
 
 async def test_connection(
-    services: Services, instance: JiraInstance, *, timeout: float
+    services: Services, instance: JiraInstance, *, timeout: float, public_url: str
 ) -> ConnectionTestOut:
-    """Calls `myself` and `mypermissions` and says in plain words what is wrong, if anything.
+    """Calls `myself` and `mypermissions` and says in plain words what is wrong, if anything,
+    and whether Jira will call the service (a webhook calling the instance's WebhookURL).
 
     An admin is waiting: each call is tried once, and the whole check ends after `timeout`
     seconds even if the name lookup or the connection hangs.
@@ -73,6 +77,9 @@ async def test_connection(
                     ),
                 )
             granted = await client.my_permissions(REQUIRED_PERMISSIONS)
+            fields = await client.fields() if instance.crm_property_field else []
+            url = webhook_url(public_url, instance.id or 0)
+            webhook = await webhook_state(client, url)
     except TimeoutError:
         return ConnectionTestOut(
             success=False,
@@ -94,18 +101,43 @@ async def test_connection(
         )
     name = user.display_name or user.name or user.email_address or _who(instance)
     missing = [key for key in REQUIRED_PERMISSIONS if not granted.get(key)]
+    problems = []
     if missing:
         words = ", ".join(f"{REQUIRED_PERMISSIONS[key]} ({key})" for key in missing)
+        problems.append(
+            f"this user lacks the Jira permission(s) {words}. Grant them in the projects' "
+            "permission schemes (and activate issue linking globally for Link Issues)."
+        )
+    if instance.crm_property_field:
+        problems += crm_field_problem(instance.crm_property_field, fields)
+    hook = {"webhook": webhook, "webhook_message": state_words(webhook, url)}
+    if problems:
         return ConnectionTestOut(
             success=False,
             user=name,
             missing_permissions=missing,
-            message=(
-                f"Connected as {name}, but this user lacks the Jira permission(s) {words}. "
-                "Grant them in the projects' permission schemes (and activate issue linking "
-                "globally for Link Issues)."
-            ),
+            message=f"Connected as {name}, but " + " Also, ".join(problems),
+            **hook,
         )
     return ConnectionTestOut(
-        success=True, user=name, message=f"Connected to {instance.host_name} as {name}."
+        success=True, user=name, message=f"Connected to {instance.host_name} as {name}.", **hook
     )
+
+
+def crm_field_problem(configured: str, fields: list[JiraField]) -> list[str]:
+    """What is wrong with CrmPropertyField on this Jira, in plain words (pure): nothing, or it
+    names no field, or a field that takes no text."""
+    found = find_field(fields, configured)
+    if found is None:
+        return [
+            f"CrmPropertyField {configured!r} is not a field of this Jira: give the name or id "
+            '(customfield_…) of a text custom field, e.g. one named "CRM Property".'
+        ]
+    if not holds_text(found):
+        kind = found.schema_.type if found.schema_ and found.schema_.type else "non-text"
+        article = "an" if kind[0] in "aeiou" else "a"
+        return [
+            f"CrmPropertyField {configured!r} is Jira's field {found.name} ({found.id}), "
+            f"{article} {kind} field: setcrmproperties writes text, so choose a text custom field."
+        ]
+    return []

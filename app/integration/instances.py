@@ -171,6 +171,8 @@ async def _apply(
         )
     if "default_project_key" in given:
         instance.default_project_key = (data.default_project_key or "").strip().upper() or None
+    if "crm_property_field" in given:
+        instance.crm_property_field = (data.crm_property_field or "").strip() or None
     if "action_type_to_push" in given:
         instance.action_type_to_push_id = await _action_type_id(session, data.action_type_to_push)
     for flag in (
@@ -258,6 +260,7 @@ async def instance_answers(
             use_all_ticket_types=instance.use_all_ticket_types,
             allowed_ticket_type_ids=list(instance.allowed_ticket_type_ids),
             webhook_url=webhook_url(public_url, instance.id or 0),
+            crm_property_field=instance.crm_property_field,
         )
         for instance in instances
     ]

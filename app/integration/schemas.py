@@ -49,6 +49,8 @@ class JiraInstanceInput(ApiModel):
     use_all_ticket_types: Flag = False  # read only when given: never null
     allowed_ticket_type_ids: list[RecordId] | None = None
     webhook_secret: WebhookSecret | None = None
+    # The Jira text field `setcrmproperties` writes, by name or id; null or "" clears it.
+    crm_property_field: Text255 | None = None
 
 
 JIRA_INSTANCE_READ_ONLY = frozenset({"ID", "WebhookURL"})
@@ -69,6 +71,7 @@ class JiraInstanceOut(ApiModel):
     use_all_ticket_types: bool
     allowed_ticket_type_ids: list[int]
     webhook_url: str
+    crm_property_field: str | None
 
 
 class MappingInput(ApiModel):
@@ -89,3 +92,15 @@ class ConnectionTestOut(ApiModel):
     message: str
     user: str | None = None
     missing_permissions: list[str] = []
+    # Whether Jira calls the service: Enabled, Disabled, Missing, or Unknown (no admin rights).
+    webhook: str | None = None
+    webhook_message: str | None = None
+
+
+class WebhookRegistrationOut(ApiModel):
+    success: bool
+    message: str
+    status: str | None = None  # Created or Updated
+    webhook_id: str | None = None
+    url: str  # the instance's WebhookURL (on Server/Data Center Jira calls it with ?secret=)
+    events: list[str]

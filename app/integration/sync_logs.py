@@ -3,10 +3,13 @@ in the ticket's History. Instance-wide errors (authentication) stay out of ticke
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.helpdesk.history import SYNC_ERROR, add_history
 from app.integration.models import Direction, LogStatus, SyncLog
+from app.jira.pacing import QuotaPause
 
 
 async def log_sync(
@@ -55,3 +58,30 @@ async def log_ticket_error(
         error=True,
     )
     await add_history(session, ticket_id, SYNC_ERROR.text(message=message))
+
+
+def quota_pause_words(pause: QuotaPause) -> str:
+    """What the sync log says of a quota pause (pure)."""
+    return (
+        f"Jira's API quota is used up (RateLimit-Reason {pause.reason}): every call to this Jira "
+        f"is paused for {pause.seconds:.0f} s, as Jira asked; the sync resumes by itself."
+    )
+
+
+def quota_pause_logger(
+    sessions: async_sessionmaker[AsyncSession],
+) -> Callable[[int, QuotaPause], Awaitable[None]]:
+    """Writes each quota pause of an instance to its sync logs, in a transaction of its own
+    (whoever made the Jira call holds none: no transaction spans a Jira call)."""
+
+    async def paused(instance_id: int, pause: QuotaPause) -> None:
+        async with sessions() as session, session.begin():
+            await log_sync(
+                session,
+                instance_id=instance_id,
+                direction=Direction.TO_JIRA,
+                event="jira.quota_paused",
+                message=quota_pause_words(pause),
+            )
+
+    return paused

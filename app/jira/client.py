@@ -16,7 +16,16 @@ from pydantic import TypeAdapter
 from app.jira import createmeta
 from app.jira.auth import AuthMethod
 from app.jira.errors import JiraNotFound, JiraValidationError, unexpected_body
-from app.jira.http import Clock, JiraHttp, Sleep, make_auth, parse, parse_as, response_json
+from app.jira.http import (
+    Clock,
+    JiraHttp,
+    PauseListener,
+    Sleep,
+    make_auth,
+    parse,
+    parse_as,
+    response_json,
+)
 from app.jira.metrics import JiraMetrics
 from app.jira.pacing import IssueWritePacer, Random, RetryPolicy
 from app.jira.schemas import (
@@ -31,6 +40,7 @@ from app.jira.schemas import (
     JqlPage,
     SearchPage,
 )
+from app.jira.webhook_admin import WebhookAdmin
 
 API = "/rest/api/2"
 
@@ -42,12 +52,20 @@ def _path(*parts: str | int) -> str:
     return API + "".join("/" + quote(str(part), safe="") for part in parts)
 
 
+NEW_SEARCH, OLD_SEARCH = _path("search", "jql"), _path("search")
+SEARCHES = (NEW_SEARCH, OLD_SEARCH)
+CLOUD_USERS, SERVER_USERS = _path("users", "search"), _path("user", "search")
+# What an endpoint a Jira does not (or no longer) have answers.
+ENDPOINT_GONE = (404, 410)
+
+
 class JiraClient:
     """Every call the service makes to one Jira instance.
 
     GET/PUT/DELETE are retried on connection errors, timeouts and 5xx; POSTs that create things
     are not (`JiraAmbiguousResult`) unless the request never left. 429s are retried for any
-    method, honouring Retry-After. Writes to one issue are paced by a per-issue token bucket.
+    method, honouring Retry-After; a quota 429 pauses every call (`on_pause` is told). Writes to
+    one issue are paced by a per-issue token bucket.
     """
 
     def __init__(
@@ -71,6 +89,7 @@ class JiraClient:
         random: Random = random_module.random,
         clock: Clock = time.monotonic,
         metrics: JiraMetrics | None = None,
+        on_pause: PauseListener | None = None,
     ) -> None:
         self._users_path: str | None = None
         self._search_path: str | None = None
@@ -93,6 +112,7 @@ class JiraClient:
             random=random,
             clock=clock,
             metrics=metrics,
+            on_pause=on_pause,
         )
 
     async def __aenter__(self) -> Self:
@@ -109,6 +129,11 @@ class JiraClient:
     @property
     def policy(self) -> RetryPolicy:
         return self._http.policy
+
+    @property
+    def webhooks(self) -> WebhookAdmin:
+        """Jira's webhook REST API (administrators only)."""
+        return WebhookAdmin(self._http)
 
     @property
     def is_closed(self) -> bool:
@@ -213,9 +238,12 @@ class JiraClient:
             Comment, await self._http.request("POST", path, json=payload, write_to=id_or_key)
         )
 
-    async def get_comment(self, issue: str, comment_id: str) -> Comment:
+    async def get_comment(
+        self, issue: str, comment_id: str, expand: Iterable[str] | None = None
+    ) -> Comment:
         path = _path("issue", issue, "comment", comment_id)
-        return parse(Comment, await self._http.request("GET", path))
+        params = _list_params(expand=expand)
+        return parse(Comment, await self._http.request("GET", path, params=params))
 
     async def delete_comment(self, issue: str, comment_id: str) -> None:
         """Delete a comment; one already gone counts as deleted."""
@@ -258,19 +286,6 @@ class JiraClient:
 
     # -- search ------------------------------------------------------------------------------
 
-    async def search(
-        self,
-        jql: str,
-        start_at: int = 0,
-        max_results: int = 50,
-        fields: Iterable[str] | None = None,
-    ) -> SearchPage:
-        body: dict[str, Any] = {"jql": jql, "startAt": start_at, "maxResults": max_results}
-        if fields is not None:
-            body["fields"] = list(fields)
-        response = await self._http.request("POST", _path("search"), json=body, retry_safe=True)
-        return parse(SearchPage, response)
-
     async def search_jql(
         self,
         jql: str,
@@ -279,33 +294,41 @@ class JiraClient:
         max_results: int = 100,
         fields: Iterable[str] | None = None,
     ) -> JqlPage:
-        """One page of `POST /search/jql` (Cloud's token-paged search, no total); on a Jira
-        without it (404/410: Server, Data Center) the startAt-paged `POST /search` answers, with
-        the next startAt as the page token."""
+        """One page of the issues matching `jql`: every search of the service comes here.
+
+        Cloud's token-paged `POST /search/jql` (no total) first; on a Jira without it (404/410:
+        Server, Data Center) the startAt-paged `POST /search`, the next startAt as the page
+        token. The variant that answered is asked first next time, and asked again only when it
+        answers 404/410 (a Jira upgraded or migrated under the same address)."""
         body: dict[str, Any] = {"jql": jql, "maxResults": max_results}
         if fields is not None:
             body["fields"] = list(fields)
-        new, old = _path("search", "jql"), _path("search")
-        if self._search_path != old:
-            if next_page_token:
-                body["nextPageToken"] = next_page_token
+        order = (OLD_SEARCH, NEW_SEARCH) if self._search_path == OLD_SEARCH else SEARCHES
+        for path in order:
             try:
-                response = await self._http.request("POST", new, json=body, retry_safe=True)
+                page = await self._search_at(path, body, next_page_token)
             except (JiraNotFound, JiraValidationError) as exc:
-                if exc.status not in (404, 410) or self._search_path == new:
+                if exc.status not in ENDPOINT_GONE or path == order[-1]:
                     raise
-            else:
-                self._search_path = new
-                return parse(JqlPage, response)
-            body.pop("nextPageToken", None)
-        self._search_path = old
-        start_at = int(next_page_token or 0)
-        page = parse(
-            SearchPage,
-            await self._http.request(
-                "POST", old, json=body | {"startAt": start_at}, retry_safe=True
-            ),
+                continue
+            self._search_path = path
+            return page
+        raise AssertionError("unreachable: the last search variant raises or answers")
+
+    async def _search_at(
+        self, path: str, body: dict[str, Any], next_page_token: str | None
+    ) -> JqlPage:
+        if path == NEW_SEARCH:
+            paging = {"nextPageToken": next_page_token} if next_page_token else {}
+            response = await self._http.request("POST", path, json=body | paging, retry_safe=True)
+            return parse(JqlPage, response)
+        # A token of the other variant (the Jira changed between two pages) restarts the search.
+        token = next_page_token or ""
+        start_at = int(token) if token.isdigit() else 0
+        response = await self._http.request(
+            "POST", path, json=body | {"startAt": start_at}, retry_safe=True
         )
+        page = parse(SearchPage, response)
         following = start_at + len(page.issues)
         last = not page.issues or following >= page.total
         return JqlPage(
@@ -331,21 +354,22 @@ class JiraClient:
                 return
 
     async def search_users(self, start_at: int = 0, max_results: int = 50) -> list[JiraUser]:
-        """All users: Cloud `users/search`, or Server/Data Center `user/search?username=.`."""
+        """All users: Cloud `users/search`, or Server/Data Center `user/search?username=.`; the
+        one that answered is asked first next time, the other again when it answers 404/410."""
         page: dict[str, Any] = {"startAt": start_at, "maxResults": max_results}
-        cloud, server = _path("users", "search"), _path("user", "search")
-        if self._users_path != server:
+        cloud = (CLOUD_USERS, page)
+        server = (SERVER_USERS, page | {"username": "."})
+        order = (server, cloud) if self._users_path == SERVER_USERS else (cloud, server)
+        for path, params in order:
             try:
-                response = await self._http.request("GET", cloud, params=page)
-            except JiraNotFound:
-                if self._users_path == cloud:
+                response = await self._http.request("GET", path, params=params)
+            except (JiraNotFound, JiraValidationError) as exc:
+                if exc.status not in ENDPOINT_GONE or path == order[-1][0]:
                     raise
-            else:
-                self._users_path = cloud
-                return parse_as(_users, response)
-        response = await self._http.request("GET", server, params=page | {"username": "."})
-        self._users_path = server
-        return parse_as(_users, response)
+                continue
+            self._users_path = path
+            return parse_as(_users, response)
+        raise AssertionError("unreachable: the last user search variant raises or answers")
 
 
 def _property_list(properties: Mapping[str, Any]) -> list[dict[str, Any]]:

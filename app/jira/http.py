@@ -22,18 +22,28 @@ from app.jira.errors import (
     unexpected_body,
 )
 from app.jira.metrics import JiraMetrics, default_metrics
-from app.jira.pacing import IssueWritePacer, Random, RetryPolicy, parse_retry_after
+from app.jira.pacing import (
+    IssueWritePacer,
+    QuotaGate,
+    QuotaPause,
+    Random,
+    RateLimitKind,
+    RetryPolicy,
+    parse_retry_after,
+    rate_limit_kind,
+)
 
 log = structlog.get_logger(__name__)
 
 USER_AGENT = "helpdesk-jira-sync/0.1"
-PER_ISSUE_WRITE_LIMIT = "jira-per-issue-on-write"
 RETRY_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Failures that happen before the request leaves: safe to repeat whatever the method.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
+# Told when a quota 429 starts pausing every call to the Jira (to log it where admins look).
+PauseListener = Callable[[QuotaPause], Awaitable[None]]
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
@@ -60,8 +70,11 @@ class JiraHttp:
     Connections go only to addresses the host rules allow (`egress`; private ones only with
     `allow_private`). GET/PUT/DELETE (and reads sent as POST) are retried on connection errors,
     timeouts and 5xx; other POSTs only when the request never left, else `JiraAmbiguousResult`.
-    429s are retried for any method, honouring Retry-After. Writes to one issue are paced per
-    issue.
+    429s are retried for any method, honouring Retry-After, each kind of limit in its scope:
+    a burst 429 delays that call, a per-issue one the writes to that issue, and a quota 429
+    (the tenant's or app's points-based quota) every call to this Jira until the time given:
+    a call that would wait longer than `max_retry_after` is refused at once (`JiraRateLimited`,
+    never sent), so each job reschedules instead of discovering the quota on its own.
     """
 
     def __init__(
@@ -79,9 +92,12 @@ class JiraHttp:
         random: Random = random_module.random,
         clock: Clock = time.monotonic,
         metrics: JiraMetrics | None = None,
+        on_pause: PauseListener | None = None,
     ) -> None:
         self.policy = policy
         self.pacer = pacer
+        self.quota = QuotaGate()
+        self._on_pause = on_pause
         self._sleep = sleep
         self._random = random
         self._clock = clock
@@ -99,7 +115,8 @@ class JiraHttp:
             or CheckedAddressTransport(allow_private=allow_private, limits=limits),
             follow_redirects=False,
         )
-        self._log = log.bind(jira=self._http.base_url.host)
+        self._host = self._http.base_url.host
+        self._log = log.bind(jira=self._host)
 
     @property
     def is_closed(self) -> bool:
@@ -122,6 +139,7 @@ class JiraHttp:
         safe = method in RETRY_SAFE_METHODS if retry_safe is None else retry_safe
         attempt = 0
         while True:
+            await self._wait_out_quota_pause(method, path)
             if write_to is not None:
                 wait = self.pacer.reserve(write_to, now=self._clock())
                 if wait > 0:
@@ -159,7 +177,7 @@ class JiraHttp:
             if status < 300:
                 return response
             if status == 429:
-                delay = self._after_rate_limit(response, attempt, method, path, write_to)
+                delay = await self._after_rate_limit(response, attempt, method, path, write_to)
                 if delay > 0:
                     await self._sleep(delay)
                 attempt += 1
@@ -184,11 +202,30 @@ class JiraHttp:
         )
         await self._sleep(delay)
 
-    def _after_rate_limit(
+    async def _wait_out_quota_pause(self, method: str, path: str) -> None:
+        """Hold the call while a quota pause lasts; refuse it unsent when that is too long."""
+        remaining = self.quota.remaining(now=self._clock())
+        pause = self.quota.current
+        if remaining <= 0 or pause is None:
+            return
+        if remaining > self.policy.max_retry_after:
+            raise JiraRateLimited(
+                f"Jira's quota is used up ({pause.reason}): calls to this Jira are paused for "
+                f"another {remaining:.0f} s",
+                retry_after=remaining,
+                reason=pause.reason,
+                status=429,
+                method=method,
+                path=path,
+            )
+        self._log.info("jira.quota_wait", method=method, path=path, wait=round(remaining, 3))
+        await self._sleep(remaining)
+
+    async def _after_rate_limit(
         self, response: httpx.Response, attempt: int, method: str, path: str, write_to: str | None
     ) -> float:
-        """Seconds to sleep before retrying a 429 (0 when the issue's pacer holds the retry back),
-        or raise `JiraRateLimited` when the caller should reschedule instead."""
+        """Seconds to sleep before retrying a 429 (0 when the issue's pacer or the quota pause
+        holds the retry back), or raise `JiraRateLimited` when the caller should reschedule."""
         reason = response.headers.get("RateLimit-Reason")
         retry_after = parse_retry_after(response.headers.get("Retry-After"), now=datetime.now(UTC))
         delay = (
@@ -206,14 +243,27 @@ class JiraHttp:
             attempt=attempt + 1,
             issue=write_to,
         )
-        paced = reason == PER_ISSUE_WRITE_LIMIT and write_to is not None
+        kind = rate_limit_kind(reason)
+        paced = kind is RateLimitKind.PER_ISSUE and write_to is not None
         if paced:
             self.pacer.penalize(str(write_to), delay, now=self._clock())
+        if kind is RateLimitKind.QUOTA:
+            await self._pause_for_quota(str(reason), delay)
         if attempt >= self.policy.max_retries or delay > self.policy.max_retry_after:
             raise cast(
                 JiraRateLimited, error_from_response(response, retry_after=delay, reason=reason)
             )
-        return 0.0 if paced else delay
+        return 0.0 if paced or kind is RateLimitKind.QUOTA else delay
+
+    async def _pause_for_quota(self, reason: str, delay: float) -> None:
+        started = self.quota.pause(reason, delay, now=self._clock())
+        if started is None:
+            return
+        self._metrics.quota_pauses.labels(reason=reason).inc()
+        self._metrics.paused_until.labels(host=self._host).set(time.time() + delay)
+        self._log.warning("jira.quota_paused", reason=reason, seconds=round(delay, 3))
+        if self._on_pause is not None:
+            await self._on_pause(started)
 
     def _server_error_delay(self, response: httpx.Response, attempt: int) -> float:
         backoff = self.policy.backoff(attempt, self._random)

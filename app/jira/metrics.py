@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0)
 
@@ -30,6 +30,18 @@ class JiraMetrics:
             "jira_rate_limited_total",
             "429 answers from Jira by RateLimit-Reason.",
             ["reason"],
+            registry=registry,
+        )
+        self.quota_pauses = Counter(
+            "jira_quota_pauses_total",
+            "Pauses of every call to a Jira because its tenant or app quota was used up.",
+            ["reason"],
+            registry=registry,
+        )
+        self.paused_until = Gauge(
+            "jira_paused_until_timestamp_seconds",
+            "Until when (Unix time) calls to a Jira are held by its last quota pause.",
+            ["host"],
             registry=registry,
         )
 

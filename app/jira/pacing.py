@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from enum import StrEnum
 
 from app.core.backoff import BackoffPolicy, Jitter
 
@@ -34,6 +35,62 @@ class RetryPolicy:
         """Delay after a 429 that carried no usable Retry-After."""
         policy = BackoffPolicy(self.rate_limit_base, self.backoff_cap, Jitter.FULL)
         return policy.delay(attempt + 1, random)
+
+
+class RateLimitKind(StrEnum):
+    """Which of Jira Cloud's limits a 429 comes from (its `RateLimit-Reason`)."""
+
+    BURST = "burst"  # per second, one endpoint: repeat this call after the wait
+    PER_ISSUE = "per-issue"  # writes to one issue: hold back writes to that issue only
+    QUOTA = "quota"  # the points-based hourly quota of the tenant or app: pause every call
+    UNKNOWN = "unknown"  # Server/Data Center, or a reason not known yet: like a burst
+
+
+def rate_limit_kind(reason: str | None) -> RateLimitKind:
+    """`jira-burst-based`, `jira-per-issue-on-write`, `jira-quota-tenant-based`,
+    `jira-quota-global-based` (or any other `jira-quota-…`) as the kind of limit (pure)."""
+    text = (reason or "").strip().lower()
+    if text == "jira-per-issue-on-write":
+        return RateLimitKind.PER_ISSUE
+    if text.startswith("jira-quota-"):
+        return RateLimitKind.QUOTA
+    if text == "jira-burst-based":
+        return RateLimitKind.BURST
+    return RateLimitKind.UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaPause:
+    """Every call to one Jira held until `until` (the client's clock) because of `reason`."""
+
+    reason: str
+    seconds: float  # how long from the 429 that started it
+    until: float
+
+
+class QuotaGate:
+    """The pause a quota 429 puts on every call to one Jira (pure: the caller passes the time).
+
+    `pause` starts it, or extends it when a later 429 asks for longer; `remaining` says how
+    long a call must still wait."""
+
+    def __init__(self) -> None:
+        self.current: QuotaPause | None = None
+
+    def pause(self, reason: str, seconds: float, *, now: float) -> QuotaPause | None:
+        """Hold calls for `seconds` from `now`; returns the new pause, or None when the current
+        one already lasts as long (a 429 of a call sent before the pause began)."""
+        until = now + max(0.0, seconds)
+        if self.current is not None and self.current.until >= until:
+            return None
+        self.current = QuotaPause(reason, max(0.0, seconds), until)
+        return self.current
+
+    def remaining(self, *, now: float) -> float:
+        if self.current is None or self.current.until <= now:
+            self.current = None
+            return 0.0
+        return self.current.until - now
 
 
 def parse_retry_after(value: str | None, *, now: datetime) -> float | None:

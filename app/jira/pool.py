@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -11,9 +11,12 @@ import httpx
 
 from app.jira.auth import AuthMethod
 from app.jira.client import JiraClient
+from app.jira.http import PauseListener
+from app.jira.pacing import QuotaPause
 
 # What Jira calls go through instead of the network, if given (tests: an in-process simulator).
 JiraTransport = httpx.AsyncBaseTransport
+InstancePauseListener = Callable[[int, QuotaPause], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,9 @@ class JiraSettings(Protocol):
     def jira_max_retries(self) -> int: ...
 
     @property
+    def jira_max_wait_seconds(self) -> float: ...
+
+    @property
     def allow_private_jira_hosts(self) -> bool: ...
 
 
@@ -63,6 +69,8 @@ class JiraClientPool:
 
     def __init__(self, factory: ClientFactory) -> None:
         self._factory = factory
+        # Told, with the instance's id, when a quota 429 pauses every call to its Jira.
+        self.on_pause: InstancePauseListener | None = None
         self._entries: dict[int, _Entry] = {}
         self._retired: list[_Entry] = []
 
@@ -74,6 +82,7 @@ class JiraClientPool:
             options: dict[str, Any] = {
                 "timeout": settings.jira_timeout_seconds,
                 "max_retries": settings.jira_max_retries,
+                "max_retry_after": settings.jira_max_wait_seconds,
                 "allow_private": settings.allow_private_jira_hosts,
                 **client_options,
                 **overrides,
@@ -138,9 +147,19 @@ class JiraClientPool:
         if entry is not None:
             entry.retired = True
             self._retired.append(entry)
-        new = _Entry(connection, self._factory(connection))
+        new = _Entry(connection, self._factory(connection, on_pause=self._listener(instance_id)))
         self._entries[instance_id] = new
         return new
+
+    def _listener(self, instance_id: int) -> PauseListener | None:
+        listener = self.on_pause
+        if listener is None:
+            return None
+
+        async def paused(pause: QuotaPause) -> None:
+            await listener(instance_id, pause)
+
+        return paused
 
     async def _retire(self, entry: _Entry) -> None:
         entry.retired = True

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from app.jira.audience import comment_privacy
+from app.jira.deliveries import Privacy
 
 
 class JiraModel(BaseModel):
@@ -40,6 +44,23 @@ class JiraField(JiraModel):
     name: str
     custom: bool = False
     schema_: FieldSchema | None = Field(default=None, alias="schema")
+
+
+def find_field(fields: Iterable[JiraField], configured: str) -> JiraField | None:
+    """The field a setting names, by id (`customfield_10050`) or by name, in any case (pure)."""
+    wanted = configured.strip().casefold()
+    by_name = None
+    for field in fields:
+        if field.id.casefold() == wanted:
+            return field
+        if by_name is None and field.name.strip().casefold() == wanted:
+            by_name = field
+    return by_name
+
+
+def holds_text(field: JiraField) -> bool:
+    """Whether a field takes a plain text value (what `setcrmproperties` writes)."""
+    return field.schema_ is not None and field.schema_.type == "string"
 
 
 class CreateMetaField(JiraModel):
@@ -79,6 +100,16 @@ class Comment(JiraModel):
     visibility: dict[str, Any] | None = None
     jsd_public: bool | None = None
     properties: list[EntityProperty] = Field(default_factory=list)
+    rendered_body: str | None = None  # with expand=renderedBody: Jira's HTML of the body
+
+    def privacy(self) -> Privacy:
+        """Whether the team only may read it (`audience.comment_privacy`): an answer read with
+        `expand=properties` that says nothing of an audience is a public comment."""
+        return comment_privacy(
+            visibility=self.visibility,
+            jsd_public=True if self.jsd_public is None else self.jsd_public,
+            properties=self.properties,
+        )
 
 
 class CommentPage(JiraModel):

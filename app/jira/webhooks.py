@@ -36,6 +36,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from app.core.wire import UNSTORABLE_CHARS
+from app.jira import audience
 from app.jira.deliveries import (
     Author,
     CommentInfo,
@@ -186,16 +187,12 @@ class WebhookComment(WebhookPart):
     updated: Any = None
     visibility: Any = None
     jsd_public: Any = None
+    properties: Any = None
 
     def privacy(self, *, payload_reliable: bool) -> Privacy:
-        """Private when restricted to a role or group (or a service-desk internal note)."""
-        if self.visibility:
-            return Privacy.PRIVATE
-        if self.jsd_public is False:
-            return Privacy.PRIVATE
-        if not payload_reliable or not {"body", "author"} <= self.model_fields_set:
-            return Privacy.UNKNOWN
-        return Privacy.PUBLIC
+        """`audience.comment_privacy`: Server/Data Center bodies never tell an internal note."""
+        complete = payload_reliable and {"body", "author"} <= self.model_fields_set
+        return audience.comment_privacy(self.visibility, self.jsd_public, self.properties, complete)
 
     def is_new(self, event_type: str | None) -> bool:
         """Whether this is a new comment, not an edit (old Servers tell only by `updated`)."""

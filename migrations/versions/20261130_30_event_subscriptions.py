@@ -2,7 +2,7 @@
 a delivery log
 
 Revision ID: 20261130_30
-Revises: 20261130_11
+Revises: 20261130_20
 Create Date: 2026-11-30 03:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261130_30"
-down_revision: str | None = "20261130_11"
+down_revision: str | None = "20261130_20"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -35,6 +35,20 @@ async def count_deliveries(session: Any) -> int:
 
 
 class TestHelpdeskEvents:
+    async def test_an_action_says_whether_the_customer_sees_it(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        await seed_helpdesk(client)
+        await client.post("/webhooks/helpdesk", **signed_event(TICKET))
+        for n, visible in enumerate((True, False, None)):
+            action = {**ACTION["action"], "ExternalID": f"hd-a-{n}"}  # type: ignore[dict-item]
+            if visible is not None:
+                action["IsVisibleOnPortal"] = visible
+            event = {"id": f"evt-a-{n}", "type": "action.created", "action": action}
+            assert (await client.post("/webhooks/helpdesk", **signed_event(event))).is_success
+        actions = await ok(await client.get(f"{API}/Tickets/1/Actions"))
+        assert [a["IsVisibleOnPortal"] for a in actions["Actions"]] == [True, False, False]
+
     async def test_each_event_applies_once_however_often_sent(
         self, client: httpx.AsyncClient
     ) -> None:

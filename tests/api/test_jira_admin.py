@@ -78,6 +78,29 @@ class TestJiraInstances:
         assert response.status_code == 200
         assert b"<Name>Default</Name>" in response.content
 
+    async def test_crm_property_field_in_json_and_xml(self, client: httpx.AsyncClient) -> None:
+        put = await ok(
+            await client.put(f"{API}/JiraInstances/1", json={"CrmPropertyField": " CRM Property "})
+        )
+        assert put["JiraInstance"]["CrmPropertyField"] == "CRM Property"
+        as_xml = await client.put(
+            "/api/xml/JiraInstances/1",
+            content=b"<JiraInstance><CrmPropertyField>customfield_10050</CrmPropertyField>"
+            b"</JiraInstance>",
+            headers={"Content-Type": "application/xml"},
+        )
+        assert as_xml.status_code == 200, as_xml.text
+        assert b"<CrmPropertyField>customfield_10050</CrmPropertyField>" in as_xml.content
+        got = await ok(await client.get(f"{API}/JiraInstances/1"))
+        assert got["JiraInstance"]["CrmPropertyField"] == "customfield_10050"
+        for cleared in (None, "  "):
+            answer = await ok(
+                await client.put(f"{API}/JiraInstances/1", json={"CrmPropertyField": cleared})
+            )
+            assert answer["JiraInstance"]["CrmPropertyField"] is None
+        too_long = await client.put(f"{API}/JiraInstances/1", json={"CrmPropertyField": "x" * 256})
+        assert too_long.status_code == 400
+
     async def test_default_cannot_be_renamed_or_deleted(self, client: httpx.AsyncClient) -> None:
         renamed = await client.put(f"{API}/JiraInstances/1", json={"Name": "Other"})
         assert renamed.status_code == 409
@@ -198,6 +221,44 @@ class TestConnectionTest:
         assert answer["Test"]["MissingPermissions"] == ["LINK_ISSUES"]
         assert "Link Issues" in answer["Test"]["Message"]
 
+    @pytest.mark.parametrize(
+        ("configured", "success", "words"),
+        [
+            ("CRM Property", True, "Connected to"),
+            ("crm property", True, "Connected to"),
+            ("customfield_10012", True, "Connected to"),  # by id
+            ("CRM Propertee", False, "'CRM Propertee' is not a field of this Jira"),
+            ("Severity", False, "an option field: setcrmproperties writes text"),
+        ],
+    )
+    async def test_crm_property_field_is_checked_against_jiras_fields(
+        self,
+        sim_client: httpx.AsyncClient,
+        jira_sim: Any,
+        configured: str,
+        success: bool,
+        words: str,
+    ) -> None:
+        assert jira_sim.add_field("CRM Property", "string").id == "customfield_10012"
+        await configure_default_instance(sim_client)
+        await ok(
+            await sim_client.put(f"{API}/JiraInstances/1", json={"CrmPropertyField": configured})
+        )
+        test = (await ok(await sim_client.post(f"{API}/JiraInstances/1/Test")))["Test"]
+        assert (test["Success"], test["User"]) == (success, "Helpdesk Integration")
+        assert words in test["Message"]
+
+    async def test_a_missing_permission_and_a_wrong_crm_field_are_both_told(
+        self, sim_client: httpx.AsyncClient, jira_sim: Any
+    ) -> None:
+        jira_sim.revoke_permissions("integration", "LINK_ISSUES")
+        await configure_default_instance(sim_client)
+        await ok(await sim_client.put(f"{API}/JiraInstances/1", json={"CrmPropertyField": "Nope"}))
+        test = (await ok(await sim_client.post(f"{API}/JiraInstances/1/Test")))["Test"]
+        assert test["MissingPermissions"] == ["LINK_ISSUES"]
+        assert "Link Issues" in test["Message"]
+        assert "'Nope' is not a field of this Jira" in test["Message"]
+
     async def test_each_call_is_tried_once_and_jiras_answer_is_shown(
         self, sim_client: httpx.AsyncClient, jira_sim: Any
     ) -> None:
@@ -223,6 +284,8 @@ class TestConnectionTest:
             ),
             "User": None,
             "MissingPermissions": [],
+            "Webhook": None,
+            "WebhookMessage": None,
         }
 
 

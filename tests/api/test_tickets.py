@@ -468,6 +468,43 @@ class TestActions:
         got = await api.get(f"/Tickets/{ticket['ID']}/Actions/{first['ID']}")
         assert got.one("Action") == first
 
+    async def test_visible_on_portal_by_the_action_else_its_type(
+        self, api: HelpdeskApi, catalog: dict[str, Any]
+    ) -> None:
+        reply = await api.create(
+            "/ActionTypes", "ActionType", {"Name": "Reply", "IsVisibleOnPortal": True}
+        )
+        note = await api.create("/ActionTypes", "ActionType", {"Name": "Note"})
+        assert (reply["IsVisibleOnPortal"], note["IsVisibleOnPortal"]) == (True, False)
+        ticket = await new_ticket(api, TicketTypeName="Bug")
+        path = f"/Tickets/{ticket['ID']}/Actions"
+        cases: list[tuple[dict[str, Any], bool]] = [
+            ({"ActionType": "Reply"}, True),
+            ({"ActionType": "Note"}, False),
+            ({}, False),
+            ({"ActionType": "Reply", "IsVisibleOnPortal": False}, False),
+            ({"ActionType": "Note", "IsVisibleOnPortal": True}, True),
+            ({"IsVisibleOnPortal": True}, True),
+        ]
+        for elements, visible in cases:
+            action = await api.create(path, "Action", {"Description": "x", **elements})
+            assert action["IsVisibleOnPortal"] is visible, elements
+            got = await api.get(f"{path}/{action['ID']}")
+            assert got.one("Action")["IsVisibleOnPortal"] is visible
+
+    async def test_visible_on_portal_must_be_a_boolean(
+        self, api: HelpdeskApi, catalog: dict[str, Any]
+    ) -> None:
+        ticket = await new_ticket(api, TicketTypeName="Bug")
+        path = f"/Tickets/{ticket['ID']}/Actions"
+        answer = await api.post(path, "Action", {"Description": "x", "IsVisibleOnPortal": "maybe"})
+        assert answer.status == 400
+        assert "IsVisibleOnPortal" in answer.error["Message"]
+        answer = await api.post(
+            "/ActionTypes", "ActionType", {"Name": "X", "IsVisibleOnPortal": "?"}
+        )
+        assert answer.status == 400
+
     async def test_action_errors(self, api: HelpdeskApi, catalog: dict[str, Any]) -> None:
         ticket = await new_ticket(api, TicketTypeName="Bug")
         other = await new_ticket(api, TicketTypeName="Bug")

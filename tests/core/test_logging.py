@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
+import structlog
 
 from app.core.logging import (
     _redact,
@@ -194,10 +195,15 @@ def test_log_fields_named_as_secrets_are_hidden(field: str, hidden: bool) -> Non
 
 @pytest.fixture
 def reconfigured(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    """A test that configures logging itself; the usual configuration comes back after it."""
+    """A test that configures logging itself; the configuration before it comes back after."""
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     yield monkeypatch
     monkeypatch.undo()
-    configure_logging("INFO", "json")
+    structlog.configure(**saved)
+    root.handlers = handlers
+    root.setLevel(level)
 
 
 def test_a_logger_follows_a_new_configuration(reconfigured: pytest.MonkeyPatch) -> None:
@@ -226,3 +232,13 @@ def test_a_value_json_has_no_fast_form_for_is_still_logged(
     get_logger("test.big").info("big", value=10**30)
     (line,) = json_lines(output.getvalue())
     assert line["value"] == 10**30
+
+
+def test_a_logger_used_before_is_captured_by_capture_logs(reconfigured: pytest.MonkeyPatch) -> None:
+    reconfigured.setattr(sys, "stdout", io.StringIO())
+    configure_logging("INFO", "json")
+    log = get_logger("test.capture")
+    log.info("before")
+    with structlog.testing.capture_logs() as logs:
+        log.info("during")
+    assert [entry["event"] for entry in logs] == ["during"]

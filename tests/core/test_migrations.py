@@ -69,7 +69,6 @@ def _compared(obj: Any, name: str | None, type_: str, reflected: bool, compare_t
 # SQLite cannot reflect the lower(name) unique indexes, so only PostgreSQL compares them; the
 # concurrent case-variant creations in tests/api/test_concurrent_creates.py hold them on both.
 @pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
-@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 async def test_models_match_the_migrated_schema(engine: AsyncEngine) -> None:
     """What `alembic check` does: autogenerate finds nothing to add, drop or alter."""
 

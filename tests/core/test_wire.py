@@ -15,6 +15,7 @@ from app.core.errors import BadRequest
 from app.core.wire import (
     MAX_ID,
     ApiModel,
+    Flag,
     IsoDateTime,
     RecordId,
     canonical_keys,
@@ -141,3 +142,19 @@ def test_body_and_query_are_not_part_of_the_location() -> None:
 def test_a_secret_is_documented_as_empty_or_long_enough(text: str, documented_valid: bool) -> None:
     validator = jsonschema_rs.validator_for(secret_schema(8).json_schema)
     assert validator.is_valid(text) == documented_valid
+
+
+class _Flag(ApiModel):
+    flag: Flag | None = None
+
+
+@pytest.mark.parametrize(("given", "read"), [(True, True), (False, False), (None, None)])
+def test_a_flag_is_json_true_or_false(given: Any, read: bool | None) -> None:
+    assert _Flag.model_validate({"Flag": given}).flag is read
+
+
+@pytest.mark.parametrize("given", [0, 1, "1", "yes", "", "true", 0.0, [True]])
+def test_anything_else_is_no_flag(given: Any) -> None:
+    """XML's texts `true`/`false` are read as booleans before (`app/api/xml_texts.py`)."""
+    with pytest.raises(BadRequest, match="Flag: Input should be a valid boolean"):
+        validate_elements(_Flag, {"Flag": given})

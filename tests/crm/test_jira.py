@@ -14,10 +14,12 @@ from app.crm.rights import ALL_RIGHTS
 from app.jobs.models import JobStatus, SyncJob
 from app.main import create_app
 from jirasim import JiraSimulator
-from tests.conftest import api_client, started
+from tests.conftest import BOTH_JIRAS, api_client, started
 from tests.crm.conftest import API_KEY, USER, CrmApi
 from tests.support.jobs import drain
 from tests.support.world import make_instance
+
+pytestmark = BOTH_JIRAS
 
 
 @pytest.fixture
@@ -96,26 +98,47 @@ class TestSync:
             sim.add_user(f"user{n:03}", display_name=f"User {n:03}", email=f"u{n}@example.com")
         body = await jira_crm.ok("sync")
         users = len(sim.state.users)
-        assert (body["created"], body["updated"], body["users"]) == (users, 0, users)
+        people = users - 1  # the integration user is none
+        assert (body["created"], body["updated"], body["users"]) == (people, 0, users)
         contacts = await jira_crm.ok("getcontacts", maxResults="1000")
-        assert contacts["total"] == users
+        assert contacts["total"] == people
         jdoe = await jira_crm.ok("getcontactbyname", contactName="John Doe")
-        assert jdoe["contact_email"] == "jdoe@example.com"
+        jdoe_user = sim.state.users["jdoe"]
+        login = jdoe_user.name if sim.flavor == "server" else jdoe_user.account_id
+        assert jdoe["contact_login"] == login
+        # Jira Cloud hides e-mail addresses; Server/Data Center shows them.
+        hidden = sim.flavor == "cloud"
+        assert jdoe.get("contact_email", "") == ("" if hidden else "jdoe@example.com")
+
+    async def test_skips_inactive_users_apps_and_the_integration_user_and_says_so(
+        self, jira_crm: CrmApi, sim: JiraSimulator
+    ) -> None:
+        sim.add_user("gone", display_name="Gone Away", active=False)
+        sim.add_user("bot", display_name="Automation for Jira", account_type="app")
+        body = await jira_crm.ok("sync")
+        apps = 1 if sim.flavor == "cloud" else 0  # Server/Data Center has no account types
+        assert body["created"] == 2 - apps  # John Doe (and, on Server, the bot)
+        assert body["skipped"] == 2 + apps
+        assert body["skippedBecause"] == {
+            "inactive": 1,
+            "the integration user": 1,
+        } | ({"app account": 1} if apps else {})
+        names = {c["contact_name"] for c in (await jira_crm.ok("getcontacts"))["contacts"]}
+        assert "Gone Away" not in names
+        assert "Helpdesk Integration" not in names
 
     async def test_second_run_creates_no_duplicates_and_updates_changes(
         self, jira_crm: CrmApi, sim: JiraSimulator
     ) -> None:
         first = await jira_crm.ok("sync")
-        sim.state.users["jdoe"].email = "john.doe@example.com"
+        sim.state.users["jdoe"].display_name = "John Q. Doe"
         second = await jira_crm.ok("sync")
         assert second["created"] == 0
         assert second["updated"] == 1
         assert second["unchanged"] == first["created"] - 1
         contacts = await jira_crm.ok("getcontacts")
         assert contacts["total"] == first["created"]
-        assert (await jira_crm.ok("getContactEmail", contactName="John Doe"))["email"] == (
-            "john.doe@example.com"
-        )
+        assert await jira_crm.ok("getcontactbyname", contactName="John Q. Doe")
 
     async def test_jira_down_is_a_502_not_a_500(self, jira_crm: CrmApi, sim: JiraSimulator) -> None:
         sim.add_fault("GET", ".*/users?/search.*", status=503, times=100)

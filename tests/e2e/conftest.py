@@ -44,7 +44,9 @@ async def jira_server() -> AsyncIterator[Jira]:
 
 
 @pytest.fixture
-def jira(jira_server: Jira) -> Jira:
+def jira(jira_server: Jira, jira_flavor: str) -> Jira:
+    """The simulator, fresh: Jira Cloud as it is today unless `jira_flavor` says "server"."""
+    jira_server.sim.flavor = jira_flavor
     jira_server.sim.reset(seed=True)
     return jira_server
 

@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import BadRequest, NotFound
 from app.core.events import DomainEvent
 from app.core.wire import MAX_ID
-from app.helpdesk.actions import action_answers, create_action, get_action, list_actions
+from app.helpdesk.actions import (
+    action_answers,
+    create_action,
+    get_action,
+    list_actions,
+    visible_on_portal,
+)
 from app.helpdesk.events import ActionCreated
 from app.helpdesk.models import Action, ActionType, Ticket
 from app.helpdesk.schemas import ActionInput
@@ -159,3 +165,21 @@ class TestReadActions:
         ]
         assert answers[0].model_dump(by_alias=True)["TicketID"] == linked.id
         assert await action_answers(session, []) == []
+
+
+@pytest.mark.parametrize(
+    ("asked", "type_default", "visible"),
+    [
+        (None, None, False),
+        (None, False, False),
+        (None, True, True),
+        (True, None, True),
+        (True, False, True),
+        (False, True, False),
+    ],
+)
+def test_visible_on_portal(asked: bool | None, type_default: bool | None, visible: bool) -> None:
+    action_type = (
+        None if type_default is None else ActionType(name="x", is_visible_on_portal=type_default)
+    )
+    assert visible_on_portal(asked, action_type) is visible

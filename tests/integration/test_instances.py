@@ -358,7 +358,10 @@ class TestTheStoredTokenStaysWithItsHost:
             return httpx.Response(200, json={})
 
         pool = JiraClientPool.from_settings(PoolSettings(), transport=httpx.MockTransport(jira))
-        answer = await check_connection(Services(jira=pool, secrets=BOX), instance, timeout=5)
+        services = Services(jira=pool, secrets=BOX)
+        answer = await check_connection(
+            services, instance, timeout=5, public_url="http://helpdesk.test"
+        )
         await pool.aclose()
         assert answer.success is False
         assert "no ApiToken" in answer.message

@@ -420,30 +420,6 @@ class TestCreateMeta:
             await client.create_meta("ABC", "Epic")
 
 
-class TestSearch:
-    async def test_search_body(self, client: JiraClient, router: respx.MockRouter) -> None:
-        route = router.post("/rest/api/2/search").respond(
-            json={"issues": [{"id": "1", "key": "ABC-1"}], "total": 1}
-        )
-        page = await client.search("project = ABC", max_results=2, fields=["summary"])
-        assert [issue.key for issue in page.issues] == ["ABC-1"]
-        assert body_of(route.calls.last) == {
-            "jql": "project = ABC",
-            "startAt": 0,
-            "maxResults": 2,
-            "fields": ["summary"],
-        }
-
-    async def test_search_is_retried_despite_post(
-        self, client: JiraClient, router: respx.MockRouter
-    ) -> None:
-        route = router.post("/rest/api/2/search").mock(
-            side_effect=[httpx.Response(500), httpx.Response(200, json={"issues": [], "total": 0})]
-        )
-        assert (await client.search("project = ABC")).total == 0
-        assert route.call_count == 2
-
-
 class TestSearchUsers:
     async def test_cloud(self, client: JiraClient, router: respx.MockRouter) -> None:
         route = router.get("/rest/api/2/users/search").respond(
@@ -465,6 +441,29 @@ class TestSearchUsers:
         assert cloud.call_count == 1
         assert server.calls.last.request.url.params["username"] == "."
         assert server.calls.last.request.url.params["startAt"] == "50"
+
+    async def test_a_remembered_variant_that_is_gone_is_asked_again(
+        self, client: JiraClient, router: respx.MockRouter
+    ) -> None:
+        cloud = router.get("/rest/api/2/users/search").mock(
+            side_effect=[
+                httpx.Response(200, json=[{"accountId": "5b10"}]),
+                httpx.Response(404),
+            ]
+        )
+        server = router.get("/rest/api/2/user/search").respond(json=[{"name": "ann"}])
+        assert [u.account_id for u in await client.search_users()] == ["5b10"]
+        assert [u.name for u in await client.search_users()] == ["ann"]
+        assert (cloud.call_count, server.call_count) == (2, 1)
+
+    async def test_another_error_is_no_reason_to_switch(
+        self, client: JiraClient, router: respx.MockRouter
+    ) -> None:
+        router.get("/rest/api/2/users/search").respond(403, json={"errorMessages": ["no"]})
+        server = router.get("/rest/api/2/user/search")
+        with pytest.raises(JiraAuthError):
+            await client.search_users()
+        assert server.call_count == 0
 
 
 class TestReads:

@@ -58,6 +58,52 @@ class TestSearchJql:
         assert page.is_last
         assert page.next_page_token is None
 
+    async def test_the_old_search_is_retried_despite_post(
+        self, client: JiraClient, router: respx.MockRouter
+    ) -> None:
+        router.post("/rest/api/2/search/jql").respond(404)
+        old = router.post("/rest/api/2/search").mock(
+            side_effect=[httpx.Response(500), httpx.Response(200, json={"issues": [], "total": 0})]
+        )
+        assert (await client.search_jql("x")).issues == []
+        assert old.call_count == 2
+
+    async def test_a_remembered_old_search_that_is_gone_asks_the_new_one_again(
+        self, client: JiraClient, router: respx.MockRouter
+    ) -> None:
+        """A Server migrated to Cloud under the same address: `/search` now answers 410."""
+        new = router.post("/rest/api/2/search/jql").mock(
+            side_effect=[
+                httpx.Response(404),
+                httpx.Response(200, json={"issues": [issue(2)], "isLast": True}),
+                httpx.Response(200, json={"issues": [], "isLast": True}),
+            ]
+        )
+        old = router.post("/rest/api/2/search").mock(
+            side_effect=[
+                httpx.Response(200, json={"issues": [issue(1)], "total": 1}),
+                httpx.Response(410, json={"errorMessages": ["The API has been removed."]}),
+            ]
+        )
+        assert [i.key for i in (await client.search_jql("x")).issues] == ["ABC-1"]
+        assert [i.key for i in (await client.search_jql("x")).issues] == ["ABC-2"]
+        assert [i.key for i in (await client.search_jql("x")).issues] == []  # new, remembered
+        assert (new.call_count, old.call_count) == (3, 2)
+
+    async def test_a_remembered_new_search_that_is_gone_falls_back_again(
+        self, client: JiraClient, router: respx.MockRouter
+    ) -> None:
+        new = router.post("/rest/api/2/search/jql").mock(
+            side_effect=[
+                httpx.Response(200, json={"issues": [issue(1)], "isLast": True}),
+                httpx.Response(404),
+            ]
+        )
+        router.post("/rest/api/2/search").respond(200, json={"issues": [issue(2)], "total": 1})
+        assert [i.key for i in (await client.search_jql("x")).issues] == ["ABC-1"]
+        assert [i.key for i in (await client.search_jql("x")).issues] == ["ABC-2"]
+        assert new.call_count == 2
+
     async def test_a_bad_query_is_not_a_fallback(
         self, client: JiraClient, router: respx.MockRouter
     ) -> None:

@@ -152,7 +152,10 @@ async def connection_test_for(host_name: str, *, allow_private: bool) -> Connect
         api_token_encrypted=SecretBox(SECRET_KEY).encrypt(SIM_TOKEN),
     )
     try:
-        return await check_connection(Services(pool, SecretBox(SECRET_KEY)), instance, timeout=5)
+        services = Services(pool, SecretBox(SECRET_KEY))
+        return await check_connection(
+            services, instance, timeout=5, public_url="http://helpdesk.test"
+        )
     finally:
         await pool.aclose()
 

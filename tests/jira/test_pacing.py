@@ -4,7 +4,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.jira.pacing import IssueWritePacer, RetryPolicy, parse_retry_after
+from app.jira.pacing import (
+    IssueWritePacer,
+    QuotaGate,
+    QuotaPause,
+    RateLimitKind,
+    RetryPolicy,
+    parse_retry_after,
+    rate_limit_kind,
+)
 
 NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
 
@@ -101,3 +109,45 @@ class TestIssueWritePacer:
     def test_rejects_nonsense(self, burst: int, rate: float, max_issues: int) -> None:
         with pytest.raises(ValueError, match="burst"):
             IssueWritePacer(burst=burst, rate=rate, max_issues=max_issues)
+
+
+@pytest.mark.parametrize(
+    ("reason", "kind"),
+    [
+        ("jira-burst-based", RateLimitKind.BURST),
+        ("jira-per-issue-on-write", RateLimitKind.PER_ISSUE),
+        ("jira-quota-tenant-based", RateLimitKind.QUOTA),
+        ("jira-quota-global-based", RateLimitKind.QUOTA),
+        ("JIRA-QUOTA-APP-BASED", RateLimitKind.QUOTA),
+        (" jira-per-issue-on-write ", RateLimitKind.PER_ISSUE),
+        ("something-new", RateLimitKind.UNKNOWN),
+        ("", RateLimitKind.UNKNOWN),
+        (None, RateLimitKind.UNKNOWN),
+    ],
+)
+def test_rate_limit_kind(reason: str | None, kind: RateLimitKind) -> None:
+    assert rate_limit_kind(reason) is kind
+
+
+class TestQuotaGate:
+    def test_a_pause_holds_until_its_end_then_is_gone(self) -> None:
+        gate = QuotaGate()
+        assert gate.remaining(now=0.0) == 0.0
+        started = gate.pause("jira-quota-tenant-based", 30.0, now=100.0)
+        assert started == QuotaPause("jira-quota-tenant-based", 30.0, 130.0)
+        assert gate.remaining(now=110.0) == 20.0
+        assert gate.remaining(now=130.0) == 0.0
+        assert gate.current is None
+
+    @pytest.mark.parametrize(
+        ("seconds", "at", "extended", "until"),
+        [(10.0, 105.0, False, 130.0), (30.0, 105.0, True, 135.0), (-5.0, 100.0, False, 130.0)],
+    )
+    def test_only_a_longer_pause_replaces_the_current_one(
+        self, seconds: float, at: float, extended: bool, until: float
+    ) -> None:
+        gate = QuotaGate()
+        gate.pause("jira-quota-tenant-based", 30.0, now=100.0)
+        assert (gate.pause("jira-quota-global-based", seconds, now=at) is not None) is extended
+        assert gate.current is not None
+        assert gate.current.until == until

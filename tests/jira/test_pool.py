@@ -8,6 +8,8 @@ import pytest
 
 from app.jira.auth import AuthMethod
 from app.jira.client import JiraClient
+from app.jira.errors import JiraRateLimited
+from app.jira.pacing import QuotaPause
 from app.jira.pool import JiraClientPool, JiraConnection
 
 CONNECTION = JiraConnection("https://a.atlassian.net", "sync@example.com", "token-1")
@@ -17,6 +19,7 @@ CONNECTION = JiraConnection("https://a.atlassian.net", "sync@example.com", "toke
 class PoolSettings:
     jira_timeout_seconds: float = 20.0
     jira_max_retries: int = 4
+    jira_max_wait_seconds: float = 60.0
     allow_private_jira_hosts: bool = True
 
 
@@ -80,10 +83,30 @@ class TestJiraClientPool:
         assert len(pool) == 0
 
     async def test_from_settings_uses_configured_retries(self) -> None:
-        pool = JiraClientPool.from_settings(PoolSettings(jira_max_retries=2))
+        pool = JiraClientPool.from_settings(
+            PoolSettings(jira_max_retries=2, jira_max_wait_seconds=5.0)
+        )
         async with pool.lease(1, CONNECTION) as client:
-            assert client.policy.max_retries == 2
+            assert (client.policy.max_retries, client.policy.max_retry_after) == (2, 5.0)
         await pool.aclose()
+
+    async def test_a_quota_pause_is_told_with_the_instances_id(self) -> None:
+        told: list[tuple[int, QuotaPause]] = []
+
+        async def listener(instance_id: int, pause: QuotaPause) -> None:
+            told.append((instance_id, pause))
+
+        def jira(request: httpx.Request) -> httpx.Response:
+            headers = {"Retry-After": "600", "RateLimit-Reason": "jira-quota-tenant-based"}
+            return httpx.Response(429, headers=headers)
+
+        pool = JiraClientPool.from_settings(PoolSettings(), transport=httpx.MockTransport(jira))
+        pool.on_pause = listener
+        async with pool.lease(7, CONNECTION) as client:
+            with pytest.raises(JiraRateLimited):
+                await client.myself()
+        await pool.aclose()
+        assert [(ident, pause.reason) for ident, pause in told] == [(7, "jira-quota-tenant-based")]
 
     async def test_a_probe_is_its_own_client_without_retries_closed_after(self) -> None:
         pool = JiraClientPool.from_settings(PoolSettings(jira_max_retries=4))

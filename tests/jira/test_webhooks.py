@@ -47,6 +47,10 @@ UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 PARSED = TypeAdapter(ParsedDelivery)
 
 
+INTERNAL = [{"key": "sd.public.comment", "value": {"internal": True}}]
+PUBLIC = [{"key": "sd.public.comment", "value": {"internal": False}}]
+
+
 class TestParseDelivery:
     @pytest.mark.parametrize(
         ("payload", "kind", "issue_id"),
@@ -119,12 +123,19 @@ class TestParseDelivery:
     @pytest.mark.parametrize(
         ("comment", "reliable", "privacy"),
         [
-            ({"body": "x", "author": {}}, True, Privacy.PUBLIC),
+            ({"body": "x", "author": {}}, True, Privacy.UNKNOWN),  # a Server body: ask Jira
             ({"body": "x", "author": {}, "visibility": {"type": "role"}}, True, Privacy.PRIVATE),
             ({"body": "x", "author": {}, "jsdPublic": False}, True, Privacy.PRIVATE),
             ({"body": "x", "author": {}, "jsdPublic": True}, True, Privacy.PUBLIC),
-            ({"author": {}}, True, Privacy.UNKNOWN),
-            ({"body": "x", "author": {}}, False, Privacy.UNKNOWN),
+            ({"body": "x", "author": {}, "properties": INTERNAL}, True, Privacy.PRIVATE),
+            ({"body": "x", "author": {}, "properties": PUBLIC}, True, Privacy.PUBLIC),
+            (
+                {"body": "x", "author": {}, "jsdPublic": True, "properties": INTERNAL},
+                True,
+                Privacy.PRIVATE,
+            ),
+            ({"author": {}, "jsdPublic": True}, True, Privacy.UNKNOWN),
+            ({"body": "x", "author": {}, "jsdPublic": True}, False, Privacy.UNKNOWN),
             ({"body": "x", "visibility": {"type": "group"}}, False, Privacy.PRIVATE),
         ],
     )
@@ -291,8 +302,9 @@ class TestRealBodies:
     @pytest.mark.parametrize(
         ("name", "privacy"),
         [
-            ("cloud-comment-created", Privacy.PUBLIC),
-            ("server-issue-updated-commented-1", Privacy.PUBLIC),
+            ("cloud-comment-created", Privacy.PUBLIC),  # jsdPublic: true
+            # Server bodies never tell an internal Service Management note: ask Jira
+            ("server-issue-updated-commented-1", Privacy.UNKNOWN),
             ("server-old-issue-updated-no-event-type-commented", Privacy.UNKNOWN),
         ],
     )

@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from jirasim import JiraSimulator
+from jirasim import JiraSimulator, wiki
 
 
 class FakeClock:
@@ -33,7 +33,8 @@ class TestComments:
         assert r.status_code == 201
         comment = r.json()
         assert comment["visibility"] == {"type": "role", "value": "Developers"}
-        assert comment["author"]["emailAddress"] == "integration@example.com"
+        assert comment["author"]["accountId"]
+        assert "emailAddress" not in comment["author"]  # Cloud hides it
         assert comment["self"].endswith(f"/rest/api/2/issue/10000/comment/{comment['id']}")
         listed = (
             await client.get("/rest/api/2/issue/DEMO-1/comment", params={"expand": "properties"})
@@ -75,7 +76,104 @@ class TestComments:
         assert r.status_code == 404
 
 
+class TestRenderedBody:
+    async def test_jira_renders_the_wiki_markup_when_asked(
+        self, sim: JiraSimulator, client: httpx.AsyncClient
+    ) -> None:
+        sim.create_issue("DEMO", "x")
+        made = sim.add_comment("DEMO-1", "*bold* and [a link|https://x.test]\n\n# one", user="jdoe")
+        plain = (await client.get(f"/rest/api/2/issue/DEMO-1/comment/{made.id}")).json()
+        assert "renderedBody" not in plain
+        url = "/rest/api/2/issue/DEMO-1/comment"
+        listed = (await client.get(url, params={"expand": "renderedBody"})).json()
+        assert listed["comments"][0]["renderedBody"] == (
+            '<p><b>bold</b> and <a href="https://x.test" class="external-link">a link</a></p>\n'
+            "<ol><li>one</li></ol>"
+        )
+
+    @pytest.mark.parametrize(
+        ("markup", "html"),
+        [
+            ("a < b & c", "<p>a &lt; b &amp; c</p>"),
+            ("line\nbreak", "<p>line<br/>\nbreak</p>"),
+            ("h3. Title", "<h3>Title</h3>"),
+            ("\\*not bold\\*", "<p>*not bold*</p>"),
+            (
+                "{noformat}\n<x>  y\n{noformat}",
+                '<div class="preformatted"><pre>&lt;x&gt;  y</pre></div>',
+            ),
+            ("* a\n** b\n* c", "<ul><li>a<ul><li>b</li></ul></li><li>c</li></ul>"),
+            (
+                "[~jdoe] +u+ -s- 2026-11-30",
+                '<p><a href="/secure/ViewProfile.jspa?accountId=jdoe" '
+                'class="user-hover">John Doe</a> <ins>u</ins> <del>s</del> 2026-11-30</p>',
+            ),
+        ],
+    )
+    def test_the_markup_jira_renders(self, sim: JiraSimulator, markup: str, html: str) -> None:
+        names = {"jdoe": "John Doe"}
+        assert wiki.render(markup, names.get) == html
+
+
+class TestServiceManagementComments:
+    """Comments of a Service Management project (SUP) are public or internal: Cloud says so with
+    `jsdPublic`, Server/Data Center only by the `sd.public.comment` property."""
+
+    async def post(self, client: httpx.AsyncClient, key: str, internal: bool | None) -> Any:
+        body: dict[str, Any] = {"body": "note"}
+        if internal is not None:
+            body["properties"] = [{"key": "sd.public.comment", "value": {"internal": internal}}]
+        r = await client.post(f"/rest/api/2/issue/{key}/comment", json=body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    @pytest.mark.parametrize(("internal", "public"), [(None, True), (False, True), (True, False)])
+    async def test_cloud_tells_with_jsd_public(
+        self, sim: JiraSimulator, client: httpx.AsyncClient, internal: bool | None, public: bool
+    ) -> None:
+        sim.create_issue("SUP", "x")
+        comment = await self.post(client, "SUP-1", internal)
+        fetched = (await client.get(f"/rest/api/2/issue/SUP-1/comment/{comment['id']}")).json()
+        assert (comment["jsdPublic"], fetched["jsdPublic"]) == (public, public)
+
+    async def test_a_software_projects_comments_are_all_public(
+        self, sim: JiraSimulator, client: httpx.AsyncClient
+    ) -> None:
+        sim.create_issue("DEMO", "x")
+        assert (await self.post(client, "DEMO-1", True))["jsdPublic"] is True
+
+    @pytest.mark.parametrize("jira_flavor", ["server"])
+    async def test_server_tells_only_by_the_property(
+        self, sim: JiraSimulator, client: httpx.AsyncClient
+    ) -> None:
+        sim.create_issue("SUP", "x")
+        internal = await self.post(client, "SUP-1", True)
+        sim.add_comment("SUP-1", "a public reply", user="jdoe")
+        listed = (
+            await client.get("/rest/api/2/issue/SUP-1/comment", params={"expand": "properties"})
+        ).json()["comments"]
+        assert "jsdPublic" not in internal
+        assert [c["properties"] for c in listed] == [
+            [{"key": "sd.public.comment", "value": {"internal": True}}],
+            [{"key": "sd.public.comment", "value": {"internal": False}}],
+        ]
+
+
+class TestRemovedSearch:
+    @pytest.mark.parametrize("version", ["2", "3"])
+    @pytest.mark.parametrize("method", ["GET", "POST"])
+    async def test_cloud_answers_410_gone(
+        self, client: httpx.AsyncClient, version: str, method: str
+    ) -> None:
+        r = await client.request(method, f"/rest/api/{version}/search", params={"jql": ""})
+        assert r.status_code == 410
+        assert "CHANGE-2046" in r.json()["errorMessages"][0]
+
+
+@pytest.mark.parametrize("jira_flavor", ["server"])
 class TestSearch:
+    """The startAt-paged search Server/Data Center still has."""
+
     @pytest.fixture
     def clock(self) -> FakeClock:
         return FakeClock()
@@ -166,6 +264,7 @@ class TestSearch:
 
 
 class TestUsers:
+    @pytest.mark.parametrize("jira_flavor", ["server"])
     async def test_server_style_search(self, client: httpx.AsyncClient) -> None:
         r = await client.get("/rest/api/2/user/search", params={"username": ".", "maxResults": 1})
         assert len(r.json()) == 1
@@ -175,6 +274,48 @@ class TestUsers:
     async def test_cloud_style_search_paged(self, client: httpx.AsyncClient) -> None:
         r = await client.get("/rest/api/2/users/search", params={"startAt": 1, "maxResults": 5})
         assert [u["displayName"] for u in r.json()] == ["John Doe"]
+        (user,) = r.json()
+        assert user["accountId"]
+        assert not {"name", "key", "emailAddress"} & set(user)
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/rest/api/2/user?username=jdoe",
+            "/rest/api/2/user?key=jdoe",
+            "/rest/api/2/user/search?username=doe",
+        ],
+    )
+    async def test_cloud_knows_users_by_account_id_only(
+        self, client: httpx.AsyncClient, path: str
+    ) -> None:
+        assert (await client.get(path)).status_code == 400
+
+    async def test_cloud_shows_the_callers_own_email(self, client: httpx.AsyncClient) -> None:
+        me = (await client.get("/rest/api/2/myself")).json()
+        assert me["emailAddress"] == "integration@example.com"
+
+    @pytest.mark.parametrize("jira_flavor", ["server"])
+    async def test_server_has_no_cloud_user_search(self, client: httpx.AsyncClient) -> None:
+        assert (await client.get("/rest/api/2/users/search")).status_code == 404
+        jdoe = (await client.get("/rest/api/2/user", params={"username": "jdoe"})).json()
+        assert (jdoe["name"], jdoe["emailAddress"]) == ("jdoe", "jdoe@example.com")
+
+
+class TestPermissions:
+    async def test_cloud_requires_the_permissions_asked_for(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        assert (await client.get("/rest/api/2/mypermissions")).status_code == 400
+        r = await client.get("/rest/api/2/mypermissions", params={"permissions": "LINK_ISSUES"})
+        assert r.json()["permissions"]["LINK_ISSUES"]["havePermission"] is True
+
+    @pytest.mark.parametrize("jira_flavor", ["server"])
+    async def test_server_answers_every_permission_when_none_is_named(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        r = await client.get("/rest/api/2/mypermissions")
+        assert "LINK_ISSUES" in r.json()["permissions"]
 
 
 class TestSearchJql:
@@ -215,12 +356,7 @@ class TestSearchJql:
         r = await client.post("/rest/api/2/search/jql", json={"jql": "", "nextPageToken": "zz?"})
         assert r.status_code == 400
 
-    async def test_server_flavor_has_no_such_endpoint(
-        self, sim: JiraSimulator, client: httpx.AsyncClient
-    ) -> None:
-        sim.flavor = "server"
-        try:
-            r = await client.post("/rest/api/2/search/jql", json={"jql": ""})
-        finally:
-            sim.flavor = "cloud"
+    @pytest.mark.parametrize("jira_flavor", ["server"])
+    async def test_server_flavor_has_no_such_endpoint(self, client: httpx.AsyncClient) -> None:
+        r = await client.post("/rest/api/2/search/jql", json={"jql": ""})
         assert r.status_code == 404

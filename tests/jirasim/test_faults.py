@@ -52,6 +52,21 @@ class TestFaults:
         assert r.status_code == 429
         assert "Retry-After" not in r.headers
 
+    async def test_cloud_names_the_burst_limit_when_a_429_names_none(
+        self, sim: JiraSimulator, client: httpx.AsyncClient
+    ) -> None:
+        sim.add_fault(path="myself", status=429)
+        r = await client.get("/rest/api/2/myself")
+        assert r.headers["RateLimit-Reason"] == "jira-burst-based"
+
+    @pytest.mark.parametrize("jira_flavor", ["server"])
+    async def test_server_names_no_limit(
+        self, sim: JiraSimulator, client: httpx.AsyncClient
+    ) -> None:
+        sim.add_fault(path="myself", status=429)
+        r = await client.get("/rest/api/2/myself")
+        assert "RateLimit-Reason" not in r.headers
+
     async def test_apply_then_fail_creates_once(
         self, sim: JiraSimulator, client: httpx.AsyncClient
     ) -> None:
@@ -59,8 +74,8 @@ class TestFaults:
         r = await client.post("/rest/api/2/issue", json=ISSUE)
         assert r.status_code == 500
         assert [i.key for i in sim.state.issues.values()] == ["DEMO-1"]
-        found = await client.get("/rest/api/2/search", params={"jql": 'summary ~ "retry me"'})
-        assert found.json()["total"] == 1
+        found = await client.get("/rest/api/2/search/jql", params={"jql": 'summary ~ "retry me"'})
+        assert len(found.json()["issues"]) == 1
 
     async def test_apply_then_drop_in_process_is_a_transport_error(
         self, sim: JiraSimulator, client: httpx.AsyncClient
@@ -145,3 +160,26 @@ class TestControlApi:
         assert (await client.post("/_sim/reset")).status_code == 204
         assert sim.state.issues == {}
         assert sim.requests == []
+
+    async def test_control_api_plays_server_and_service_management(
+        self, sim: JiraSimulator, client: httpx.AsyncClient
+    ) -> None:
+        try:
+            assert (await client.post("/_sim/reset", json={"flavor": "server"})).status_code == 204
+            assert sim.flavor == "server"
+            assert (await client.post("/rest/api/2/search/jql", json={})).status_code == 404
+            r = await client.post(
+                "/_sim/projects", json={"key": "HELP", "projectTypeKey": "service_desk"}
+            )
+            assert r.json()["projectTypeKey"] == "service_desk"
+            await client.post("/_sim/issues", json={"project": "HELP", "summary": "x"})
+            r = await client.post(
+                "/_sim/issues/HELP-1/comments", json={"body": "note", "internal": True}
+            )
+            assert sim.issue("HELP-1").comments[0].internal
+            r = await client.post("/_sim/users", json={"name": "bot", "accountType": "app"})
+            assert sim.state.users["bot"].account_type == "app"
+            bad = await client.post("/_sim/reset", json={"flavor": "onprem"})
+            assert bad.status_code == 400
+        finally:
+            await client.post("/_sim/reset", json={"flavor": "cloud"})

@@ -4,6 +4,7 @@ import re
 from typing import Any
 
 import httpx
+import pytest
 
 from jirasim import JiraSimulator
 
@@ -146,6 +147,11 @@ class TestMetadata:
             "Low",
         ]
 
+    @pytest.mark.parametrize("jira_flavor", ["server"])
+    async def test_server_has_no_per_project_createmeta(self, client: httpx.AsyncClient) -> None:
+        r = await client.get("/rest/api/2/issue/createmeta/SUP/issuetypes")
+        assert r.status_code == 404
+
     async def test_createmeta_new_style_paged(self, client: httpx.AsyncClient) -> None:
         types = (await client.get("/rest/api/2/issue/createmeta/SUP/issuetypes")).json()
         assert types["total"] == 3
@@ -229,7 +235,7 @@ class TestEditTransitionMoveDelete:
             ("project", "Demo Project", "Support"),
             ("Key", "DEMO-1", "SUP-1"),
         ]
-        r = await client.get("/rest/api/2/search", params={"jql": "key = DEMO-1"})
+        r = await client.get("/rest/api/2/search/jql", params={"jql": "key = DEMO-1"})
         assert [i["key"] for i in r.json()["issues"]] == ["SUP-1"]
 
     async def test_delete(self, sim: JiraSimulator, client: httpx.AsyncClient) -> None:

@@ -33,7 +33,8 @@ class TestCloudStyle:
         payload = hit.json
         assert payload["webhookEvent"] == "jira:issue_created"
         assert payload["issue_event_type_name"] == "issue_created"
-        assert payload["user"]["emailAddress"] == "integration@example.com"
+        assert payload["user"]["accountId"]
+        assert "emailAddress" not in payload["user"]
         assert payload["issue"]["key"] == "DEMO-1"
         assert payload["issue"]["fields"]["updated"]
         assert isinstance(payload["timestamp"], int)

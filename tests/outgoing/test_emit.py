@@ -89,18 +89,25 @@ class TestJiraChanges:
         assert fields["Severity"] == (None, "High")
 
     async def test_a_jira_comment_is_one_action_created_per_linked_ticket(
-        self, events_client: httpx.AsyncClient, events_app: Any, session: Any, receiver: Receiver
+        self,
+        events_client: httpx.AsyncClient,
+        events_app: Any,
+        session: Any,
+        receiver: Receiver,
+        jira_sim: Any,
     ) -> None:
-        s = await linked_world(session, 2)
+        issue = jira_sim.create_issue("DEMO", "Printer on fire", user="jdoe")
+        said = jira_sim.add_comment(issue.key, "Fixed in 2.1", user="jdoe")
+        s = await linked_world(session, 2, issue_id=issue.id, issue_key=issue.key)
         await subscribe(events_client, receiver)
-        comment = cloud_comment_created(ISSUE_ID, "DEMO-1", "20001", text="Fixed in 2.1")
+        comment = cloud_comment_created(issue.id, issue.key, said.id, text="Fixed in 2.1")
         await send(events_client, events_app, s, comment)
         created = of_type(receiver, "action.created")
         assert sorted(e["data"]["TicketID"] for e in created) == s.tickets
         for event in created:
             action = event["data"]["Action"]
             assert (action["Description"], action["Source"]) == ("Fixed in 2.1", "Jira")
-            assert action["JiraCommentID"] == "20001"
+            assert action["JiraCommentID"] == said.id
             assert event["data"]["origin"] == "jira"
 
     async def test_a_moved_issue_changes_the_link(

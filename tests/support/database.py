@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 import uuid
-import warnings
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 from sqlalchemy import MetaData, Table, insert, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SAWarning
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.db import is_sqlite_url
@@ -64,10 +62,7 @@ class DatabaseReset:
     async def snapshot(self) -> None:
         metadata = MetaData()
         async with self.engine.connect() as connection:
-            with warnings.catch_warnings():
-                # SQLite's reflection skips the lower(name) unique indexes: only rows matter here.
-                warnings.filterwarnings("ignore", "Skipped unsupported reflection", SAWarning)
-                await connection.run_sync(metadata.reflect)
+            await connection.run_sync(metadata.reflect)
             self.tables = [t for t in metadata.sorted_tables if t.name != "alembic_version"]
             for table in self.tables:
                 rows = (await connection.execute(select(table))).mappings().all()

@@ -154,6 +154,7 @@ def comment(
     author: dict[str, Any] | None = None,
     visibility: dict[str, str] | None = None,
     edited: bool = False,
+    jsd_public: bool | None = None,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "self": f"{JIRA_URL}/rest/api/2/issue/{issue_id}/comment/{comment_id}",
@@ -166,10 +167,15 @@ def comment(
     }
     if visibility is not None:
         data["visibility"] = visibility
+    if jsd_public is not None:
+        data["jsdPublic"] = jsd_public
     return data
 
 
 def cloud_comment_created(issue_id: str, key: str, comment_id: str, **kw: Any) -> dict[str, Any]:
+    """Cloud's `comment_created`: every comment tells its audience (`jsdPublic`)."""
+    if "visibility" not in kw:
+        kw.setdefault("jsd_public", True)
     slim = issue_body(issue_id, key)
     slim["fields"].pop("updated")
     return {

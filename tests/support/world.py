@@ -323,9 +323,12 @@ class LinkedTicket:
     issue_key: str
 
 
-async def linked_ticket(app: Any, client: httpx.AsyncClient, sim: Any) -> LinkedTicket:
-    """On a `ready_helpdesk`: an issue in DEMO and a ticket linked to it (the link job run)."""
-    issue = sim.create_issue("DEMO", "Existing problem")
+async def linked_ticket(
+    app: Any, client: httpx.AsyncClient, sim: Any, project: str = "DEMO"
+) -> LinkedTicket:
+    """On a `ready_helpdesk`: an issue in DEMO (Jira Software; SUP is Service Management) and a
+    ticket linked to it (the link job run)."""
+    issue = sim.create_issue(project, "Existing problem")
     ticket = await create_ticket(client, JiraKey=issue.key)
     await drain(app)
     return LinkedTicket(ticket, issue.key)

@@ -4,7 +4,7 @@ the comment's id)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,7 @@ from app.integration.models import JiraInstance, JiraIssue
 from app.jira.client import JiraClient
 from app.jira.deliveries import CommentInfo, EventKind, ParsedDelivery, Privacy
 from app.jira.errors import JiraNotFound
+from app.jira.formatting import action_html
 
 
 @dataclass
@@ -34,10 +35,12 @@ def _plan_comment(instance: JiraInstance, comment: CommentInfo, known: bool) -> 
     elif is_integration_user(comment.author, [instance.user_name]):
         plan.skip = "written by the integration user (our own comment)"
     elif comment.privacy is Privacy.PRIVATE:
-        plan.skip = "private (visibility restricted)"
+        plan.skip = "private (visibility restricted, or an internal note)"
     else:
         plan.check_account = comment.author.account_id is not None
-        plan.fetch = comment.privacy is Privacy.UNKNOWN
+        # Jira's rendering of the comment (its formatting, mentions as names) is read for every
+        # comment shown, and with it whatever the payload did not tell of its audience.
+        plan.fetch = True
     return plan
 
 
@@ -58,7 +61,8 @@ def needs_jira_check(plan: CommentPlan | None) -> bool:
 
 
 async def check_comment_in_jira(client: JiraClient, issue_id: str, plan: CommentPlan) -> None:
-    """Ask Jira what the payload cannot tell: our own account id, and the comment's visibility."""
+    """Ask Jira what the payload cannot tell: our own account id, the comment's audience, and
+    its formatting (Jira's rendered HTML, made safe, becomes the action's text)."""
     if plan.check_account:
         me = await client.myself_cached()
         identities = [me.name or "", me.key or "", me.email_address or "", me.account_id or ""]
@@ -67,12 +71,16 @@ async def check_comment_in_jira(client: JiraClient, issue_id: str, plan: Comment
             return
     if plan.fetch:
         try:
-            fetched = await client.get_comment(issue_id, plan.comment.id)
+            fetched = await client.get_comment(
+                issue_id, plan.comment.id, expand=["properties", "renderedBody"]
+            )
         except JiraNotFound:
             plan.skip = "no longer exists in Jira"
             return
-        if fetched.visibility or fetched.jsd_public is False:
-            plan.skip = "private (visibility restricted)"
+        if fetched.privacy() is Privacy.PRIVATE:
+            plan.skip = "private (visibility restricted, or an internal note)"
+        elif fetched.rendered_body:
+            plan.comment = replace(plan.comment, body=action_html(fetched.rendered_body))
 
 
 async def add_comment(

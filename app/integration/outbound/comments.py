@@ -5,6 +5,8 @@ queued in the same transaction; the job posts one comment carrying a `helpdesk-s
 that names the action, and stores the comment's id on the action at once. After a create whose
 outcome is unknown (or on any retry) the issue's comments are searched for that property first,
 so a comment is never posted twice. Actions from Jira are never pushed; edits are not pushed.
+An action not visible on the portal goes as an internal comment (`sd.public.comment`), so a
+Jira Service Management customer never sees it; an action's HTML goes as wiki markup.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from app.integration.outbound.failures import look_again_later, report_failure, 
 from app.integration.outbound.rules import SYNC_PROPERTY, should_push_action
 from app.integration.services import JobContext
 from app.integration.sync_logs import log_sync, log_ticket_error
+from app.jira.audience import SD_PUBLIC_COMMENT, audience_property
 from app.jira.client import JiraClient
 from app.jira.errors import JiraAmbiguousResult, JiraError
+from app.jira.formatting import action_text, escape_wiki
 from app.jira.schemas import Comment
 from app.jobs import outbox as jobs
 from app.jobs.kinds import Failure, FailureReason, Job, JobError
@@ -58,8 +62,10 @@ async def on_action_created(session: AsyncSession, event: ActionCreated) -> None
 
 
 def comment_body(action: Action) -> str:
+    """The comment's wiki markup: the action's HTML converted (plain text as it is), signed."""
+    text = action_text(action.description)
     author = action.creator_name.strip()
-    return f"{action.description}\n\n— {author} (helpdesk)" if author else action.description
+    return f"{text}\n\n— {escape_wiki(author)} (helpdesk)" if author else text
 
 
 def _made_for(comment: Comment, action_id: int) -> bool:
@@ -116,6 +122,12 @@ async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
             )
             return
         body = comment_body(action)
+        properties = {
+            SYNC_PROPERTY: {"actionId": action_id, "ticketId": ticket_id},
+            # Not visible on the portal: an internal note on a Service Management issue (on a
+            # Jira Software issue the property changes nothing: every comment is for the team).
+            SD_PUBLIC_COMMENT: audience_property(internal=not action.is_visible_on_portal),
+        }
     late = ctx.settings.jira_late_write_seconds
     try:
         async with jira_client(ctx.services, instance) as client:
@@ -123,9 +135,7 @@ async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
             if job.attempts > 1:
                 earlier = await find_earlier_comment(client, issue.issue_id, action_id)
             comment = earlier or await client.add_comment(
-                issue.issue_id,
-                body,
-                properties={SYNC_PROPERTY: {"actionId": action_id, "ticketId": ticket_id}},
+                issue.issue_id, body, properties=properties
             )
     except JiraAmbiguousResult as exc:
         raise look_again_later(exc, "comment", made="added", making="adding", after=late) from exc

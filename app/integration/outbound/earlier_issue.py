@@ -30,7 +30,7 @@ async def issues_created_by(
     if phrase := summary_phrase(summary):
         clauses.append(f"summary ~ {jql_string(phrase)}")
     jql = " AND ".join(clauses) + " ORDER BY created DESC"
-    page = await client.search(jql, max_results=50, fields=["summary"])
+    page = await client.search_jql(jql, max_results=50, fields=["summary"])
     for issue in page.issues:
         prop = await client.get_issue_property(issue.id, SYNC_PROPERTY)
         value = prop.value if prop is not None else None

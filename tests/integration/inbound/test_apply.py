@@ -113,17 +113,21 @@ class TestOrdering:
 
 class TestFanOut:
     async def test_one_delivery_to_1000_tickets_is_a_handful_of_statements(
-        self, http: httpx.AsyncClient, service: Any, session: Any, db: Any
+        self, http: httpx.AsyncClient, service: Any, session: Any, db: Any, sim: JiraSimulator
     ) -> None:
-        s = await linked_world(session, 1000, update_ticket_status=True)
+        issue = sim.create_issue("DEMO", "Everyone's problem", user="jdoe")
+        said = sim.add_comment(issue.key, "to everyone", user="jdoe")
+        s = await linked_world(
+            session, 1000, update_ticket_status=True, issue_id=issue.id, issue_key=issue.key
+        )
         statements: list[str] = []
 
         def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
             statements.append(statement)
 
-        payload = issue_updated(ISSUE_ID, "DEMO-1", [item("status", "To Do", "Done")])
+        payload = issue_updated(issue.id, issue.key, [item("status", "To Do", "Done")])
         assert (await deliver(http, s.instance_id, payload)).is_success
-        comment = cloud_comment_created(ISSUE_ID, "DEMO-1", "60001", text="to everyone")
+        comment = cloud_comment_created(issue.id, issue.key, said.id, text="to everyone")
         assert (await deliver(http, s.instance_id, comment)).is_success
         engine = service.state.engine.sync_engine
         event.listen(engine, "before_cursor_execute", count)
@@ -138,7 +142,7 @@ class TestFanOut:
             )
         )
         comments = await session.scalar(
-            select(func.count()).select_from(Action).where(col(Action.jira_comment_id) == "60001")
+            select(func.count()).select_from(Action).where(col(Action.jira_comment_id) == said.id)
         )
         await session.commit()
         assert statuses == {done}

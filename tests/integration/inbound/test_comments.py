@@ -8,6 +8,7 @@ import httpx
 
 from app.helpdesk.models import Action
 from jirasim import JiraSimulator
+from tests.conftest import BOTH_JIRAS
 from tests.support.inbound import (
     actions_of,
     cloud_comment_created,
@@ -20,15 +21,17 @@ from tests.support.inbound import (
     user,
 )
 from tests.support.jobs import drain
-from tests.support.world import ISSUE_ID, linked_world
+from tests.support.world import ISSUE_ID, WEBHOOK_SECRET, linked_world
 
 
 class TestComments:
     async def test_public_comment_once_per_linked_ticket(
         self, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
     ) -> None:
-        s = await linked_world(session, 3)
-        payload = cloud_comment_created(ISSUE_ID, "DEMO-1", "20001", text="Fixed in 2.1")
+        issue = sim.create_issue("DEMO", "Printer on fire", user="jdoe")
+        said = sim.add_comment(issue.key, "Fixed in 2.1", user="jdoe")
+        s = await linked_world(session, 3, issue_id=issue.id, issue_key=issue.key)
+        payload = cloud_comment_created(issue.id, issue.key, said.id, text="Fixed in 2.1")
         await send(http, service, s, payload)
         # the same comment again under another delivery id: still once
         await deliver(http, s.instance_id, payload, identifier="another")
@@ -36,7 +39,7 @@ class TestComments:
         for ticket_id in s.tickets:
             (action,) = await actions_of(session, ticket_id)
             assert (action.description, action.creator_name) == ("Fixed in 2.1", "John Doe")
-            assert (action.source, action.jira_comment_id) == ("Jira", "20001")
+            assert (action.source, action.jira_comment_id) == ("Jira", said.id)
 
     async def test_private_comment_adds_nothing(
         self, http: httpx.AsyncClient, service: Any, session: Any
@@ -79,21 +82,56 @@ class TestComments:
         assert await actions_of(session, s.tickets[0]) == []
 
     async def test_server_comment_created_without_issue(
-        self, http: httpx.AsyncClient, service: Any, session: Any
+        self, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
     ) -> None:
-        s = await linked_world(session, 2)
-        await send(http, service, s, server_comment_created(ISSUE_ID, "50001", text="from server"))
+        """A Server body never tells an internal note: Jira is asked, and the comment shown."""
+        issue = sim.create_issue("DEMO", "On the server", user="jdoe")
+        comment = sim.add_comment(issue.key, "from server", user="jdoe")
+        s = await linked_world(session, 2, issue_id=issue.id, issue_key=issue.key)
+        await send(
+            http, service, s, server_comment_created(issue.id, comment.id, text="from server")
+        )
         for ticket_id in s.tickets:
             (action,) = await actions_of(session, ticket_id)
             assert action.description == "from server"
 
     async def test_server_issue_commented(
+        self, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
+    ) -> None:
+        issue = sim.create_issue("DEMO", "On the server", user="jdoe")
+        comment = sim.add_comment(issue.key, "Looking into it", user="jdoe")
+        s = await linked_world(session, 1, issue_id=issue.id, issue_key=issue.key)
+        await send(http, service, s, server_issue_commented(issue.id, issue.key, comment.id))
+        (action,) = await actions_of(session, s.tickets[0])
+        assert action.jira_comment_id == comment.id
+
+    async def test_a_comment_gone_before_it_is_asked_about_adds_nothing(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
         s = await linked_world(session, 1)
-        await send(http, service, s, server_issue_commented(ISSUE_ID, "DEMO-1", "50002"))
+        await send(http, service, s, server_issue_commented(ISSUE_ID, "DEMO-1", "50009"))
+        assert await actions_of(session, s.tickets[0]) == []
+
+
+@BOTH_JIRAS
+class TestServiceManagementInternalNotes:
+    """An agent's internal note on a Service Management issue never reaches a ticket, whichever
+    Jira tells it (Cloud: `jsdPublic: false`; Server/Data Center: only the comment property)."""
+
+    async def test_an_internal_note_stays_out_and_a_public_reply_comes_in(
+        self, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
+    ) -> None:
+        issue = sim.create_issue("SUP", "Customer cannot log in", user="jdoe")
+        s = await linked_world(session, 1, issue_id=issue.id, issue_key=issue.key)
+        sim.set_webhook_client(http)
+        url = f"http://helpdesk.test/webhooks/jira/{s.instance_id}"
+        sim.register_webhook(url, secret=WEBHOOK_SECRET, style=sim.flavor)
+        sim.add_comment(issue.key, "Internal: on the old plan", user="jdoe", internal=True)
+        sim.add_comment(issue.key, "We are on it", user="jdoe")
+        await sim.webhooks_idle()
+        await drain(service)
         (action,) = await actions_of(session, s.tickets[0])
-        assert action.jira_comment_id == "50002"
+        assert action.description == "We are on it"
 
     async def test_old_server_shape_asks_jira_about_the_comment(
         self, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
@@ -120,3 +158,30 @@ class TestComments:
         await send(http, service, s, edited)
         assert await actions_of(session, s.tickets[0]) == []
         assert any(log.event == "jira.comment_updated" for log in await sync_logs(session))
+
+
+@BOTH_JIRAS
+class TestFormatting:
+    async def test_a_jira_comments_formatting_and_mentions_reach_the_action(
+        self, http: httpx.AsyncClient, service: Any, session: Any, sim: JiraSimulator
+    ) -> None:
+        issue = sim.create_issue("DEMO", "Formatted", user="jdoe")
+        s = await linked_world(session, 1, issue_id=issue.id, issue_key=issue.key)
+        sim.set_webhook_client(http)
+        url = f"http://helpdesk.test/webhooks/jira/{s.instance_id}"
+        sim.register_webhook(url, secret=WEBHOOK_SECRET, style=sim.flavor)
+        jdoe = sim.state.users["jdoe"].account_id
+        sim.add_comment(
+            issue.key,
+            f"Thanks [~accountid:{jdoe}], *fixed* in [2.1|https://rel.test/2.1]:\n\n"
+            "* restart the _spooler_\n* run {{lpstat}}",
+            user="jdoe",
+        )
+        await sim.webhooks_idle()
+        await drain(service)
+        (action,) = await actions_of(session, s.tickets[0])
+        text = action.description
+        assert ">John Doe</a>" in text  # the mention as the person's name, not an id
+        assert "<b>fixed</b>" in text
+        assert '<a href="https://rel.test/2.1" rel="noopener noreferrer">2.1</a>' in text
+        assert "<ul><li>restart the <em>spooler</em></li><li>run <tt>lpstat</tt></li></ul>" in text

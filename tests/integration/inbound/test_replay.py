@@ -21,8 +21,9 @@ class TestReplayAfterLinking:
     ) -> tuple[Any, Any, list[int]]:
         world = await linked_world(session, 1, linked=False)
         issue = sim.create_issue("DEMO", "Created for a ticket")
+        said = sim.add_comment(issue.key, "Looking into it", user="jdoe")
         answer = await deliver(
-            http, world.instance_id, cloud_comment_created(issue.id, issue.key, "50001")
+            http, world.instance_id, cloud_comment_created(issue.id, issue.key, said.id)
         )
         assert answer.json()["status"] == "unlinked"
         return world.instance, issue, world.tickets
@@ -37,7 +38,7 @@ class TestReplayAfterLinking:
         await session.commit()
         await drain(service)
         (action,) = await actions_of(session, tickets[0])
-        assert (action.source, action.jira_comment_id) == ("Jira", "50001")
+        assert (action.source, action.jira_comment_id) == ("Jira", issue.comments[0].id)
 
         await enqueue_refresh(session, instance.id, issue.id, linked_since=requested)
         await session.commit()

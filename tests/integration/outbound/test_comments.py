@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
+from tests.conftest import BOTH_JIRAS
 from tests.support.helpdesk import API, add_action, create_ticket, get_action, ok
 from tests.support.jobs import drain
 from tests.support.outbound import comment_lines, sync_logs
-from tests.support.world import Helpdesk, LinkedTicket
+from tests.support.world import Helpdesk, LinkedTicket, linked_ticket
+
+pytestmark = BOTH_JIRAS
 
 
 class TestPushComment:
@@ -89,3 +93,93 @@ class TestPushComment:
         await drain(sim_app)
         logs = [log.message for log in await sync_logs(sim_app)]
         assert any("not linked to Jira" in message for message in logs)
+
+
+class TestFormatting:
+    async def test_an_html_action_reaches_jira_as_wiki_markup(
+        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, linked: LinkedTicket
+    ) -> None:
+        html = (
+            "<p>Hello <b>team</b>, see <a href='https://docs.test/x'>the guide</a>.</p>"
+            "<ul><li>step <i>one</i></li><li>run <code>make test</code></li></ul>"
+        )
+        await ok(
+            await sim_client.post(
+                f"{API}/Tickets/{linked.ticket['ID']}/Actions",
+                json={"Description": html, "CreatorName": "Ann [ops]"},
+            ),
+            201,
+        )
+        await drain(sim_app)
+        (comment,) = jira_sim.issue(linked.issue_key).comments
+        assert comment.body == (
+            "Hello *team*, see [the guide|https://docs.test/x].\n\n"
+            "* step _one_\n* run {{make test}}\n\n— Ann \\[ops\\] (helpdesk)"
+        )
+
+
+class TestServiceManagementAudience:
+    """An action not visible on the portal is an internal note on a Service Management issue
+    (checked on Jira's side); a portal-visible one is a reply the customer sees."""
+
+    @pytest.fixture
+    async def service_desk(
+        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, helpdesk: Helpdesk
+    ) -> LinkedTicket:
+        return await linked_ticket(sim_app, sim_client, jira_sim, project="SUP")
+
+    def audience(self, jira_sim: Any, key: str) -> list[tuple[str, bool]]:
+        """Each comment's first line and whether the customer sees it, as Jira says it."""
+        out = []
+        for comment in jira_sim.issue(key).comments:
+            shown = jira_sim.renderer().comment(comment, with_properties=True)
+            if jira_sim.flavor == "cloud":
+                public = shown["jsdPublic"]
+            else:
+                (prop,) = [p for p in shown["properties"] if p["key"] == "sd.public.comment"]
+                public = not prop["value"]["internal"]
+            out.append((comment.body.split("\n")[0], public))
+        return out
+
+    async def test_by_the_action_or_else_its_type(
+        self,
+        sim_app: Any,
+        sim_client: httpx.AsyncClient,
+        jira_sim: Any,
+        helpdesk: Helpdesk,
+        service_desk: LinkedTicket,
+    ) -> None:
+        ticket_id = service_desk.ticket["ID"]
+        await ok(
+            await sim_client.put(
+                f"{API}/ActionTypes/{helpdesk.action_types['Comment']}",
+                json={"IsVisibleOnPortal": True},
+            )
+        )
+        actions = f"{API}/Tickets/{ticket_id}/Actions"
+        for body in (
+            {"Description": "Note to self", "ActionType": "Note"},
+            {"Description": "Reply by type", "ActionType": "Comment"},
+            {"Description": "Note by action", "ActionType": "Comment", "IsVisibleOnPortal": False},
+            {"Description": "Reply by action", "ActionType": "Note", "IsVisibleOnPortal": True},
+            {"Description": "Untyped note"},
+        ):
+            await ok(await sim_client.post(actions, json=body), 201)
+        await drain(sim_app)
+        assert self.audience(jira_sim, service_desk.issue_key) == [
+            ("Note to self", False),
+            ("Reply by type", True),
+            ("Note by action", False),
+            ("Reply by action", True),
+            ("Untyped note", False),
+        ]
+
+    async def test_on_a_jira_software_issue_every_comment_is_for_the_team_as_before(
+        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, linked: LinkedTicket
+    ) -> None:
+        await add_action(sim_client, linked.ticket["ID"], "A note")
+        await drain(sim_app)
+        (comment,) = jira_sim.issue(linked.issue_key).comments
+        assert comment.body.startswith("A note")
+        shown = jira_sim.renderer().comment(comment)
+        assert shown.get("jsdPublic", True) is True  # no Service Management: nothing hidden

@@ -11,10 +11,13 @@ from sqlmodel import col
 
 from app.core.db import utcnow
 from app.jobs.models import SyncJob
+from tests.conftest import BOTH_JIRAS
 from tests.support.helpdesk import create_ticket, get_ticket
 from tests.support.jobs import drain
 from tests.support.outbound import sim_issues, sim_requests
 from tests.support.world import Helpdesk
+
+pytestmark = BOTH_JIRAS
 
 
 class TestLostCreate:
@@ -30,7 +33,11 @@ class TestLostCreate:
         assert answer["JiraSyncStatus"] == "Linked"
         (issue,) = sim_issues(jira_sim)
         assert answer["JiraKey"] == issue.key
-        assert sim_requests(jira_sim, "POST", "/rest/api/2/search")
+        searches = sim_requests(jira_sim, "POST", "/rest/api/2/search/jql") + sim_requests(
+            jira_sim, "POST", "/rest/api/2/search"
+        )
+        assert searches
+        assert all(r.status == 200 for r in searches if jira_sim.flavor == "cloud")
 
     async def test_a_lost_create_is_looked_for_only_once_jiras_index_has_caught_up(
         self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, helpdesk: Helpdesk

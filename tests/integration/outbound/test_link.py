@@ -8,11 +8,13 @@ from typing import Any
 import httpx
 
 from app.integration.job_kinds import RefreshIssue
-from tests.conftest import SIM_BASE_URL
+from tests.conftest import BOTH_JIRAS, SIM_BASE_URL
 from tests.support.helpdesk import API, create_ticket, get_ticket, history, ok
 from tests.support.jobs import drain, jobs_of_kind
 from tests.support.outbound import sim_issues, sync_logs
 from tests.support.world import Helpdesk, linked_ticket
+
+pytestmark = BOTH_JIRAS
 
 
 class TestLinkExistingIssue:

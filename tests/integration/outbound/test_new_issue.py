@@ -8,11 +8,14 @@ import httpx
 import pytest
 
 from app.integration.job_kinds import RefreshIssue
+from tests.conftest import BOTH_JIRAS
 from tests.support.helpdesk import API, create_ticket, get_ticket, history, ok
 from tests.support.jobs import drain, jobs_of_kind
 from tests.support.outbound import sim_issues, sync_logs
 from tests.support.project_keys import PROJECT_KEY_CASES, ProjectKeyCase
 from tests.support.world import Helpdesk, add_mapping_through_api, add_product
+
+pytestmark = BOTH_JIRAS
 
 
 class TestNewJiraIssue:
