@@ -1,0 +1,108 @@
+"""The console's pages: sign-in and sign-out, and the Overview of each Jira instance."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+
+from app.console.deps import (
+    CsrfRefused,
+    CurrentDep,
+    DbDep,
+    FormDep,
+    SettingsDep,
+    SignedInDep,
+    SignInRequired,
+    current_session,
+)
+from app.console.pages import (
+    PREFIX,
+    STATIC_DIR,
+    fresh_session,
+    redirect,
+    render,
+    set_session_cookie,
+)
+from app.console.throttle import SignInThrottle
+from app.core.security import tokens_equal
+from app.integration import instances
+from app.integration.health import instance_health
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _throttle(request: Request) -> SignInThrottle:
+    throttle: SignInThrottle = request.app.state.console_throttle
+    return throttle
+
+
+@router.get("")
+async def overview(request: Request, db: DbDep, session: SignedInDep) -> Response:
+    rows = [
+        (instance, await instance_health(db, instance.id or 0))
+        for instance in await instances.list_instances(db)
+    ]
+    return render(request, "overview.html", session, rows=rows)
+
+
+@router.get("/sign-in")
+async def sign_in_page(request: Request, settings: SettingsDep, current: CurrentDep) -> Response:
+    if current is not None and current.signed_in:
+        return redirect(PREFIX)
+    session = current or fresh_session(settings, signed_in=False)
+    response = render(request, "sign_in.html", session)
+    set_session_cookie(response, session, settings)
+    return response
+
+
+@router.post("/sign-in")
+async def sign_in(
+    request: Request, settings: SettingsDep, current: CurrentDep, form: FormDep
+) -> Response:
+    client, now = _client(request), time.time()
+    wait = _throttle(request).wait(client, now)
+    if wait > 0:
+        refused = render(
+            request, "sign_in.html", current, 429, error="Too many wrong tokens: wait a moment."
+        )
+        refused.headers["Retry-After"] = str(int(wait) + 1)
+        return refused
+    token = form.get("token")
+    expected = settings.api_token.get_secret_value()
+    if not isinstance(token, str) or not tokens_equal(token.strip(), expected):
+        _throttle(request).failed(client, now)
+        return render(request, "sign_in.html", current, 401, error="That API token is not right.")
+    _throttle(request).succeeded(client)
+    response = redirect(PREFIX)
+    set_session_cookie(response, fresh_session(settings, signed_in=True), settings)
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request, settings: SettingsDep, form: FormDep) -> Response:
+    response = redirect(f"{PREFIX}/sign-in")
+    set_session_cookie(response, fresh_session(settings, signed_in=False), settings)
+    return response
+
+
+def include_console(app: FastAPI) -> None:
+    """The console's pages and assets, and what its refusals look like."""
+    app.include_router(router)
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC_DIR), name="console-static")
+
+    async def sign_in_required(request: Request, exc: Exception) -> Response:
+        return redirect(f"{PREFIX}/sign-in")
+
+    async def csrf_refused(request: Request, exc: Exception) -> Response:
+        session = current_session(request, request.app.state.settings)
+        return render(request, "refused.html", session, 403)
+
+    app.add_exception_handler(SignInRequired, sign_in_required)
+    app.add_exception_handler(CsrfRefused, csrf_refused)

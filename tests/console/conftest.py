@@ -1,0 +1,105 @@
+"""Browser tests: the service as a real process (`python -m app serve`) and Debian's Chromium
+driven by Playwright, one browser per pytest worker and a fresh context (cookies) per test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from tests.conftest import API_TOKEN, CHROMIUM, SECRET_KEY
+from tests.support.live import LiveService, free_port, live_service, service_env
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+async def console_service(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[LiveService]:
+    env = service_env(database_url, free_port(), API_TOKEN, SECRET_KEY)
+    async with live_service(env, tmp_path_factory.mktemp("console")) as service:
+        yield service
+
+
+@pytest.fixture
+def service(console_service: LiveService, db: Any) -> LiveService:
+    """The running service, on a database emptied before the test."""
+    return console_service
+
+
+@pytest.fixture
+async def api(service: LiveService) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        base_url=service.base_url, auth=("console-test", API_TOKEN), timeout=10.0
+    ) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        yield browser
+        await browser.close()
+
+
+async def open_page(chromium: Browser, service: LiveService, viewport: dict[str, int]) -> Any:
+    context = await chromium.new_context(base_url=service.base_url, viewport=viewport)  # type: ignore[arg-type]
+    page = await context.new_page()
+    problems: list[str] = []
+    # A page answered with an error status (a refusal the test asserts) is no console problem.
+    documents: set[str] = set()
+    page.on(
+        "response",
+        lambda r: documents.add(r.url) if r.request.resource_type == "document" else None,
+    )
+
+    def on_console(message: Any) -> None:
+        if message.type != "error":
+            return
+        if (
+            message.text.startswith("Failed to load resource")
+            and message.location.get("url") in documents
+        ):
+            return
+        problems.append(f"{message.text} {message.location}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
+    return context, page, problems
+
+
+@pytest.fixture
+async def page(chromium: Browser, service: LiveService) -> AsyncIterator[Page]:
+    """A page at 1280 px in a fresh context; the test fails on any console error or dialog."""
+    context, opened, problems = await open_page(chromium, service, DESKTOP)
+    yield opened
+    await context.close()
+    assert problems == []
+
+
+@pytest.fixture
+async def phone(chromium: Browser, service: LiveService) -> AsyncIterator[Page]:
+    """The same at 390 px."""
+    context, opened, problems = await open_page(chromium, service, PHONE)
+    yield opened
+    await context.close()
+    assert problems == []
+
+
+async def sign_in(page: Page, token: str = API_TOKEN) -> None:
+    await page.goto("/console")
+    await page.get_by_label("API token").fill(token)
+    await page.get_by_role("button", name="Sign in").click()
+
+
+ROOT = Path(__file__).resolve().parents[2]
