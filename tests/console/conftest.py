@@ -3,14 +3,15 @@ driven by Playwright, one browser per pytest worker and a fresh context (cookies
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
+from jirasim import JiraSimulator
 from tests.conftest import API_TOKEN, CHROMIUM, SECRET_KEY
 from tests.support.live import LiveService, free_port, live_service, service_env
 
@@ -39,6 +40,21 @@ async def api(service: LiveService) -> AsyncIterator[httpx.AsyncClient]:
         base_url=service.base_url, auth=("console-test", API_TOKEN), timeout=10.0
     ) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+async def jira_server() -> AsyncIterator[JiraSimulator]:
+    """The Jira simulator as a real HTTP server (the service calls it over the network)."""
+    sim = JiraSimulator(seed=True, base_url="http://placeholder")
+    async with sim.serve() as server:
+        sim.base_url = server.base_url
+        yield sim
+
+
+@pytest.fixture
+def jira(jira_server: JiraSimulator) -> JiraSimulator:
+    jira_server.reset(seed=True)
+    return jira_server
 
 
 @pytest.fixture(scope="session")
@@ -102,4 +118,23 @@ async def sign_in(page: Page, token: str = API_TOKEN) -> None:
     await page.get_by_role("button", name="Sign in").click()
 
 
-ROOT = Path(__file__).resolve().parents[2]
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def console_client(app: Any) -> httpx.AsyncClient:
+    """A client of the app in process holding only what a browser holds (cookies)."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://helpdesk.test"
+    )
+
+
+async def csrf_of(client: httpx.AsyncClient, path: str = "/console/sign-in") -> str:
+    page = await client.get(path)
+    match = CSRF.search(page.text)
+    assert match, page.text
+    return match.group(1)
+
+
+async def signed_in_client(client: httpx.AsyncClient, token: str = API_TOKEN) -> httpx.Response:
+    csrf = await csrf_of(client)
+    return await client.post("/console/sign-in", data={"token": token, "csrf_token": csrf})

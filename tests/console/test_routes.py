@@ -11,30 +11,16 @@ import httpx
 import pytest
 
 from tests.conftest import API_TOKEN
+from tests.console.conftest import console_client, csrf_of
+from tests.console.conftest import signed_in_client as sign_in
 from tests.support.helpdesk import API, ok
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
 async def browser(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     """A client without API credentials: only what a browser holds (cookies)."""
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://helpdesk.test"
-    ) as http:
+    async with console_client(app) as http:
         yield http
-
-
-async def csrf_of(browser: httpx.AsyncClient, path: str = "/console/sign-in") -> str:
-    page = await browser.get(path)
-    match = CSRF.search(page.text)
-    assert match, page.text
-    return match.group(1)
-
-
-async def sign_in(browser: httpx.AsyncClient, token: str = API_TOKEN) -> httpx.Response:
-    csrf = await csrf_of(browser)
-    return await browser.post("/console/sign-in", data={"token": token, "csrf_token": csrf})
 
 
 class TestSignIn:

@@ -8,3 +8,19 @@ document.addEventListener("click", (event) => {
     navigator.clipboard.writeText(field.value).then(() => { button.textContent = "Copied"; });
   }
 });
+
+// Choosing an instance opens it (the Open button does the same without script).
+document.addEventListener("change", (event) => {
+  if (event.target.matches("select[data-autosubmit]")) event.target.form.requestSubmit();
+});
+
+// The allowed ticket types matter only when not all types are used.
+function showAllowedTypes() {
+  const all = document.getElementById("use_all_ticket_types");
+  const allowed = document.getElementById("allowed-types");
+  if (all && allowed) allowed.hidden = all.checked;
+}
+document.addEventListener("change", (event) => {
+  if (event.target.id === "use_all_ticket_types") showAllowedTypes();
+});
+document.addEventListener("DOMContentLoaded", showAllowedTypes);
