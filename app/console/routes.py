@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
-from app.console import jira
+from app.console import jira, sync
 from app.console.deps import (
     CsrfRefused,
     CurrentDep,
@@ -97,6 +97,7 @@ def include_console(app: FastAPI) -> None:
     """The console's pages and assets, and what its refusals look like."""
     app.include_router(router)
     app.include_router(jira.router)
+    app.include_router(sync.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC_DIR), name="console-static")
 
     async def sign_in_required(request: Request, exc: Exception) -> Response:
