@@ -3,6 +3,7 @@ user typed is shown as text), the session cookie, and the security headers of ev
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,13 @@ def render(
         session=session, csrf=session.csrf if session else "", path=request.url.path, **context
     )
     return HTMLResponse(html, status_code=status_code)
+
+
+def fragment(template: str, **context: Any) -> tuple[str, str]:
+    """A part of a page, rendered on its own, and a version of it (what the page's script
+    compares to tell whether it changed)."""
+    html = TEMPLATES.get_template(template).render(**context)
+    return html, hashlib.sha256(html.encode()).hexdigest()[:16]
 
 
 def set_session_cookie(response: Response, session: ConsoleSession, settings: Settings) -> None:

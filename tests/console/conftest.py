@@ -16,6 +16,16 @@ from tests.conftest import API_TOKEN, CHROMIUM, SECRET_KEY
 from tests.support.live import LiveService, free_port, live_service, service_env
 
 DESKTOP = {"width": 1280, "height": 900}
+# A push Jira keeps refusing gives up (Failed) after two quick attempts.
+FAST_FAILURES = {
+    "JOB_MAX_ATTEMPTS": "2",
+    "JOB_RETRY_BASE_SECONDS": "0.05",
+    "JOB_RETRY_MAX_SECONDS": "0.1",
+    "JIRA_MAX_RETRIES": "1",
+    "JIRA_RETRY_BASE_SECONDS": "0.05",
+    "JIRA_SEARCH_SETTLE_SECONDS": "0.1",
+    "JIRA_LATE_WRITE_SECONDS": "0.1",
+}
 PHONE = {"width": 390, "height": 844}
 
 
@@ -23,7 +33,7 @@ PHONE = {"width": 390, "height": 844}
 async def console_service(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[LiveService]:
-    env = service_env(database_url, free_port(), API_TOKEN, SECRET_KEY)
+    env = service_env(database_url, free_port(), API_TOKEN, SECRET_KEY, **FAST_FAILURES)
     async with live_service(env, tmp_path_factory.mktemp("console")) as service:
         yield service
 

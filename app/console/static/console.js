@@ -24,3 +24,27 @@ document.addEventListener("change", (event) => {
   if (event.target.id === "use_all_ticket_types") showAllowedTypes();
 });
 document.addEventListener("DOMContentLoaded", showAllowedTypes);
+
+// A ticket's Jira box, actions and History are read again every few seconds, so a link turning
+// Linked or a comment arriving from Jira shows without a reload.
+const LIVE_EVERY_MS = 2000;
+function followLive(region) {
+  const refresh = async () => {
+    try {
+      const response = await fetch(region.dataset.live, { credentials: "same-origin" });
+      const version = response.headers.get("X-Version");
+      if (response.ok && response.headers.get("X-Console-Fragment") === "ticket-live"
+          && version !== region.dataset.version) {
+        region.innerHTML = await response.text();
+        region.dataset.version = version;
+      }
+    } catch (error) {
+      // offline for a moment: the next round tries again
+    }
+    setTimeout(refresh, LIVE_EVERY_MS);
+  };
+  setTimeout(refresh, LIVE_EVERY_MS);
+}
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-live]").forEach(followLive);
+});
