@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,17 @@ TEMPLATES = Environment(
     lstrip_blocks=True,
 )
 PREFIX = "/console"
+
+
+def when(value: object) -> str:
+    """A moment as people read it: `2026-11-30 04:28` (UTC)."""
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    text = str(value or "")
+    return text[:16].replace("T", " ") if len(text) >= 16 and text[10] == "T" else text
+
+
+TEMPLATES.filters["when"] = when
 
 # No inline script or style, nothing from elsewhere, never in a frame.
 CONTENT_SECURITY_POLICY = (

@@ -1,4 +1,4 @@
-"""The console's pages: sign-in and sign-out, and the Overview of each Jira instance."""
+"""The console's sign-in and sign-out, and where its screens and assets are mounted."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
-from app.console import jira, sync, tickets
+from app.console import jira, overview, sync, tickets
 from app.console.deps import (
     CsrfRefused,
     CurrentDep,
-    DbDep,
     FormDep,
     SettingsDep,
-    SignedInDep,
     SignInRequired,
     current_session,
 )
@@ -29,8 +27,6 @@ from app.console.pages import (
 )
 from app.console.throttle import SignInThrottle
 from app.core.security import tokens_equal
-from app.integration import instances
-from app.integration.health import instance_health
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -42,15 +38,6 @@ def _client(request: Request) -> str:
 def _throttle(request: Request) -> SignInThrottle:
     throttle: SignInThrottle = request.app.state.console_throttle
     return throttle
-
-
-@router.get("")
-async def overview(request: Request, db: DbDep, session: SignedInDep) -> Response:
-    rows = [
-        (instance, await instance_health(db, instance.id or 0))
-        for instance in await instances.list_instances(db)
-    ]
-    return render(request, "overview.html", session, rows=rows)
 
 
 @router.get("/sign-in")
@@ -96,6 +83,7 @@ async def sign_out(request: Request, settings: SettingsDep, form: FormDep) -> Re
 def include_console(app: FastAPI) -> None:
     """The console's pages and assets, and what its refusals look like."""
     app.include_router(router)
+    app.include_router(overview.router)
     app.include_router(jira.router)
     app.include_router(sync.router)
     app.include_router(tickets.router)

@@ -89,6 +89,61 @@ async def _latencies(session: AsyncSession, instance_id: int, since: datetime) -
     ]
 
 
+@dataclass(frozen=True)
+class MinuteSeries:
+    """The last hour, minute by minute (oldest first): deliveries received, and the median
+    Jira → ticket latency (ms) of those applied (None when none was)."""
+
+    deliveries: list[int]
+    latency_p50_ms: list[int | None]
+
+
+def per_minute(
+    events: Sequence[tuple[datetime, float | None]], now: datetime, minutes: int = 60
+) -> tuple[list[int], list[list[float]]]:
+    """Events bucketed by the minute they fall in, the last `minutes` minutes up to `now`:
+    how many per minute, and their values (None values are counted, not kept)."""
+    counts = [0] * minutes
+    values: list[list[float]] = [[] for _ in range(minutes)]
+    for moment, value in events:
+        age = (now - moment).total_seconds()
+        if not 0 <= age < minutes * 60:
+            continue
+        bucket = minutes - 1 - int(age // 60)
+        counts[bucket] += 1
+        if value is not None:
+            values[bucket].append(value)
+    return counts, values
+
+
+async def minute_series(session: AsyncSession, instance_id: int) -> MinuteSeries:
+    now = utcnow()
+    rows = await session.execute(
+        select(
+            col(WebhookDelivery.received_at),
+            col(WebhookDelivery.processed_at),
+            col(WebhookDelivery.outcome),
+        )
+        .where(
+            col(WebhookDelivery.jira_instance_id) == instance_id,
+            col(WebhookDelivery.received_at) >= now - HOUR,
+        )
+        .order_by(col(WebhookDelivery.id).desc())
+        .limit(LATENCY_SAMPLE)
+    )
+    events = [
+        (
+            received,
+            (processed - received).total_seconds()
+            if processed is not None and outcome in APPLIED_OUTCOMES
+            else None,
+        )
+        for received, processed, outcome in rows
+    ]
+    counts, latencies = per_minute(events, now)
+    return MinuteSeries(counts, [_as_ms(percentile(minute, 0.5)) for minute in latencies])
+
+
 async def instance_health(session: AsyncSession, instance_id: int) -> InstanceHealth:
     now = utcnow()
     last = await session.scalar(
