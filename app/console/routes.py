@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
-from app.console import jira, overview, sync, tickets
+from app.console import catalog, jira, overview, sync, tickets
 from app.console.deps import (
     CsrfRefused,
     CurrentDep,
@@ -87,6 +87,7 @@ def include_console(app: FastAPI) -> None:
     app.include_router(jira.router)
     app.include_router(sync.router)
     app.include_router(tickets.router)
+    app.include_router(catalog.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC_DIR), name="console-static")
 
     async def sign_in_required(request: Request, exc: Exception) -> Response:

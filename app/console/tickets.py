@@ -14,11 +14,19 @@ from starlette.responses import HTMLResponse, Response
 
 from app.console.cookies import ConsoleSession
 from app.console.deps import DbDep, FormDep, SignedInDep
+from app.console.jira_forms import field_of
 from app.console.pages import PREFIX, fragment, redirect, render
 from app.core.errors import ApiError
 from app.core.wire import MAX_ID, validate_elements
 from app.helpdesk import actions, tickets
-from app.helpdesk.catalog import ACTION_TYPES, TICKET_STATUSES, get_or_404, list_items
+from app.helpdesk.catalog import (
+    ACTION_TYPES,
+    PRODUCTS,
+    TICKET_STATUSES,
+    TICKET_TYPES,
+    get_or_404,
+    list_items,
+)
 from app.helpdesk.history import list_history
 from app.helpdesk.models import JiraSyncStatus, Ticket
 from app.helpdesk.schemas import ActionInput, TicketInput
@@ -49,6 +57,12 @@ BUILT_IN = {name for name in (*dict(FIELDS), "ID", "Name", "Description", "IsClo
 }
 Text = Annotated[str | None, Query(max_length=255)]
 LIVE = "_ticket_live.html"
+NEW_TICKET_FIELDS = {
+    "name": "Name",
+    "ticket_type_id": "TicketTypeID",
+    "product_id": "ProductID",
+    "description": "Description",
+}
 
 
 @router.get("")
@@ -70,6 +84,10 @@ async def ticket_list(
         request,
         "tickets.html",
         session,
+        ticket_types=await list_items(db, TICKET_TYPES),
+        products=await list_items(db, PRODUCTS),
+        errors={},
+        values={},
         tickets=rows,
         total=total,
         page=page,
@@ -213,3 +231,42 @@ async def add_action(
             values=values,
         )
     return redirect(f"{PREFIX}/tickets/{ticket_id}?notice=action")
+
+
+@router.post("")
+async def new_ticket(request: Request, db: DbDep, session: SignedInDep, form: FormDep) -> Response:
+    """A ticket from the New ticket form; its page comes next."""
+    values = {k: str(form.get(k) or "").strip() for k in NEW_TICKET_FIELDS}
+    elements = {
+        "Name": values["name"] or None,
+        "TicketTypeID": int(values["ticket_type_id"])
+        if values["ticket_type_id"].isdigit()
+        else None,
+        "ProductID": int(values["product_id"]) if values["product_id"].isdigit() else None,
+        "Description": values["description"] or None,
+    }
+    try:
+        data = validate_elements(TicketInput, elements)
+        ticket = await tickets.create_ticket(db, data, {}, ACTOR)
+    except ApiError as exc:
+        await db.rollback()
+        fields = [(k, e, k) for k, e in NEW_TICKET_FIELDS.items()]
+        where = field_of(exc.message, fields) or "name"
+        return render(
+            request,
+            "tickets.html",
+            session,
+            400,
+            ticket_types=await list_items(db, TICKET_TYPES),
+            products=await list_items(db, PRODUCTS),
+            errors={where: exc.message},
+            values=values,
+            tickets=[],
+            total=0,
+            page=1,
+            pages=1,
+            filters={"q": "", "status": "", "jira": ""},
+            statuses=[],
+            jira_statuses=list(JiraSyncStatus),
+        )
+    return redirect(f"{PREFIX}/tickets/{ticket.id}")
