@@ -136,7 +136,7 @@ async def jira_screen(
     return await _screen(request, db, settings, session, instance, notice=NOTICES.get(notice or ""))
 
 
-@router.get("/new")
+@router.get("/instances/new")
 async def new_instance(
     request: Request, db: DbDep, settings: SettingsDep, session: SignedInDep
 ) -> Response:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.console import catalog, jira, overview, sync, tickets
@@ -26,9 +28,11 @@ from app.console.pages import (
     set_session_cookie,
 )
 from app.console.throttle import SignInThrottle
+from app.core.errors import ApiError
 from app.core.security import tokens_equal
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
+PROBLEMS = {404: "There is no such page.", 405: "That cannot be done here."}
 
 
 def _client(request: Request) -> str:
@@ -99,3 +103,26 @@ def include_console(app: FastAPI) -> None:
 
     app.add_exception_handler(SignInRequired, sign_in_required)
     app.add_exception_handler(CsrfRefused, csrf_refused)
+    _html_errors_under_console(app)
+
+
+def _html_errors_under_console(app: FastAPI) -> None:
+    """Under `/console` a refusal (no such ticket, no such page) is a page, not an Error body;
+    elsewhere the handlers installed before answer as they do."""
+    for error_type in (ApiError, StarletteHTTPException):
+        fallback = app.exception_handlers.get(error_type)
+
+        async def handle(request: Request, exc: Exception, fallback: Any = fallback) -> Response:
+            answer: Response | None = await fallback(request, exc) if fallback else None
+            if answer is not None and not request.url.path.startswith(PREFIX):
+                return answer
+            status = getattr(exc, "status_code", 400)
+            message = getattr(exc, "message", None) or PROBLEMS.get(status, "That did not work.")
+            session = current_session(request, request.app.state.settings)
+            page = render(request, "problem.html", session, status, message=message)
+            for name in ("allow", "retry-after"):  # what the answer says beyond its body
+                if answer is not None and name in answer.headers:
+                    page.headers[name] = answer.headers[name]
+            return page
+
+        app.add_exception_handler(error_type, handle)

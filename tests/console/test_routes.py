@@ -133,3 +133,22 @@ async def test_what_users_typed_is_shown_as_text(
     page = (await browser.get("/console")).text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>alert(1)" not in page
+
+
+class TestProblems:
+    async def test_a_missing_ticket_is_a_page(self, browser: httpx.AsyncClient) -> None:
+        await sign_in(browser)
+        response = await browser.get("/console/tickets/424242")
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("text/html")
+        assert "Ticket 424242 does not exist." in response.text
+
+    async def test_an_unknown_console_page_is_a_page(self, browser: httpx.AsyncClient) -> None:
+        response = await browser.get("/console/nowhere")
+        assert response.status_code == 404
+        assert "There is no such page." in response.text
+
+    async def test_the_api_keeps_its_error_bodies(self, client: httpx.AsyncClient) -> None:
+        response = await client.get(f"{API}/Tickets/424242")
+        assert response.json()["Error"]["Code"] == "NotFound"
+        assert (await client.get("/nowhere")).json()["Error"]["Code"] == "NotFound"
