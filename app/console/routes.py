@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app.console import catalog, jira, overview, sync, tickets
+from app.console import catalog, crm, jira, overview, sync, tickets
 from app.console.deps import (
     CsrfRefused,
     CurrentDep,
@@ -92,6 +92,7 @@ def include_console(app: FastAPI) -> None:
     app.include_router(sync.router)
     app.include_router(tickets.router)
     app.include_router(catalog.router)
+    app.include_router(crm.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC_DIR), name="console-static")
 
     async def sign_in_required(request: Request, exc: Exception) -> Response:

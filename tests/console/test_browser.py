@@ -62,3 +62,21 @@ async def test_usable_on_a_phone(phone: Page) -> None:
     await expect(phone.get_by_role("button", name="Sign out")).to_be_in_viewport()
     width = await phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
+
+
+async def test_every_screen_fits_a_phone(phone: Page) -> None:
+    await sign_in(phone)
+    for path in (
+        "/console",
+        "/console/jira",
+        "/console/tickets",
+        "/console/catalog",
+        "/console/sync",
+        "/console/crm",
+    ):
+        await phone.goto(path)
+        await expect(phone.get_by_role("heading", level=1)).to_be_visible()
+        overflow = await phone.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, path
