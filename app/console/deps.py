@@ -7,12 +7,13 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from app.console.cookies import COOKIE_NAME, ConsoleSession, csrf_matches, decode, signing_key
 from app.core.settings import Settings
+from app.core.wire import MAX_ID
 
 
 class SignInRequired(Exception):
@@ -79,3 +80,7 @@ async def checked_form(request: Request, current: CurrentDep) -> FormData:
 
 
 FormDep = Annotated[FormData, Depends(checked_form)]
+
+
+# An id in a console path: outside the column's range is no such page, never a database error.
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from app.console.deps import DbDep, FormDep, SettingsDep, SignedInDep
+from app.console.deps import DbDep, FormDep, IdPath, SettingsDep, SignedInDep
 from app.console.jira_forms import (
     FLAGS,
     INSTANCE_FIELDS,
@@ -195,7 +195,7 @@ async def create_instance(
 @router.post("/{instance_id}")
 async def save_instance(
     request: Request,
-    instance_id: int,
+    instance_id: IdPath,
     db: DbDep,
     settings: SettingsDep,
     session: SignedInDep,
@@ -227,7 +227,7 @@ async def save_instance(
 @router.post("/{instance_id}/test")
 async def test_instance(
     request: Request,
-    instance_id: int,
+    instance_id: IdPath,
     db: DbDep,
     settings: SettingsDep,
     session: SignedInDep,
@@ -242,7 +242,7 @@ async def test_instance(
 
 @router.post("/{instance_id}/reconcile")
 async def reconcile_instance(
-    instance_id: int, db: DbDep, session: SignedInDep, form: FormDep
+    instance_id: IdPath, db: DbDep, session: SignedInDep, form: FormDep
 ) -> Response:
     await enqueue_reconcile(db, (await instances.get_instance(db, instance_id)).id or 0)
     return redirect(f"{PREFIX}/jira?instance={instance_id}&notice=reconcile")
@@ -251,7 +251,7 @@ async def reconcile_instance(
 @router.post("/{instance_id}/delete")
 async def delete_instance(
     request: Request,
-    instance_id: int,
+    instance_id: IdPath,
     db: DbDep,
     settings: SettingsDep,
     session: SignedInDep,
@@ -271,7 +271,7 @@ async def delete_instance(
 @router.post("/{instance_id}/mappings")
 async def add_mapping(
     request: Request,
-    instance_id: int,
+    instance_id: IdPath,
     db: DbDep,
     settings: SettingsDep,
     session: SignedInDep,
@@ -297,7 +297,7 @@ async def add_mapping(
 
 @router.post("/{instance_id}/mappings/{mapping_id}/remove")
 async def remove_mapping(
-    instance_id: int, mapping_id: int, db: DbDep, session: SignedInDep, form: FormDep
+    instance_id: IdPath, mapping_id: IdPath, db: DbDep, session: SignedInDep, form: FormDep
 ) -> Response:
     await instances.delete_mapping(db, instance_id, mapping_id)
     return redirect(f"{PREFIX}/jira?instance={instance_id}&notice=mapping-removed")

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -110,14 +111,14 @@ def include_console(app: FastAPI) -> None:
 def _html_errors_under_console(app: FastAPI) -> None:
     """Under `/console` a refusal (no such ticket, no such page) is a page, not an Error body;
     elsewhere the handlers installed before answer as they do."""
-    for error_type in (ApiError, StarletteHTTPException):
+    for error_type in (ApiError, StarletteHTTPException, RequestValidationError):
         fallback = app.exception_handlers.get(error_type)
 
         async def handle(request: Request, exc: Exception, fallback: Any = fallback) -> Response:
             answer: Response | None = await fallback(request, exc) if fallback else None
             if answer is not None and not request.url.path.startswith(PREFIX):
                 return answer
-            status = getattr(exc, "status_code", 400)
+            status = answer.status_code if answer is not None else 400
             message = getattr(exc, "message", None) or PROBLEMS.get(status, "That did not work.")
             session = current_session(request, request.app.state.settings)
             page = render(request, "problem.html", session, status, message=message)

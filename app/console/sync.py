@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.console.cookies import ConsoleSession
-from app.console.deps import DbDep, FormDep, SignedInDep
+from app.console.deps import DbDep, FormDep, IdPath, SignedInDep
 from app.console.pages import PREFIX, redirect, render
 from app.core.errors import ApiError
 from app.core.wire import MAX_ID
@@ -87,7 +87,7 @@ async def _screen(
 
 @router.post("/{job_id}/retry")
 async def retry(
-    request: Request, job_id: int, db: DbDep, session: SignedInDep, form: FormDep
+    request: Request, job_id: IdPath, db: DbDep, session: SignedInDep, form: FormDep
 ) -> Response:
     try:
         await retry_job(db, job_id, ACTOR)
@@ -99,7 +99,7 @@ async def retry(
 
 @router.post("/{job_id}/discard")
 async def discard(
-    request: Request, job_id: int, db: DbDep, session: SignedInDep, form: FormDep
+    request: Request, job_id: IdPath, db: DbDep, session: SignedInDep, form: FormDep
 ) -> Response:
     try:
         await discard_job(db, job_id, ACTOR)

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import HTMLResponse, Response
 
 from app.console.cookies import ConsoleSession
-from app.console.deps import DbDep, FormDep, SignedInDep
+from app.console.deps import DbDep, FormDep, IdPath, SignedInDep
 from app.console.jira_forms import field_of
 from app.console.pages import PREFIX, fragment, redirect, render
 from app.core.errors import ApiError
-from app.core.wire import MAX_ID, validate_elements
+from app.core.wire import validate_elements
 from app.helpdesk import actions, tickets
 from app.helpdesk.catalog import (
     ACTION_TYPES,
@@ -148,7 +148,7 @@ async def _page(
 @router.get("/{ticket_id}")
 async def ticket_page(
     request: Request,
-    ticket_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    ticket_id: IdPath,
     db: DbDep,
     session: SignedInDep,
     notice: Annotated[str | None, Query(max_length=32)] = None,
@@ -161,7 +161,7 @@ async def ticket_page(
 
 @router.get("/{ticket_id}/live")
 async def ticket_live(
-    request: Request, ticket_id: int, db: DbDep, session: SignedInDep
+    request: Request, ticket_id: IdPath, db: DbDep, session: SignedInDep
 ) -> Response:
     html, version = fragment(LIVE, **await _live(db, await _ticket(db, ticket_id)))
     return HTMLResponse(html, headers={"X-Console-Fragment": "ticket-live", "X-Version": version})
@@ -189,7 +189,7 @@ async def _change_link(
 
 @router.post("/{ticket_id}/link")
 async def link(
-    request: Request, ticket_id: int, db: DbDep, session: SignedInDep, form: FormDep
+    request: Request, ticket_id: IdPath, db: DbDep, session: SignedInDep, form: FormDep
 ) -> Response:
     key = form.get("jira_key")
     key = key.strip() if isinstance(key, str) else ""
@@ -202,14 +202,14 @@ async def link(
 
 @router.post("/{ticket_id}/unlink")
 async def unlink(
-    request: Request, ticket_id: int, db: DbDep, session: SignedInDep, form: FormDep
+    request: Request, ticket_id: IdPath, db: DbDep, session: SignedInDep, form: FormDep
 ) -> Response:
     return await _change_link(request, ticket_id, db, session, "")
 
 
 @router.post("/{ticket_id}/actions")
 async def add_action(
-    request: Request, ticket_id: int, db: DbDep, session: SignedInDep, form: FormDep
+    request: Request, ticket_id: IdPath, db: DbDep, session: SignedInDep, form: FormDep
 ) -> Response:
     ticket = await _ticket(db, ticket_id)
     elements = {

@@ -143,6 +143,15 @@ class TestProblems:
         assert response.headers["content-type"].startswith("text/html")
         assert "Ticket 424242 does not exist." in response.text
 
+    @pytest.mark.parametrize("path", ["/console/tickets/99999999999", "/console/tickets?page=0"])
+    async def test_a_malformed_address_is_a_page(
+        self, browser: httpx.AsyncClient, path: str
+    ) -> None:
+        await sign_in(browser)
+        response = await browser.get(path)
+        assert response.status_code == 400
+        assert response.headers["content-type"].startswith("text/html")
+
     async def test_an_unknown_console_page_is_a_page(self, browser: httpx.AsyncClient) -> None:
         response = await browser.get("/console/nowhere")
         assert response.status_code == 404
