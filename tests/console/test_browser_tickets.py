@@ -99,8 +99,14 @@ async def test_a_failed_push_is_retried_from_the_queue(
         lambda: _comments(jira, issue.key), lambda lines: lines != [], what="the comment"
     )
     assert comment_lines(jira.issue(issue.key)) == ["Please call the customer"]
+
+    async def pushes() -> list[dict[str, Any]]:
+        answer = await ok(await api.get(f"{API}/SyncJobs", params={"Kind": "jira.push_comment"}))
+        return list(answer["SyncJobs"])
+
+    await eventually(pushes, lambda jobs: jobs == [], what="the push done")
     await page.reload()
-    await expect(page.get_by_text("The queue is empty.")).to_be_visible()
+    await expect(page.locator(f'tr[data-job="{job["ID"]}"]')).to_have_count(0)
 
 
 async def _comments(jira: JiraSimulator, key: str) -> list[str]:
