@@ -15,6 +15,7 @@ from app.api import (
     jira_reconcile,
     metrics,
     reports,
+    sync_jobs,
     tickets,
     webhooks_jira,
 )
@@ -27,6 +28,7 @@ HELPDESK_ROUTERS = (
     jira_admin.router,
     jira_reconcile.router,
     reports.router,
+    sync_jobs.router,
     crm_admin.router,
 )
 

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     jira_max_wait_seconds: float = Field(default=60.0, ge=0)
     allow_private_jira_hosts: bool = True
 
+    # A console sign-in lasts this long (the session cookie's expiry).
+    console_session_seconds: float = Field(default=8 * 3600, gt=0)
+
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=1000, ge=1)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -43,6 +43,10 @@ class TicketFilters:
     # Tickets linked to one of these Jira issue rows (the integration resolves a JiraKey to them).
     jira_issue_refs: Collection[int] | None = None
     date_modified_since: datetime | None = None
+    # A ticket number, a part of the name, or (resolved by the integration) linked issues.
+    search: str | None = None
+    search_issue_refs: Collection[int] = ()
+    jira_sync_status: str | None = None
 
 
 async def next_ticket_number(session: AsyncSession) -> int:
@@ -205,6 +209,16 @@ def filtered_query(filters: TicketFilters) -> Select[Any]:
         query = query.where(col(Ticket.jira_issue_ref).in_(list(filters.jira_issue_refs)))
     if filters.date_modified_since is not None:
         query = query.where(col(Ticket.date_modified) >= filters.date_modified_since)
+    if filters.jira_sync_status:
+        query = query.where(col(Ticket.jira_sync_status) == filters.jira_sync_status)
+    if filters.search:
+        text = filters.search.strip()
+        matches = [func.lower(Ticket.name).contains(text.lower(), autoescape=True)]
+        if text.isdigit() and len(text) < 19:
+            matches.append(col(Ticket.ticket_number) == int(text))
+        if filters.search_issue_refs:
+            matches.append(col(Ticket.jira_issue_ref).in_(list(filters.search_issue_refs)))
+        query = query.where(or_(*matches))
     return query
 
 
