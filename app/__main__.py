@@ -56,6 +56,11 @@ def _serve(_args: argparse.Namespace) -> None:
             file=sys.stderr,
         )
     settings = _settings()
+    print(
+        f"Admin console: http://{settings.host}:{settings.port}/console "
+        "(sign in with the API token)",
+        file=sys.stderr,
+    )
     uvicorn.run(
         "app.main:app",
         host=settings.host,

@@ -19,6 +19,9 @@ from app.api.middleware import (
 )
 from app.api.openapi import build_openapi
 from app.api.router import include_routes
+from app.console.pages import ConsoleHeadersMiddleware
+from app.console.routes import include_console
+from app.console.throttle import SignInThrottle
 from app.core.db import create_engine, is_sqlite_url
 from app.core.logging import configure_logging, get_logger
 from app.core.migrations import upgrade_to_head
@@ -54,6 +57,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.session_factory = session_factory(engine, settings)
     app.state.waker = Waker()
+    app.state.console_throttle = SignInThrottle()
     async with AsyncExitStack() as stack:
         app.state.webhook_inbox = None
         if not is_sqlite_url(settings.database_url):
@@ -108,8 +112,10 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(RetryLostRacesMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(ConsoleHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
     include_routes(app)
+    include_console(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

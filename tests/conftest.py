@@ -28,19 +28,34 @@ from tests.support.database import (
 
 pytest_plugins = ["tests.support.inbound_fixtures", "tests.support.outgoing_fixtures"]
 
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_TESTS_LEFT_OUT = pytest.StashKey[int]()
 API_TOKEN = "test-api-token-0123456789"
 SECRET_KEY = "test-secret-key-0123456789"
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """PostgreSQL-only tests are deselected, visibly, when the suite runs on SQLite."""
-    if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
-        return
-    selected = [item for item in items if "postgres" not in item.keywords]
-    deselected = [item for item in items if "postgres" in item.keywords]
+def _deselect(config: pytest.Config, items: list[pytest.Item], marker: str) -> int:
+    deselected = [item for item in items if marker in item.keywords]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-        items[:] = selected
+        items[:] = [item for item in items if marker not in item.keywords]
+    return len(deselected)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """PostgreSQL-only tests are deselected, visibly, when the suite runs on SQLite; browser
+    tests when Chromium is missing, outside CI (CI installs it and never skips them)."""
+    if not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
+        _deselect(config, items, "postgres")
+    if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
+        config.stash[BROWSER_TESTS_LEFT_OUT] = _deselect(config, items, "browser")
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if left_out := config.stash.get(BROWSER_TESTS_LEFT_OUT, 0):
+        terminalreporter.write_line(
+            f"{left_out} browser tests not run: no {CHROMIUM} (apt-get install chromium)"
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ from app.api import (
     jira_reconcile,
     metrics,
     reports,
+    sync_jobs,
     tickets,
     webhooks_jira,
 )
@@ -28,6 +29,7 @@ HELPDESK_ROUTERS = (
     jira_admin.router,
     jira_reconcile.router,
     reports.router,
+    sync_jobs.router,
     crm_admin.router,
     event_subscriptions.router,
 )

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     allow_private_event_urls: bool = True
     # Finished deliveries (the log of GET /EventDeliveries) are kept this long.
     event_retention_days: int = Field(default=30, ge=1)
+    # A console sign-in lasts this long (the session cookie's expiry).
+    console_session_seconds: float = Field(default=8 * 3600, gt=0)
 
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=1000, ge=1)

@@ -65,6 +65,16 @@ async def find_by_name(session: AsyncSession, table: TableSchema, name: str) -> 
     return found
 
 
+async def search_by_name(
+    session: AsyncSession, table: TableSchema, text: str, limit: int
+) -> list[CrmRecord]:
+    """Records whose name holds `text` (compared normalised), by number; all when blank."""
+    query = select(CrmRecord).where(col(CrmRecord.table_id) == table.id)
+    if text.strip():
+        query = query.where(col(CrmRecord.name_key).contains(compact(text), autoescape=True))
+    return list((await session.scalars(query.order_by(col(CrmRecord.number)).limit(limit))).all())
+
+
 async def one_by_name(session: AsyncSession, table: TableSchema, name: str) -> CrmRecord:
     found = await find_by_name(session, table, name)
     if not found:

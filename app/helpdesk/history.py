@@ -52,6 +52,8 @@ PRODUCT_CHANGED = Wording("Product changed from {old} to {new} by {actor}")
 VERSION_CHANGED = Wording("Reported version changed from {old} to {new} by {actor}")
 FIELD_CHANGED = Wording("{field} changed from {old} to {new} by {actor}")
 SYNC_ERROR = Wording("Jira sync error: {message}")
+SYNC_RETRIED = Wording("Failed Jira sync retried by {actor}: {what}")
+SYNC_DISCARDED = Wording("Failed Jira sync discarded by {actor}: {what}")
 
 
 async def add_history(session: AsyncSession, ticket_id: int, description: str) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -43,6 +43,10 @@ class TicketFilters:
     # Tickets linked to one of these Jira issue rows (the integration resolves a JiraKey to them).
     jira_issue_refs: Collection[int] | None = None
     date_modified_since: datetime | None = None
+    # A ticket number, a part of the name, or (resolved by the integration) linked issues.
+    search: str | None = None
+    search_issue_refs: Collection[int] = ()
+    jira_sync_status: str | None = None
 
 
 async def next_ticket_number(session: AsyncSession) -> int:
@@ -122,73 +126,71 @@ async def update_ticket(
     origin: Origin = Origin.API,
 ) -> Ticket:
     async with changing(session, [ticket.id or 0], origin):
-        await _change_fields(session, ticket, data, custom, actor)
+        given = data.model_fields_set
+        changes: list[str] = []
+        if "name" in given:
+            if not data.name:
+                raise BadRequest("Name cannot be empty.")
+            if data.name != ticket.name:
+                changes.append(
+                    history.NAME_CHANGED.text(old=ticket.name, new=data.name, actor=actor)
+                )
+                ticket.name = data.name
+        if "description" in given and (data.description or "") != ticket.description:
+            changes.append(history.DESCRIPTION_CHANGED.text(actor=actor))
+            ticket.description = data.description or ""
+        old_type = await session.get(TicketType, ticket.ticket_type_id)
+        new_type = await _ticket_type(session, data) or old_type
+        assert new_type is not None
+        assert old_type is not None
+        if new_type.id != old_type.id:
+            changes.append(
+                history.TYPE_CHANGED.text(old=old_type.name, new=new_type.name, actor=actor)
+            )
+            ticket.ticket_type_id = new_type.id or 0
+        if {"status_id", "status"} & given or new_type.id != old_type.id:
+            old_status = await session.get(TicketStatus, ticket.status_id)
+            new_status = await _status(session, data, new_type)
+            if old_status is None or new_status.id != old_status.id:
+                old_name = old_status.name if old_status else "?"
+                changes.append(
+                    history.STATUS_CHANGED.text(old=old_name, new=new_status.name, actor=actor)
+                )
+                ticket.status_id = new_status.id or 0
+        if {"product_id", "product_name"} & given:
+            product = await _product(session, data)
+            if (product.id if product else None) != ticket.product_id:
+                old = await session.get(Product, ticket.product_id) if ticket.product_id else None
+                changes.append(
+                    history.PRODUCT_CHANGED.text(old=_name(old), new=_name(product), actor=actor)
+                )
+                ticket.product_id = product.id if product else None
+                if not ({"reported_version_id", "reported_version"} & given):
+                    ticket.reported_version_id = None
+        if {"reported_version_id", "reported_version"} & given:
+            product = await session.get(Product, ticket.product_id) if ticket.product_id else None
+            version = await _version(session, data, product)
+            if (version.id if version else None) != ticket.reported_version_id:
+                old_version = (
+                    await session.get(Version, ticket.reported_version_id)
+                    if ticket.reported_version_id
+                    else None
+                )
+                changes.append(
+                    history.VERSION_CHANGED.text(
+                        old=_version_name(old_version), new=_version_name(version), actor=actor
+                    )
+                )
+                ticket.reported_version_id = version.id if version else None
+        for change in changes:
+            await add_history(session, ticket.id or 0, change)
+        custom_changed = await _store_custom_values(session, ticket, custom, actor, announce=True)
+        if changes or custom_changed:
+            ticket.date_modified = utcnow()
+            session.add(ticket)
+            await session.flush()
     await _announce_jira_key(session, ticket, data, actor, origin)
     return ticket
-
-
-async def _change_fields(
-    session: AsyncSession, ticket: Ticket, data: TicketInput, custom: dict[int, Any], actor: str
-) -> None:
-    given = data.model_fields_set
-    changes: list[str] = []
-    if "name" in given:
-        if not data.name:
-            raise BadRequest("Name cannot be empty.")
-        if data.name != ticket.name:
-            changes.append(history.NAME_CHANGED.text(old=ticket.name, new=data.name, actor=actor))
-            ticket.name = data.name
-    if "description" in given and (data.description or "") != ticket.description:
-        changes.append(history.DESCRIPTION_CHANGED.text(actor=actor))
-        ticket.description = data.description or ""
-    old_type = await session.get(TicketType, ticket.ticket_type_id)
-    new_type = await _ticket_type(session, data) or old_type
-    assert new_type is not None
-    assert old_type is not None
-    if new_type.id != old_type.id:
-        changes.append(history.TYPE_CHANGED.text(old=old_type.name, new=new_type.name, actor=actor))
-        ticket.ticket_type_id = new_type.id or 0
-    if {"status_id", "status"} & given or new_type.id != old_type.id:
-        old_status = await session.get(TicketStatus, ticket.status_id)
-        new_status = await _status(session, data, new_type)
-        if old_status is None or new_status.id != old_status.id:
-            old_name = old_status.name if old_status else "?"
-            changes.append(
-                history.STATUS_CHANGED.text(old=old_name, new=new_status.name, actor=actor)
-            )
-            ticket.status_id = new_status.id or 0
-    if {"product_id", "product_name"} & given:
-        product = await _product(session, data)
-        if (product.id if product else None) != ticket.product_id:
-            old = await session.get(Product, ticket.product_id) if ticket.product_id else None
-            changes.append(
-                history.PRODUCT_CHANGED.text(old=_name(old), new=_name(product), actor=actor)
-            )
-            ticket.product_id = product.id if product else None
-            if not ({"reported_version_id", "reported_version"} & given):
-                ticket.reported_version_id = None
-    if {"reported_version_id", "reported_version"} & given:
-        product = await session.get(Product, ticket.product_id) if ticket.product_id else None
-        version = await _version(session, data, product)
-        if (version.id if version else None) != ticket.reported_version_id:
-            old_version = (
-                await session.get(Version, ticket.reported_version_id)
-                if ticket.reported_version_id
-                else None
-            )
-            changes.append(
-                history.VERSION_CHANGED.text(
-                    old=_version_name(old_version), new=_version_name(version), actor=actor
-                )
-            )
-            ticket.reported_version_id = version.id if version else None
-    for change in changes:
-        await add_history(session, ticket.id or 0, change)
-    custom_changed = await _store_custom_values(session, ticket, custom, actor, announce=True)
-    if changes or custom_changed:
-        ticket.date_modified = utcnow()
-        session.add(ticket)
-        await session.flush()
 
 
 async def _announce_jira_key(
@@ -196,10 +198,8 @@ async def _announce_jira_key(
 ) -> None:
     """`JiraKey` given: the Jira integration checks it now and links later (answer: Pending)."""
     if "jira_key" in data.model_fields_set:
-        event = JiraKeyRequested(
-            ticket.id or 0, data.jira_key, data.jira_instance_id, actor, origin
-        )
-        await publish(session, event)
+        key, instance_id = data.jira_key, data.jira_instance_id
+        await publish(session, JiraKeyRequested(ticket.id or 0, key, instance_id, actor, origin))
 
 
 async def delete_ticket(session: AsyncSession, ticket: Ticket) -> None:
@@ -223,6 +223,16 @@ def filtered_query(filters: TicketFilters) -> Select[Any]:
         query = query.where(col(Ticket.jira_issue_ref).in_(list(filters.jira_issue_refs)))
     if filters.date_modified_since is not None:
         query = query.where(col(Ticket.date_modified) >= filters.date_modified_since)
+    if filters.jira_sync_status:
+        query = query.where(col(Ticket.jira_sync_status) == filters.jira_sync_status)
+    if filters.search:
+        text = filters.search.strip()
+        matches = [func.lower(Ticket.name).contains(text.lower(), autoescape=True)]
+        if text.isdigit() and len(text) < 19:
+            matches.append(col(Ticket.ticket_number) == int(text))
+        if filters.search_issue_refs:
+            matches.append(col(Ticket.jira_issue_ref).in_(list(filters.search_issue_refs)))
+        query = query.where(or_(*matches))
     return query
 
 

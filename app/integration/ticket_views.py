@@ -17,7 +17,7 @@ from app.core.db import rows_by_id
 from app.helpdesk import tickets
 from app.helpdesk.models import JiraSyncStatus, Ticket
 from app.helpdesk.rendering import JiraLinkView, ticket_answers
-from app.integration.models import JiraInstance, JiraIssue
+from app.integration.models import JiraInstance, JiraIssue, LogStatus, SyncLog
 
 
 def jira_link_url(host_name: str, key: str) -> str:
@@ -59,5 +59,24 @@ async def ticket_page(
             select(col(JiraIssue.id)).where(func.upper(JiraIssue.issue_key) == jira_key.upper())
         )
         filters = replace(filters, jira_issue_refs=[ref for ref in refs if ref is not None])
+    if filters.search and filters.search.strip():
+        text = filters.search.strip().upper()
+        refs = await session.scalars(
+            select(col(JiraIssue.id)).where(
+                func.upper(JiraIssue.issue_key).contains(text, autoescape=True)
+            )
+        )
+        filters = replace(filters, search_issue_refs=[ref for ref in refs if ref is not None])
     rows, total = await tickets.list_tickets(session, filters, page, size)
     return await ticket_views(session, rows), total
+
+
+async def last_sync_error(session: AsyncSession, ticket_id: int) -> str | None:
+    """Why a ticket's sync is in Error: its most recent error line."""
+    message = await session.scalar(
+        select(col(SyncLog.message))
+        .where(col(SyncLog.ticket_id) == ticket_id, col(SyncLog.status) == LogStatus.ERROR)
+        .order_by(col(SyncLog.id).desc())
+        .limit(1)
+    )
+    return str(message) if message is not None else None

@@ -148,6 +148,37 @@ async def fail(session: AsyncSession, job: SyncJob, worker_id: str, message: str
     )
 
 
+async def requeue_failed(session: AsyncSession, job_id: int) -> bool:
+    """Run a failed job again, with its whole retry budget; False when it is not failed. Workers
+    are woken at the commit, in this process and (PostgreSQL) in the others."""
+    result = await session.execute(
+        update(SyncJob)
+        .where(col(SyncJob.id) == job_id, col(SyncJob.status) == JobStatus.FAILED)
+        .values(
+            status=JobStatus.QUEUED,
+            attempts=0,
+            run_after=utcnow(),
+            lease_until=None,
+            locked_by=None,
+            updated_at=utcnow(),
+        )
+    )
+    if not getattr(result, "rowcount", 0):
+        return False
+    session.info[WAKE_FLAG] = True
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, "")))
+    return True
+
+
+async def discard_failed(session: AsyncSession, job_id: int) -> bool:
+    """Delete a failed job; False when it is not failed."""
+    result = await session.execute(
+        delete(SyncJob).where(col(SyncJob.id) == job_id, col(SyncJob.status) == JobStatus.FAILED)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 def _of_kinds(kinds: Sequence[str] | None, other_kinds: Sequence[str]) -> list[Any]:
     conditions: list[Any] = []
     if kinds is not None:

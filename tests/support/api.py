@@ -27,6 +27,7 @@ LIST_ROOTS = frozenset(
         "Tickets",
         "Actions",
         "History",
+        "SyncJobs",
     }
 )
 # Record elements that hold a list of values (`<PickListValues><Value>…</Value>…`).

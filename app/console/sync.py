@@ -1,0 +1,109 @@
+"""The Sync screen: the Queue (queued, retrying with next try and last error, failed with Retry
+and Discard), and the CRM Sync Errors and CRM Sync Logs reports with their filters."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from app.console.cookies import ConsoleSession
+from app.console.deps import DbDep, FormDep, IdPath, SignedInDep
+from app.console.pages import PREFIX, redirect, render
+from app.core.errors import ApiError
+from app.core.wire import MAX_ID
+from app.integration import instances
+from app.integration.reports import ReportFilters, sync_log_page
+from app.integration.sync_queue import (
+    QueueFilters,
+    QueueStatus,
+    discard_job,
+    queue_page,
+    retry_job,
+)
+
+router = APIRouter(prefix=f"{PREFIX}/sync", include_in_schema=False)
+ACTOR = "Console"
+PAGE_SIZE = 50
+NOTICES = {
+    "retried": "Queued to run again.",
+    "discarded": "Discarded.",
+}
+Id = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+@router.get("")
+async def sync_screen(
+    request: Request,
+    db: DbDep,
+    session: SignedInDep,
+    status: Annotated[QueueStatus | None, Query()] = None,
+    kind: Annotated[str | None, Query(max_length=64)] = None,
+    ticket: Id = None,
+    instance: Id = None,
+    show: Annotated[str, Query(pattern="^(errors|logs)$")] = "errors",
+    notice: Annotated[str | None, Query(max_length=32)] = None,
+) -> Response:
+    filters = QueueFilters(status, kind or None, ticket, instance)
+    return await _screen(request, db, session, filters, show, NOTICES.get(notice or ""))
+
+
+async def _screen(
+    request: Request,
+    db: AsyncSession,
+    session: ConsoleSession,
+    filters: QueueFilters,
+    show: str = "errors",
+    notice: str | None = None,
+    problem: str | None = None,
+) -> Response:
+    jobs, total = await queue_page(db, filters, 1, PAGE_SIZE)
+    report = ReportFilters(show == "errors", filters.jira_instance_id, filters.ticket_id)
+    logs, log_total = await sync_log_page(db, report, 1, PAGE_SIZE)
+    return render(
+        request,
+        "sync.html",
+        session,
+        409 if problem else 200,
+        jobs=jobs,
+        total=total,
+        logs=logs,
+        log_total=log_total,
+        show=show,
+        filters={
+            "status": filters.status or "",
+            "kind": filters.kind or "",
+            "ticket": filters.ticket_id,
+            "instance": filters.jira_instance_id,
+        },
+        statuses=list(QueueStatus),
+        instances={i.id: i.name for i in await instances.list_instances(db)},
+        notice=notice,
+        problem=problem,
+    )
+
+
+@router.post("/{job_id}/retry")
+async def retry(
+    request: Request, job_id: IdPath, db: DbDep, session: SignedInDep, form: FormDep
+) -> Response:
+    try:
+        await retry_job(db, job_id, ACTOR)
+    except ApiError as exc:
+        await db.rollback()
+        return await _screen(request, db, session, QueueFilters(), problem=exc.message)
+    return redirect(f"{PREFIX}/sync?notice=retried")
+
+
+@router.post("/{job_id}/discard")
+async def discard(
+    request: Request, job_id: IdPath, db: DbDep, session: SignedInDep, form: FormDep
+) -> Response:
+    try:
+        await discard_job(db, job_id, ACTOR)
+    except ApiError as exc:
+        await db.rollback()
+        return await _screen(request, db, session, QueueFilters(), problem=exc.message)
+    return redirect(f"{PREFIX}/sync?notice=discarded")
