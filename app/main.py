@@ -27,10 +27,9 @@ from app.core.logging import configure_logging, get_logger
 from app.core.migrations import upgrade_to_head
 from app.core.settings import Settings, get_settings
 from app.integration.inbound.inbox_postgres import PostgresInboxPool
-from app.integration.services import feature_services
 from app.jobs.runner import running_worker
 from app.jobs.wakeup import Waker
-from app.wiring import job_registry, session_factory, worker_context
+from app.wiring import app_services, job_registry, session_factory, worker_context
 
 log = get_logger(__name__)
 
@@ -56,7 +55,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if is_sqlite_url(settings.database_url):
         await upgrade_to_head(engine)  # the embedded database migrates itself
     app.state.engine = engine
-    app.state.session_factory = session_factory(engine)
+    app.state.session_factory = session_factory(engine, settings)
     app.state.waker = Waker()
     app.state.console_throttle = SignInThrottle()
     async with AsyncExitStack() as stack:
@@ -68,7 +67,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             stack.push_async_callback(inbox.close)
             app.state.webhook_inbox = inbox
         app.state.services = await stack.enter_async_context(
-            feature_services(settings, app.state.jira_transport, app.state.session_factory)
+            app_services(
+                settings,
+                app.state.jira_transport,
+                app.state.event_transport,
+                app.state.session_factory,
+            )
         )
         app.state.worker_context = worker_context(
             settings, app.state.session_factory, app.state.waker, app.state.services
@@ -90,9 +94,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(
-    settings: Settings | None = None, jira_transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings | None = None,
+    jira_transport: httpx.AsyncBaseTransport | None = None,
+    event_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """The app; tests pass settings and may route Jira calls to an in-process simulator."""
+    """The app; tests pass settings and may route Jira calls to an in-process simulator (and
+    outgoing events to an in-process receiver)."""
     app = FastAPI(
         title="Helpdesk ↔ Jira sync",
         version="0.1.0",
@@ -101,6 +108,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.jira_transport = jira_transport
+    app.state.event_transport = event_transport
     install_error_handlers(app)
     app.add_middleware(RetryLostRacesMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)

@@ -25,3 +25,4 @@ from app.helpdesk.models import (  # noqa: F401
 from app.inbox.models import WebhookDelivery  # noqa: F401
 from app.integration.models import JiraInstance, JiraIssue, JiraMapping, SyncLog  # noqa: F401
 from app.jobs.models import SyncJob  # noqa: F401
+from app.outgoing.models import EventDelivery, EventSubscription  # noqa: F401

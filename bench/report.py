@@ -31,6 +31,20 @@ def rows(results: dict[str, Any]) -> list[Row]:
     crm = results["crm_search"]
     memory = results["memory"]
     one = j2t["one_ticket"]
+    events = results.get("jira_to_helpdesk")
+    event_rows = (
+        [
+            Row(
+                f"6. Jira delivery -> helpdesk receiver has the event "
+                f"@ {events['offered_rate']:.0f}/s",
+                f"p50 {events['p50_ms']} ms, p99 {events['p99_ms']} ms",
+                "p99 < 100 ms",
+                events["p99_ms"] < 100,
+            )
+        ]
+        if events
+        else []
+    )
     return [
         Row(
             f"1. Webhook ingest @ {fixed['offered_rate']:.0f}/s offered",
@@ -87,6 +101,7 @@ def rows(results: dict[str, Any]) -> list[Row]:
             "< 200 MB",
             memory["service_peak_rss_mb"] < 200,
         ),
+        *event_rows,
     ]
 
 

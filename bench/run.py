@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import report, scenarios
+from bench import events, report, scenarios
 from bench.fixtures import Database, configure
 from bench.processes import peak_rss_mb
 from bench.stack import postgres_version, running_stack
@@ -26,6 +26,7 @@ TARGETS = {
     "ticket_to_jira_p50_ms": "< 50",
     "crm_search_p50_ms": "< 50",
     "service_peak_rss_mb": "< 200",
+    "jira_to_helpdesk_p99_ms": "< 100",
 }
 
 
@@ -39,15 +40,17 @@ async def measure(plan: scenarios.Plan, workdir: Path) -> dict[str, Any]:
         db = Database(stack)
         try:
             ctx = scenarios.Context(stack, db, await configure(stack), plan)
-            step("1/5 webhook ingest (service and bare stack)")
+            step("1/6 webhook ingest (service and bare stack)")
             results["webhook_ingest"] = await scenarios.webhook_ingest(ctx)
-            step("2/5 Jira -> ticket latency")
+            step("2/6 Jira -> ticket latency")
             results["jira_to_ticket"] = await scenarios.jira_to_ticket(ctx)
-            step("3/5 ticket -> Jira latency and outbound jobs/s")
+            step("3/6 ticket -> Jira latency and outbound jobs/s")
             results["ticket_to_jira"] = await scenarios.ticket_to_jira(ctx)
-            step("4/5 CRM search (bulk load first)")
+            step("4/6 CRM search (bulk load first)")
             results["crm_search"] = await scenarios.crm_search(ctx)
-            step("5/5 memory")
+            step("5/6 Jira -> helpdesk receiver (outgoing events)")
+            results["jira_to_helpdesk"] = await events.jira_to_helpdesk(ctx)
+            step("6/6 memory")
             assert stack.app is not None
             results["memory"] = {
                 "service_peak_rss_mb": round(peak_rss_mb(stack.app.pid), 1),

@@ -2,7 +2,8 @@
 
 Starts the Jira simulator and the service (SQLite), configures the Default instance, links a new
 ticket with NewJiraIssue, pushes an action as a Jira comment, then changes the issue's status and
-comments on the Jira side, printing what happened on each side and how long it took."""
+comments on the Jira side, printing what happened on each side and how long it took. A helpdesk's
+event receiver (subscribed through EventSubscriptions) is told of each Jira change, signed."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from app.outgoing.sender import new_secret  # noqa: E402
 from tests.support.live import free_port, stop_process, wait_until_ready  # noqa: E402
+from tests.support.receiver import Receiver, ReceiverProcess  # noqa: E402
 
 JIRA_USER, JIRA_TOKEN = "integration@example.com", "demo-token"
 WEBHOOK_SECRET = "demo-webhook-secret-0123456789"
@@ -74,11 +77,13 @@ async def run_demo(workdir: Path) -> None:
         stdout=logs[1],
         stderr=subprocess.STDOUT,
     )
+    receiver = ReceiverProcess(free_port(), Receiver(new_secret(), log=workdir / "events.jsonl"))
     try:
         print(f"Starting the Jira simulator ({sim_url}) and the service ({app_url}) ...")
+        await receiver.start()
         await wait_until_ready(app_url, app)
         await wait_for_sim(sim_url, sim)
-        await walk_through(app_url, sim_url, token)
+        await walk_through(app_url, sim_url, token, receiver)
     except Exception:
         for name in ("service.log", "jira-sim.log"):
             tail = (workdir / name).read_text(errors="replace")[-3000:]
@@ -87,6 +92,7 @@ async def run_demo(workdir: Path) -> None:
     finally:
         stop_process(app)
         stop_process(sim)
+        receiver.stop()
 
 
 async def wait_for_sim(sim_url: str, process: subprocess.Popen[bytes]) -> None:
@@ -103,7 +109,7 @@ async def wait_for_sim(sim_url: str, process: subprocess.Popen[bytes]) -> None:
         await until(up)
 
 
-async def walk_through(app_url: str, sim_url: str, token: str) -> None:
+async def walk_through(app_url: str, sim_url: str, token: str, receiver: ReceiverProcess) -> None:
     api = httpx.AsyncClient(base_url=f"{app_url}/api/json", auth=("demo", token), timeout=10)
     jira = httpx.AsyncClient(base_url=sim_url, auth=(JIRA_USER, JIRA_TOKEN), timeout=10)
     async with api, jira:
@@ -154,6 +160,28 @@ async def walk_through(app_url: str, sim_url: str, token: str) -> None:
             )
         await ok(await api.post("/Products", json={"Name": "Demo", "JiraProjectKey": "DEMO"}))
         say("helpdesk", "type Bug (To Do / In Progress / Done), product Demo -> DEMO")
+        subscription = (
+            await ok(
+                await api.post(
+                    "/EventSubscriptions",
+                    json={
+                        "Name": "Helpdesk receiver",
+                        "URL": receiver.url,
+                        "Secret": receiver.receiver.secret,
+                        "EventTypes": ["ticket.updated", "action.created"],
+                    },
+                )
+            )
+        )["EventSubscription"]
+        ping = await ok(await api.post(f"/EventSubscriptions/{subscription['ID']}/Test"))
+        say("helpdesk", f"events subscribed at {receiver.url}: {ping['Test']['Message']}")
+
+        async def event_arrived(event_type: str) -> Any:
+            return [
+                a.event
+                for a in receiver.receiver.delivered()
+                if a.event["type"] == event_type and a.event["data"].get("origin") == "jira"
+            ]
 
         print("\n3. A ticket linked to a new Jira issue (JiraKey = NewJiraIssue)")
         started = time.perf_counter()
@@ -216,10 +244,20 @@ async def walk_through(app_url: str, sim_url: str, token: str) -> None:
             answer = (await ok(await api.get(f"/Tickets/{ticket['ID']}")))["Ticket"]
             return answer if answer["Status"] == "In Progress" else None
 
+        moved = time.perf_counter()
         synced, elapsed = await until(status_synced)
         say("helpdesk", f"ticket status is now {synced['Status']}", elapsed)
+        (updated, *_), _ = await until(lambda: event_arrived("ticket.updated"))
+        change = updated["data"]["changes"][0]
+        say(
+            "receiver",
+            f"ticket.updated, signature verified: {change['Field']} "
+            f"{change['From']} -> {change['To']}",
+            time.perf_counter() - moved,
+        )
 
         print("\n6. A developer comments in Jira")
+        commented = time.perf_counter()
         await ok(
             await jira.post(
                 f"/_sim/issues/{key}/comments",
@@ -236,6 +274,13 @@ async def walk_through(app_url: str, sim_url: str, token: str) -> None:
             "helpdesk",
             f"new action from {from_jira[0]['CreatorName']}: {from_jira[0]['Description']!r}",
             elapsed,
+        )
+
+        (created, *_), _ = await until(lambda: event_arrived("action.created"))
+        say(
+            "receiver",
+            f"action.created, signature verified: {created['data']['Action']['Description']!r}",
+            time.perf_counter() - commented,
         )
 
         history = (await ok(await api.get(f"/Tickets/{ticket['ID']}/History")))["History"]

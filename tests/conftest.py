@@ -26,7 +26,7 @@ from tests.support.database import (
     requested_url,
 )
 
-pytest_plugins = ["tests.support.inbound_fixtures"]
+pytest_plugins = ["tests.support.inbound_fixtures", "tests.support.outgoing_fixtures"]
 
 CHROMIUM = "/usr/bin/chromium"
 BROWSER_TESTS_LEFT_OUT = pytest.StashKey[int]()

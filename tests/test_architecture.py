@@ -31,6 +31,7 @@ def test_the_map_names_only_files_that_exist() -> None:
     [
         "Flow 1: a Jira status change reaching a ticket",
         "Flow 2: a ticket action becoming a Jira comment",
+        "Flow 3: a Jira change reaching the helpdesk's receiver",
     ],
 )
 def test_each_main_flow_reads_in_at_most_six_files(title: str) -> None:

@@ -20,6 +20,7 @@ from app.core.security import tokens_equal
 from app.core.settings import Settings
 from app.core.wire import MAX_ID
 from app.integration.services import Services
+from app.outgoing.sender import EventSender
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -45,6 +46,15 @@ def get_services(request: Request) -> Services:
 
 # The integration's long-lived services: the Jira client pool and the secret box.
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_event_sender(request: Request) -> EventSender:
+    sender: EventSender = request.app.state.services.events
+    return sender
+
+
+# The outgoing events' sender (one HTTP client, egress rules on every connection).
+EventSenderDep = Annotated[EventSender, Depends(get_event_sender)]
 
 
 @asynccontextmanager

@@ -127,9 +127,12 @@ def render(data: Mapping[str, Any], fmt: Format) -> bytes:
 
 
 def singular(plural: str) -> str:
-    """The item element of a list: `Tickets` → `Ticket`, `TicketStatuses` → `TicketStatus`."""
+    """The item element of a list: `Tickets` → `Ticket`, `TicketStatuses` → `TicketStatus`,
+    `EventDeliveries` → `EventDelivery`."""
     if plural.endswith(("uses", "sses")):
         return plural[:-2]
+    if plural.endswith("ies"):
+        return plural[:-3] + "y"
     return plural[:-1] if plural.endswith("s") else "Item"
 
 

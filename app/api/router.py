@@ -9,6 +9,7 @@ from app.api import (
     catalog,
     crm,
     crm_admin,
+    event_subscriptions,
     health,
     helpdesk_events,
     jira_admin,
@@ -30,6 +31,7 @@ HELPDESK_ROUTERS = (
     reports.router,
     sync_jobs.router,
     crm_admin.router,
+    event_subscriptions.router,
 )
 
 

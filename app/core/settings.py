@@ -62,6 +62,19 @@ class Settings(BaseSettings):
     # A console sign-in lasts this long (the session cookie's expiry).
     console_session_seconds: float = Field(default=8 * 3600, gt=0)
 
+    # Outgoing events (EventSubscriptions): a delivery is retried for this long, then Failed.
+    event_retry_hours: float = Field(default=72.0, gt=0)
+    event_retry_base_seconds: float = Field(default=1.0, ge=0)
+    event_retry_max_seconds: float = Field(default=3600.0, ge=0)
+    event_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Deliveries run in a worker lane of their own (never in the Jira sync's slots), and one
+    # subscription takes at most `event_subscription_concurrency` of them at a time.
+    event_delivery_concurrency: int = Field(default=32, ge=1)
+    event_subscription_concurrency: int = Field(default=8, ge=1)
+    allow_private_event_urls: bool = True
+    # Finished deliveries (the log of GET /EventDeliveries) are kept this long.
+    event_retention_days: int = Field(default=30, ge=1)
+
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=1000, ge=1)
 

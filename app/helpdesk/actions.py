@@ -12,7 +12,7 @@ from app.core.db import utcnow
 from app.core.errors import BadReference, BadRequest, NotFound
 from app.core.events import publish
 from app.core.wire import MAX_ID
-from app.helpdesk.events import ActionCreated
+from app.helpdesk.events import ActionCreated, Origin
 from app.helpdesk.models import Action, ActionSource, ActionType, Ticket
 from app.helpdesk.schemas import ActionInput, ActionOut
 
@@ -23,6 +23,7 @@ async def create_action(
     data: ActionInput,
     actor: str,
     external_id: str | None = None,
+    origin: Origin = Origin.API,
 ) -> Action:
     if not data.description:
         raise BadRequest("Action needs Description.")
@@ -46,7 +47,9 @@ async def create_action(
     ticket.date_modified = utcnow()
     session.add(ticket)
     await session.flush()
-    await publish(session, ActionCreated(ticket_id=ticket.id or 0, action_id=action.id or 0))
+    await publish(
+        session, ActionCreated(ticket_id=ticket.id or 0, action_id=action.id or 0, origin=origin)
+    )
     return action
 
 

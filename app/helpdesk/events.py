@@ -5,9 +5,58 @@ The helpdesk knows nothing of Jira: the Jira integration subscribes to these (se
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
 
-from app.core.events import DomainEvent
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.events import DomainEvent, publish
+
+
+class Origin(StrEnum):
+    """Where a change came from: the Jira integration, the ticket API, or the external
+    helpdesk's own events (`POST /webhooks/helpdesk`)."""
+
+    JIRA = "jira"
+    API = "api"
+    HELPDESK = "helpdesk"
+
+
+@dataclass(eq=False)
+class ChangeScope:
+    """Some tickets about to change together. Subscribers keep what they need between
+    `TicketsChanging` and `TicketsChanged` in `notes` (e.g. the tickets as they were)."""
+
+    ticket_ids: tuple[int, ...]
+    origin: Origin
+    reason: str | None = None  # why, in plain words, when the change is an error
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TicketsChanging(DomainEvent):
+    scope: ChangeScope
+
+
+@dataclass(frozen=True)
+class TicketsChanged(DomainEvent):
+    scope: ChangeScope
+
+
+@asynccontextmanager
+async def changing(
+    session: AsyncSession, ticket_ids: Sequence[int], origin: Origin, reason: str | None = None
+) -> AsyncIterator[ChangeScope]:
+    """Announce a change to these tickets before and after the block, in its transaction."""
+    scope = ChangeScope(tuple(ticket_ids), origin, reason)
+    if scope.ticket_ids:
+        await publish(session, TicketsChanging(scope))
+    yield scope
+    if scope.ticket_ids:
+        await publish(session, TicketsChanged(scope))
 
 
 @dataclass(frozen=True)
@@ -16,6 +65,7 @@ class ActionCreated(DomainEvent):
 
     ticket_id: int
     action_id: int
+    origin: Origin = Origin.API
 
 
 @dataclass(frozen=True)
@@ -26,6 +76,7 @@ class JiraKeyRequested(DomainEvent):
     jira_key: str | None
     jira_instance_id: int | None
     actor: str
+    origin: Origin = Origin.API
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from app.core.db import utcnow
 from app.core.errors import BadRequest
 from app.core.wire import unstorable_element, validate_elements
 from app.helpdesk import actions, tickets
+from app.helpdesk.events import Origin
 from app.helpdesk.models import Action, Ticket
 from app.helpdesk.schemas import ACTION_READ_ONLY, TICKET_READ_ONLY, ActionInput, TicketInput
 from app.inbox.store import store_once
@@ -124,12 +125,12 @@ async def _ticket_upserted(session: AsyncSession, record: dict[str, Any]) -> Eve
     data = validate_elements(TicketInput, builtin, TICKET_READ_ONLY)
     ticket = await session.scalar(select(Ticket).where(col(Ticket.external_id) == external_id))
     if ticket is None:
-        ticket = await tickets.create_ticket(session, data, custom, ACTOR)
+        ticket = await tickets.create_ticket(session, data, custom, ACTOR, Origin.HELPDESK)
         ticket.external_id = external_id
         session.add(ticket)
         await session.flush()
     else:
-        await tickets.update_ticket(session, ticket, data, custom, ACTOR)
+        await tickets.update_ticket(session, ticket, data, custom, ACTOR, Origin.HELPDESK)
     return EventOutcome("applied", ticket_id=ticket.id)
 
 
@@ -145,5 +146,7 @@ async def _action_created(session: AsyncSession, record: dict[str, Any]) -> Even
     if existing is not None:
         return EventOutcome("applied", ticket_id=ticket.id, action_id=existing.id)
     data = validate_elements(ActionInput, record, ACTION_READ_ONLY)
-    action = await actions.create_action(session, ticket, data, ACTOR, external_id=external_id)
+    action = await actions.create_action(
+        session, ticket, data, ACTOR, external_id=external_id, origin=Origin.HELPDESK
+    )
     return EventOutcome("applied", ticket_id=ticket.id, action_id=action.id)

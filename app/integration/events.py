@@ -17,3 +17,10 @@ class IssueLinked(DomainEvent):
     issue_id: str
     requested_at: datetime  # when the link was asked for
     created: bool  # the issue was created from the ticket
+
+
+@dataclass(frozen=True)
+class JiraActionsAdded(DomainEvent):
+    """Actions added to tickets from Jira (a comment, or a status change told as an action)."""
+
+    action_ids: tuple[int, ...]

@@ -43,8 +43,12 @@ class CheckedAddressBackend(httpcore.AsyncNetworkBackend):
         allow_private: bool,
         resolver: Resolver = resolve,
         inner: httpcore.AsyncNetworkBackend | None = None,
+        element: str = "HostName",
+        setting: str = "allow_private_jira_hosts",
     ) -> None:
         self._allow_private = allow_private
+        self._element = element
+        self._setting = setting
         self._resolver = resolver
         self._inner = inner or httpcore.AnyIOBackend()
 
@@ -82,7 +86,7 @@ class CheckedAddressBackend(httpcore.AsyncNetworkBackend):
             raise httpcore.ConnectError(f"Could not look up {host}: {exc}") from None
         except UnicodeError as exc:  # a HostName saved before names were checked as DNS names
             raise JiraAddressRefused(
-                f"HostName {host} is not a valid host name ({exc}); nothing was sent."
+                f"{self._element} {host} is not a valid host name ({exc}); nothing was sent."
             ) from None
         if not addresses:
             raise httpcore.ConnectError(f"{host} has no address.")
@@ -90,10 +94,12 @@ class CheckedAddressBackend(httpcore.AsyncNetworkBackend):
             refusal = address_refusal(
                 ipaddress.ip_address(address.partition("%")[0]),
                 allow_private=self._allow_private,
+                setting=self._setting,
             )
             if refusal is not None:
                 raise JiraAddressRefused(
-                    f"HostName {host} resolves to {address}: {refusal}; nothing was sent to it."
+                    f"{self._element} {host} resolves to {address}: {refusal}; "
+                    "nothing was sent to it."
                 )
         return addresses
 
@@ -103,7 +109,7 @@ class CheckedAddressBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("Jira is reached over TCP only.")
+        raise httpcore.ConnectError("Only TCP connections are made.")
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
@@ -116,12 +122,22 @@ class CheckedAddressTransport(httpx.AsyncHTTPTransport):
     an identical one (same limits, default TLS settings) that has the backend.
     """
 
-    def __init__(self, *, allow_private: bool, limits: httpx.Limits, resolver: Resolver = resolve):
+    def __init__(
+        self,
+        *,
+        allow_private: bool,
+        limits: httpx.Limits,
+        resolver: Resolver = resolve,
+        element: str = "HostName",
+        setting: str = "allow_private_jira_hosts",
+    ):
         super().__init__(limits=limits)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=CheckedAddressBackend(allow_private=allow_private, resolver=resolver),
+            network_backend=CheckedAddressBackend(
+                allow_private=allow_private, resolver=resolver, element=element, setting=setting
+            ),
         )

@@ -45,20 +45,20 @@ _LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
 _NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
 
 
-def _dns_name(host: str) -> str:
+def _dns_name(host: str, element: str = "HostName") -> str:
     """The name as it is looked up: Unicode in its IDNA (UTS #46) form, so that `①②⑦.0.0.1` is
     judged as the `127.0.0.1` it becomes; HostNameError when no lookup could find it."""
     if not host.isascii():
         try:
             host = idna.encode(host, uts46=True).decode("ascii")
         except (idna.IDNAError, UnicodeError) as exc:
-            raise HostNameError(f"HostName {host!r} is not a valid host name: {exc}.") from None
+            raise HostNameError(f"{element} {host!r} is not a valid host name: {exc}.") from None
     if len(host) > 253:
-        raise HostNameError(f"HostName {host[:40]!r}… is longer than a host name can be (253).")
+        raise HostNameError(f"{element} {host[:40]!r}… is longer than a host name can be (253).")
     for label in host.split("."):
         if not _LABEL.fullmatch(label):
             raise HostNameError(
-                f"HostName {host!r} is not a valid host name: each part between dots is 1 to 63 "
+                f"{element} {host!r} is not a valid host name: each part between dots is 1 to 63 "
                 "letters, digits, '-' or '_', not starting or ending with '-'."
             )
         if label.startswith("xn--"):
@@ -66,12 +66,12 @@ def _dns_name(host: str) -> str:
                 idna.decode(label)
             except (idna.IDNAError, UnicodeError) as exc:
                 raise HostNameError(
-                    f"HostName {host!r} is not a valid host name: {label!r}: {exc}."
+                    f"{element} {host!r} is not a valid host name: {label!r}: {exc}."
                 ) from None
     return host
 
 
-def _literal_address(host: str) -> IPAddress | None:
+def _literal_address(host: str, element: str = "HostName") -> IPAddress | None:
     """The IP address a host spells, in any form the C library reads (`2852039166`,
     `0xa9fea9fe`, `0177.0.0.1`); None for a name. A numeric host no form reads is refused."""
     try:
@@ -83,10 +83,12 @@ def _literal_address(host: str) -> IPAddress | None:
     try:
         return ipaddress.IPv4Address(socket.inet_aton(host))
     except OSError:
-        raise HostNameError(f"HostName {host!r} is neither a host name nor an address.") from None
+        raise HostNameError(f"{element} {host!r} is neither a host name nor an address.") from None
 
 
-def address_refusal(address: IPAddress, *, allow_private: bool) -> str | None:
+def address_refusal(
+    address: IPAddress, *, allow_private: bool, setting: str = "allow_private_jira_hosts"
+) -> str | None:
     """Why the service will not connect to `address` ("a link-local … address and is refused"),
     or None when it may. Used for literal HostNames here and for resolved ones in `egress`."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
@@ -101,54 +103,62 @@ def address_refusal(address: IPAddress, *, allow_private: bool) -> str | None:
         return "not an address a Jira server can have"
     if not allow_private and (address.is_private or address.is_loopback):
         return (
-            "a private or loopback address, which this service is configured to refuse "
-            "(allow_private_jira_hosts)"
+            f"a private or loopback address, which this service is configured to refuse ({setting})"
         )
     return None
 
 
-def check_host_name(value: str, *, allow_private: bool = True) -> str:
-    """The normalised HostName (no trailing slash), or HostNameError saying what is wrong."""
+def check_host_name(
+    value: str,
+    *,
+    allow_private: bool = True,
+    element: str = "HostName",
+    setting: str = "allow_private_jira_hosts",
+    credentials_hint: str = "use UserName and ApiToken instead.",
+    keep_query: bool = False,
+) -> str:
+    """The normalised HostName (no trailing slash), or HostNameError saying what is wrong.
+    The same rules judge other URLs the service calls (`element` names them in the messages,
+    `setting` the switch for private addresses; `keep_query` allows a query string)."""
     text = value.strip()
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise HostNameError(f"HostName {value!r} is not a valid URL: {exc}.") from None
+        raise HostNameError(f"{element} {value!r} is not a valid URL: {exc}.") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise HostNameError(
-            "HostName must be an http(s) URL including the protocol, "
+            f"{element} must be an http(s) URL including the protocol, "
             "e.g. https://yourcompany.atlassian.net."
         )
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise HostNameError(
-            "HostName must not contain credentials; use UserName and ApiToken instead."
-        )
+        raise HostNameError(f"{element} must not contain credentials; {credentials_hint}")
     host = (parts.hostname or "").rstrip(".").lower()
     if not host:
-        raise HostNameError("HostName has no host, e.g. https://yourcompany.atlassian.net.")
-    if parts.query or parts.fragment:
-        raise HostNameError("HostName must not contain a query or fragment.")
+        raise HostNameError(f"{element} has no host, e.g. https://yourcompany.atlassian.net.")
+    if parts.fragment or (parts.query and not keep_query):
+        raise HostNameError(f"{element} must not contain a query or fragment.")
     if ":" not in host:
-        host = _dns_name(host)
+        host = _dns_name(host, element)
     if host in METADATA_HOSTS or host.endswith(".metadata.google.internal"):
-        raise HostNameError(f"HostName {host!r} is a cloud metadata service and is refused.")
-    address = _literal_address(host)
+        raise HostNameError(f"{element} {host!r} is a cloud metadata service and is refused.")
+    address = _literal_address(host, element)
     if address is not None:
-        refusal = address_refusal(address, allow_private=allow_private)
+        refusal = address_refusal(address, allow_private=allow_private, setting=setting)
         if refusal is not None:
-            raise HostNameError(f"HostName {host} is {refusal}.")
+            raise HostNameError(f"{element} {host} is {refusal}.")
         if ":" not in host and host != str(address):
             raise HostNameError(
-                f"HostName {host} is the address {address} written in a form that not every "
+                f"{element} {host} is the address {address} written in a form that not every "
                 f"client reads alike; write {address}."
             )
     elif not allow_private and (host == "localhost" or host.endswith(".localhost")):
         raise HostNameError(
-            f"HostName {host} is a loopback name, which this service is configured to refuse "
-            "(allow_private_jira_hosts)."
+            f"{element} {host} is a loopback name, which this service is configured to refuse "
+            f"({setting})."
         )
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
         netloc += f":{port}"
-    return f"{parts.scheme.lower()}://{netloc}{parts.path.rstrip('/')}"
+    query = f"?{parts.query}" if parts.query and keep_query else ""
+    return f"{parts.scheme.lower()}://{netloc}{parts.path.rstrip('/')}{query}"

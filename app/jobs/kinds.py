@@ -23,6 +23,11 @@ class JobPayload(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: ClassVar[str]
+    # The workers of one lane share its slots: a lane's slow jobs never hold up another lane's.
+    lane: ClassVar[str] = "default"
+    # True: the handler decides when to stop (a permanent JobError); JOB_MAX_ATTEMPTS does not
+    # apply (e.g. a delivery retried for as long as EVENT_RETRY_HOURS allows).
+    retries_until_permanent: ClassVar[bool] = False
 
     def ordering_key(self) -> str | None:
         return None
@@ -70,6 +75,8 @@ class Failure:
     reason: FailureReason
 
 
+DEFAULT_LANE = "default"
+
 Handler = Callable[["WorkerContext[Any]", Job[PayloadT]], Awaitable[None]]
 FailureHandler = Callable[["WorkerContext[Any]", Job[PayloadT], Failure], Awaitable[None]]
 
@@ -87,6 +94,24 @@ class JobRegistry:
     def __init__(self) -> None:
         self._kinds: dict[str, JobKind[Any]] = {}
         self.periodic: dict[str, tuple[type[PeriodicPayload], Callable[[Settings], float]]] = {}
+        self._lane_slots: dict[str, Callable[[Settings], int]] = {
+            DEFAULT_LANE: lambda settings: settings.worker_concurrency
+        }
+
+    def add_lane(self, name: str, slots: Callable[[Settings], int]) -> None:
+        """A lane of its own (`JobPayload.lane`), worked by its own worker with `slots(settings)`
+        jobs at a time, so that its jobs and the others never wait for each other's slots."""
+        self._lane_slots[name] = slots
+
+    @property
+    def lanes(self) -> list[str]:
+        return sorted(self._lane_slots)
+
+    def lane_slots(self, lane: str, settings: Settings) -> int:
+        return self._lane_slots[lane](settings)
+
+    def lane_kinds(self, lane: str) -> list[str]:
+        return sorted(k for k, kind in self._kinds.items() if kind.payload_type.lane == lane)
 
     def register(
         self,
@@ -96,6 +121,8 @@ class JobRegistry:
     ) -> None:
         if payload_type.kind in self._kinds:
             raise ValueError(f"job kind {payload_type.kind!r} is registered twice")
+        if payload_type.lane not in self._lane_slots:
+            raise ValueError(f"job kind {payload_type.kind!r} names an unknown lane")
         self._kinds[payload_type.kind] = JobKind(payload_type, run, on_failure)
 
     def register_periodic(

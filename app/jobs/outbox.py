@@ -58,17 +58,22 @@ def _claimable(now: datetime) -> Any:
 
 
 async def claim(
-    session: AsyncSession, worker_id: str, limit: int, lease_seconds: float
+    session: AsyncSession,
+    worker_id: str,
+    limit: int,
+    lease_seconds: float,
+    kinds: Sequence[str] | None = None,
+    other_kinds: Sequence[str] = (),
 ) -> Sequence[SyncJob]:
     """Take up to `limit` ready jobs (and jobs whose lease expired) in one short transaction.
 
     PostgreSQL skips rows other workers hold (FOR UPDATE SKIP LOCKED); SQLite's single writer
-    (BEGIN IMMEDIATE) makes the same statement safe there.
+    (BEGIN IMMEDIATE) makes the same statement safe there. A lane's worker takes only `kinds`
+    (when given) and never `other_kinds` (the default lane: every kind but the other lanes').
     """
     now = utcnow()
-    candidates = (
-        select(col(SyncJob.id)).where(_claimable(now)).order_by(col(SyncJob.id)).limit(limit)
-    )
+    candidates = select(col(SyncJob.id)).where(_claimable(now), *_of_kinds(kinds, other_kinds))
+    candidates = candidates.order_by(col(SyncJob.id)).limit(limit)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     statement = (
@@ -174,13 +179,29 @@ async def discard_failed(session: AsyncSession, job_id: int) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-async def next_due(session: AsyncSession) -> datetime | None:
-    """When the next queued job becomes ready or a running job's lease runs out."""
+def _of_kinds(kinds: Sequence[str] | None, other_kinds: Sequence[str]) -> list[Any]:
+    conditions: list[Any] = []
+    if kinds is not None:
+        conditions.append(col(SyncJob.kind).in_(list(kinds)))
+    if other_kinds:
+        conditions.append(col(SyncJob.kind).not_in(list(other_kinds)))
+    return conditions
+
+
+async def next_due(
+    session: AsyncSession, kinds: Sequence[str] | None = None, other_kinds: Sequence[str] = ()
+) -> datetime | None:
+    """When the next queued job (of a lane) becomes ready or a running job's lease runs out."""
+    of_kinds = _of_kinds(kinds, other_kinds)
     queued = await session.scalar(
-        select(func.min(SyncJob.run_after)).where(col(SyncJob.status) == JobStatus.QUEUED)
+        select(func.min(SyncJob.run_after)).where(
+            col(SyncJob.status) == JobStatus.QUEUED, *of_kinds
+        )
     )
     leased = await session.scalar(
-        select(func.min(SyncJob.lease_until)).where(col(SyncJob.status) == JobStatus.RUNNING)
+        select(func.min(SyncJob.lease_until)).where(
+            col(SyncJob.status) == JobStatus.RUNNING, *of_kinds
+        )
     )
     moments = [moment for moment in (queued, leased) if moment is not None]
     return min(moments) if moments else None

@@ -12,7 +12,7 @@ from typing import Any
 
 from app.core.db import is_sqlite_url
 from app.jobs.context import WorkerContext
-from app.jobs.kinds import JobRegistry
+from app.jobs.kinds import DEFAULT_LANE, JobRegistry
 from app.jobs.wakeup import listen_for_jobs
 from app.jobs.worker import Worker
 
@@ -23,10 +23,12 @@ def new_worker_id() -> str:
 
 @asynccontextmanager
 async def running_worker(ctx: WorkerContext[Any], registry: JobRegistry) -> AsyncIterator[Worker]:
-    """Run a worker (and, on PostgreSQL, its LISTEN connection) until the block ends."""
-    worker = Worker(ctx, registry)
+    """Run a worker per lane (and, on PostgreSQL, the LISTEN connection) until the block ends;
+    the default lane's worker is yielded."""
+    workers = [Worker(ctx, registry, lane=lane) for lane in registry.lanes]
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(worker.run(stop))]
+    tasks = [asyncio.create_task(worker.run(stop)) for worker in workers]
+    worker = next(w for w in workers if w.lane == DEFAULT_LANE)
     if not is_sqlite_url(ctx.settings.database_url):
         tasks.append(
             asyncio.create_task(listen_for_jobs(ctx.settings.database_url, ctx.waker, stop))

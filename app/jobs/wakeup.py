@@ -15,19 +15,29 @@ from app.jobs.outbox import NOTIFY_CHANNEL, WAKE_FLAG
 class Waker:
     def __init__(self) -> None:
         self._event = asyncio.Event()
+        self._channels: list[asyncio.Event] = []
+
+    def channel(self) -> asyncio.Event:
+        """An event of its own for one more waiter (a lane's worker): set on every wake."""
+        event = asyncio.Event()
+        self._channels.append(event)
+        return event
 
     def wake(self) -> None:
         self._event.set()
+        for event in self._channels:
+            event.set()
 
     def after_commit(self, session: AsyncSession) -> None:
         """Call after a commit: wakes local workers when the transaction enqueued jobs."""
         if session.info.pop(WAKE_FLAG, False):
             self.wake()
 
-    async def wait(self, timeout: float | None) -> None:
+    async def wait(self, timeout: float | None, channel: asyncio.Event | None = None) -> None:
+        event = channel or self._event
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
-        self._event.clear()
+            await asyncio.wait_for(event.wait(), timeout)
+        event.clear()
 
 
 async def listen_for_jobs(database_url: str, waker: Waker, stop: asyncio.Event) -> None:

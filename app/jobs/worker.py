@@ -19,7 +19,15 @@ from app.core.db import utcnow
 from app.core.logging import get_logger
 from app.jobs import outbox as jobs
 from app.jobs.context import WorkerContext
-from app.jobs.kinds import Failure, FailureReason, Handler, Job, JobError, JobRegistry
+from app.jobs.kinds import (
+    DEFAULT_LANE,
+    Failure,
+    FailureReason,
+    Handler,
+    Job,
+    JobError,
+    JobRegistry,
+)
 from app.jobs.metrics import JOB_LATENCY, JOBS_DONE, JOBS_FAILED, JOBS_RETRIED
 from app.jobs.models import SyncJob
 
@@ -39,12 +47,38 @@ CLAIM_BACKOFF = BackoffPolicy(1.0, 1.0)
 
 
 class Worker:
+    """Works one lane's jobs (`lane`), or every kind (None: one-shot runs and tests)."""
+
     def __init__(
-        self, ctx: WorkerContext[Any], registry: JobRegistry, rng: random.Random | None = None
+        self,
+        ctx: WorkerContext[Any],
+        registry: JobRegistry,
+        rng: random.Random | None = None,
+        lane: str | None = None,
     ) -> None:
         self.ctx = ctx
         self.registry = registry
         self.rng = rng or random.Random()
+        self.lane = lane
+        # The default lane takes every kind but the other lanes' (an unknown kind too, so it
+        # fails visibly instead of waiting forever); another lane only its own.
+        self.kinds = registry.lane_kinds(lane) if lane not in (None, DEFAULT_LANE) else None
+        self.other_kinds = (
+            [
+                k
+                for name in registry.lanes
+                if name != DEFAULT_LANE
+                for k in registry.lane_kinds(name)
+            ]
+            if lane == DEFAULT_LANE
+            else []
+        )
+        self.slots = (
+            registry.lane_slots(lane, ctx.settings)
+            if lane is not None
+            else ctx.settings.worker_concurrency
+        )
+        self._wake = ctx.waker.channel()
         self.retry_policy = BackoffPolicy(
             ctx.settings.job_retry_base_seconds, ctx.settings.job_retry_max_seconds, Jitter.HALF
         )
@@ -52,11 +86,17 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set; then let the jobs in hand finish."""
-        log.info("sync.worker.started", worker=self.ctx.worker_id, kinds=self.registry.kinds)
+        log.info(
+            "sync.worker.started",
+            worker=self.ctx.worker_id,
+            lane=self.lane,
+            kinds=self.kinds or [k for k in self.registry.kinds if k not in self.other_kinds],
+        )
         stop_waiter: asyncio.Future[bool] = asyncio.ensure_future(stop.wait())
         claim_backoff = Backoff(stop, CLAIM_BACKOFF)
         try:
-            await self._start_periodic_chains(stop)
+            if self.lane in (None, DEFAULT_LANE):
+                await self._start_periodic_chains(stop)
             while not stop.is_set():
                 claimed = await self._claim_and_start(claim_backoff)
                 if claimed:
@@ -94,8 +134,10 @@ class Worker:
                 batch = await jobs.claim(
                     session,
                     self.ctx.worker_id,
-                    self.ctx.settings.worker_concurrency,
+                    self.slots,
                     self.ctx.settings.job_lease_seconds,
+                    self.kinds,
+                    self.other_kinds,
                 )
             if not batch:
                 return total
@@ -103,13 +145,18 @@ class Worker:
             await asyncio.gather(*(self.execute(job) for job in batch))
 
     async def _claim_and_start(self, backoff: Backoff) -> int:
-        free = self.ctx.settings.worker_concurrency - len(self._running)
+        free = self.slots - len(self._running)
         if free <= 0:
             return 0
         try:
             async with self.ctx.transaction() as session:
                 batch = await jobs.claim(
-                    session, self.ctx.worker_id, free, self.ctx.settings.job_lease_seconds
+                    session,
+                    self.ctx.worker_id,
+                    free,
+                    self.ctx.settings.job_lease_seconds,
+                    self.kinds,
+                    self.other_kinds,
                 )
         except Exception:
             log.exception("sync.worker.claim_failed")
@@ -128,16 +175,16 @@ class Worker:
 
     async def _wait_for_work(self, stop_waiter: asyncio.Future[bool]) -> None:
         timeout = IDLE_CHECK_SECONDS
-        if len(self._running) < self.ctx.settings.worker_concurrency:
+        if len(self._running) < self.slots:
             try:
                 async with self.ctx.transaction() as session:
-                    due = await jobs.next_due(session)
+                    due = await jobs.next_due(session, self.kinds, self.other_kinds)
             except Exception:
                 log.exception("sync.worker.next_due_failed")
                 due = None
             if due is not None:
                 timeout = max(0.0, min(timeout, (due - utcnow()).total_seconds()))
-        wake: asyncio.Future[None] = asyncio.ensure_future(self.ctx.waker.wait(timeout))
+        wake: asyncio.Future[None] = asyncio.ensure_future(self.ctx.waker.wait(timeout, self._wake))
         waiting: set[asyncio.Future[Any]] = {wake, stop_waiter}
         await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         wake.cancel()
@@ -166,7 +213,7 @@ class Worker:
             return
         except Exception as exc:
             bound.exception("sync.job.crashed")
-            await self._failed(job, typed, f"{type(exc).__name__}: {exc}", True, None)
+            await self._failed(job, typed, f"{type(exc).__name__}: {exc}", True, None, crashed=True)
             return
         await self._record(job, lambda session: jobs.finish(session, job, self.ctx.worker_id))
         JOBS_DONE.labels(job.kind).inc()
@@ -239,11 +286,15 @@ class Worker:
         message: str,
         transient: bool,
         retry_after: float | None,
+        *,
+        crashed: bool = False,
     ) -> None:
-        """Retry later or fail; a failed job's kind hears of it when its payload could be read."""
+        """Retry later or fail; a failed job's kind hears of it when its payload could be read.
+        A crash (not a JobError) is retried at most JOB_MAX_ATTEMPTS times, whatever the kind."""
         settings = self.ctx.settings
         bound = log.bind(job_id=job.id, kind=job.kind, attempt=job.attempts, error=message)
-        if transient and job.attempts < settings.job_max_attempts:
+        unlimited = typed is not None and typed.payload.retries_until_permanent and not crashed
+        if transient and (unlimited or job.attempts < settings.job_max_attempts):
             delay = (
                 retry_after
                 if retry_after is not None

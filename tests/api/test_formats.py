@@ -114,6 +114,8 @@ class TestRender:
             ("TicketStatuses", "TicketStatus"),
             ("Addresses", "Address"),
             ("Products", "Product"),
+            ("EventDeliveries", "EventDelivery"),
+            ("Dictionaries", "Dictionary"),
             ("History", "Item"),
         ],
     )

@@ -26,5 +26,8 @@ def test_the_demo_runs_the_whole_loop(tmp_path: Path) -> None:
         "comment on DEMO-1",
         "ticket status is now In Progress",
         "new action from John Doe: 'Fixed in build 4711.'",
+        "The receiver accepted the event (HTTP 200).",
+        "ticket.updated, signature verified: Status To Do -> In Progress",
+        "action.created, signature verified: 'Fixed in build 4711.'",
     ):
         assert step in result.stdout

@@ -12,7 +12,7 @@ from sqlmodel import col
 
 from app.core.errors import BadRequest
 from app.core.events import DomainEvent
-from app.helpdesk.events import ActionCreated, JiraKeyRequested
+from app.helpdesk.events import ActionCreated, JiraKeyRequested, Origin
 from app.helpdesk.external_events import EventOutcome, apply_event
 from app.helpdesk.models import Action, Ticket, TicketCustomValue
 from app.integration.job_kinds import LinkTicket, PushComment
@@ -96,7 +96,9 @@ class TestTicketUpserted:
         await make_instance(session)
         await apply_event(session, upserted(JiraKey="NewJiraIssue"))
         ticket = await by_external_id(session, "hd-42")
-        assert published == [JiraKeyRequested(ticket.id or 0, "NewJiraIssue", None, "Helpdesk")]
+        assert published == [
+            JiraKeyRequested(ticket.id or 0, "NewJiraIssue", None, "Helpdesk", Origin.HELPDESK)
+        ]
         assert ticket.jira_sync_status == "Pending"
         assert [job.kind for job in await queued_jobs(session)] == [LinkTicket.kind]
 
@@ -133,7 +135,7 @@ class TestActionCreated:
         assert first == again == EventOutcome("applied", ticket.id, action.id)
         assert (action.description, action.creator_name) == ("Hi", "Ann")
         assert (action.external_id, action.source) == ("hd-a-1", "Helpdesk")
-        assert published == [ActionCreated(ticket_id=ticket.id or 0, action_id=action.id or 0)]
+        assert published == [ActionCreated(ticket.id or 0, action.id or 0, origin=Origin.HELPDESK)]
 
     async def test_the_actor_is_the_helpdesk_without_a_creator_name(
         self, session: AsyncSession, catalog: Catalog

@@ -466,3 +466,106 @@ class TestRecordingOutcomes:
         await Worker(ctx, registry).drain()
         (job,) = await all_jobs(ctx)
         assert (job.status, job.attempts, len(runs)) == (JobStatus.DONE, 1, 1)
+
+
+class Slow(Step):
+    kind = "test.slow"
+    lane = "slow"
+
+
+class Stubborn(Step):
+    kind = "test.stubborn"
+    retries_until_permanent = True
+
+
+class TestLanes:
+    async def test_a_full_lane_never_holds_up_another_lanes_jobs(
+        self, db: Any, settings: Any
+    ) -> None:
+        ctx = make_context(db, settings.model_copy(update={"worker_concurrency": 1}))
+        registry = JobRegistry()
+        registry.add_lane("slow", lambda _settings: 1)
+        release, done = asyncio.Event(), asyncio.Event()
+
+        async def hang(_ctx: Any, _job: Job[Any]) -> None:
+            await release.wait()
+
+        async def quick(_ctx: Any, _job: Job[Any]) -> None:
+            done.set()
+
+        registry.register(Slow, hang)
+        registry.register(kind("test.quick"), quick)
+        async with running_worker(ctx, registry):
+            async with ctx.transaction() as session:
+                await jobs.enqueue(session, Slow(n=1))
+                await jobs.enqueue(session, Slow(n=2))
+                await jobs.enqueue(session, kind("test.quick")())
+            await asyncio.wait_for(done.wait(), 5)
+            release.set()
+
+    async def test_a_job_of_no_known_kind_still_fails_and_frees_its_key(
+        self, db: Any, settings: Any
+    ) -> None:
+        ctx = make_context(db, settings)
+        registry = JobRegistry()
+        registry.add_lane("slow", lambda _settings: 1)
+        registry.register(Slow, lambda _ctx, _job: asyncio.sleep(0))
+        after = asyncio.Event()
+
+        async def next_one(_ctx: Any, _job: Job[Any]) -> None:
+            after.set()
+
+        registry.register(kind("test.after"), next_one)
+        async with running_worker(ctx, registry):
+            await add_jobs(ctx, ("test.gone", {}, "key"), ("test.after", {}, "key"))
+            await asyncio.wait_for(after.wait(), 5)
+        gone, _ = await all_jobs(ctx)
+        assert (gone.status, gone.last_error) == (
+            JobStatus.FAILED,
+            "No handler for job kind 'test.gone'.",
+        )
+
+    def test_a_kind_in_an_unknown_lane_is_refused(self) -> None:
+        async def run(_ctx: Any, _job: Job[Any]) -> None: ...
+
+        with pytest.raises(ValueError, match="unknown lane"):
+            JobRegistry().register(Slow, run)
+
+    async def test_a_kind_that_gives_up_itself_outlives_job_max_attempts(
+        self, db: Any, settings: Any
+    ) -> None:
+        ctx = make_context(db, settings.model_copy(update={"job_max_attempts": 2}))
+        registry = JobRegistry()
+
+        async def flaky(_ctx: Any, job: Job[Any]) -> None:
+            if job.attempts < 4:
+                raise JobError("not yet", transient=True, retry_after=0)
+
+        registry.register(Stubborn, flaky)
+        async with ctx.transaction() as session:
+            await jobs.enqueue(session, Stubborn())
+        await Worker(ctx, registry).drain()
+        (job,) = await all_jobs(ctx)
+        assert (job.status, job.attempts) == (JobStatus.DONE, 4)
+
+    async def test_a_crash_is_retried_at_most_job_max_attempts_even_so(
+        self, db: Any, settings: Any
+    ) -> None:
+        quick = {"job_max_attempts": 3, "job_retry_base_seconds": 0.0, "job_retry_max_seconds": 0.0}
+        ctx = make_context(db, settings.model_copy(update=quick))
+        registry = JobRegistry()
+        failures: list[str] = []
+
+        async def broken(_ctx: Any, _job: Job[Any]) -> None:
+            raise RuntimeError("a bug")
+
+        async def heard(_ctx: Any, _job: Job[Any], failure: Any) -> None:
+            failures.append(failure.message)
+
+        registry.register(Stubborn, broken, heard)
+        async with ctx.transaction() as session:
+            await jobs.enqueue(session, Stubborn())
+        await Worker(ctx, registry).drain()
+        (job,) = await all_jobs(ctx)
+        assert (job.status, job.attempts) == (JobStatus.FAILED, 3)
+        assert failures == ["Gave up after 3 attempts: RuntimeError: a bug"]

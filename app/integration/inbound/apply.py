@@ -14,6 +14,7 @@ from sqlalchemy.orm import QueryableAttribute, defer
 
 from app.core.db import utcnow
 from app.core.logging import get_logger
+from app.helpdesk.events import Origin, changing
 from app.inbox.models import WebhookDelivery
 from app.integration.access import jira_client
 from app.integration.inbound.comments import (
@@ -176,21 +177,22 @@ async def apply_issue_changes(
     """Type, status, move/product and mapped fields, in that order, to every linked ticket."""
     tickets = LinkedTickets(session, instance, issue)
     report = ApplyReport()
-    if changes.issue_type:
-        await apply_issue_type(tickets, changes.issue_type, report)
-    if changes.status_to:
-        await apply_status(tickets, changes.status_from, changes.status_to, report)
-    if changes.move is not None:
-        await apply_move(tickets, changes, report)
-    elif set_product and changes.project_key:
-        await apply_product(
-            tickets, changes.project_key, changes.project_name, report, log_unmatched=False
-        )
-    if changes.fields:
-        await apply_fields(tickets, changes.fields, report)
-    if report.changes:
-        await tickets.touch()
-        await tickets.log("jira.issue_updated", "; ".join(report.changes))
+    async with changing(session, await tickets.id_list(), Origin.JIRA):
+        if changes.issue_type:
+            await apply_issue_type(tickets, changes.issue_type, report)
+        if changes.status_to:
+            await apply_status(tickets, changes.status_from, changes.status_to, report)
+        if changes.move is not None:
+            await apply_move(tickets, changes, report)
+        elif set_product and changes.project_key:
+            await apply_product(
+                tickets, changes.project_key, changes.project_name, report, log_unmatched=False
+            )
+        if changes.fields:
+            await apply_fields(tickets, changes.fields, report)
+        if report.changes:
+            await tickets.touch()
+            await tickets.log("jira.issue_updated", "; ".join(report.changes))
     return report
 
 

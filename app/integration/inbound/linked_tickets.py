@@ -15,8 +15,10 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.core.db import utcnow
+from app.core.events import publish
 from app.helpdesk.history import SYNC_ERROR
 from app.helpdesk.models import Action, ActionSource, HistoryEntry, Ticket
+from app.integration.events import JiraActionsAdded
 from app.integration.models import Direction, JiraInstance, JiraIssue, LogStatus, SyncLog
 
 ACTOR = "Jira"
@@ -63,6 +65,9 @@ class LinkedTickets:
 
     def ids(self) -> Any:
         return select(col(Ticket.id)).where(self.linked)
+
+    async def id_list(self) -> list[int]:
+        return [i for i in await self.session.scalars(self.ids().order_by(col(Ticket.id))) if i]
 
     async def count(self) -> int:
         return int(
@@ -149,4 +154,9 @@ class LinkedTickets:
             "source",
             "jira_comment_id",
         ]
-        await self.session.execute(insert(Action).from_select(columns, query))
+        added = await self.session.scalars(
+            insert(Action).from_select(columns, query).returning(col(Action.id))
+        )
+        action_ids = tuple(sorted(i for i in added.all() if i is not None))
+        if action_ids:
+            await publish(self.session, JiraActionsAdded(action_ids))

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import utcnow
 from app.core.events import publish
+from app.helpdesk.events import Origin, changing
 from app.helpdesk.history import add_history
 from app.helpdesk.models import JiraSyncStatus, Ticket
 from app.integration.access import jira_client
@@ -223,10 +224,12 @@ async def _mark_linked(
     row = await upsert_issue(
         session, instance_id=instance_id, issue_id=issue.id, issue_key=issue.key
     )
-    ticket.jira_issue_ref = row.id
-    ticket.jira_sync_status = JiraSyncStatus.LINKED
-    ticket.jira_requested_key = None
-    session.add(ticket)
+    async with changing(session, [plan.ticket_id], Origin.JIRA):
+        ticket.jira_issue_ref = row.id
+        ticket.jira_sync_status = JiraSyncStatus.LINKED
+        ticket.jira_requested_key = None
+        session.add(ticket)
+        await session.flush()
     created = plan.new is not None or plan.recorded is not None
     what = f"Jira issue {issue.key} created and linked" if created else f"Linked to {issue.key}"
     if plan.new is not None:
@@ -257,14 +260,18 @@ async def _report(session: AsyncSession, plan: LinkPlan, exc: JiraError) -> str:
         subject=f"Jira issue {key}" if key else None,
     )
     if ticket is not None and _is_current(ticket, plan.requested):
-        ticket.jira_sync_status = JiraSyncStatus.ERROR
-        session.add(ticket)
+        async with changing(session, [plan.ticket_id], Origin.JIRA, reason=message):
+            ticket.jira_sync_status = JiraSyncStatus.ERROR
+            session.add(ticket)
+            await session.flush()
     return message
 
 
 async def _mark_error(session: AsyncSession, ticket: Ticket, requested: str, message: str) -> None:
-    ticket.jira_sync_status = JiraSyncStatus.ERROR
-    session.add(ticket)
+    async with changing(session, [ticket.id or 0], Origin.JIRA, reason=message):
+        ticket.jira_sync_status = JiraSyncStatus.ERROR
+        session.add(ticket)
+        await session.flush()
     key = None if requested.upper() == NEW_JIRA_ISSUE.upper() else requested
     await log_ticket_error(
         session,

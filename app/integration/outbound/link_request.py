@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import BadReference, BadRequest
-from app.helpdesk.events import JiraKeyRequested
+from app.helpdesk.events import JiraKeyRequested, changing
 from app.helpdesk.history import add_history
 from app.helpdesk.models import JiraSyncStatus, Product, Ticket, TicketType
 from app.integration.instances import default_instance
@@ -37,9 +37,10 @@ async def instance_for_ticket(
 async def on_jira_key_requested(session: AsyncSession, event: JiraKeyRequested) -> None:
     ticket = await session.get(Ticket, event.ticket_id)
     assert ticket is not None, "published by the transaction that holds the ticket"
-    await apply_jira_key(
-        session, ticket, event.jira_key, event.actor, instance_id=event.jira_instance_id
-    )
+    async with changing(session, [event.ticket_id], event.origin):
+        await apply_jira_key(
+            session, ticket, event.jira_key, event.actor, instance_id=event.jira_instance_id
+        )
 
 
 async def apply_jira_key(

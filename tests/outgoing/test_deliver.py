@@ -1,0 +1,278 @@
+"""`events.deliver`: signed, retried as the answer says, in order per ticket, never holding up
+another subscription or the Jira sync."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from app.core.db import utcnow
+from app.jobs.runner import running_worker
+from app.outgoing.models import EventDelivery, EventSubscription
+from app.outgoing.sender import new_secret
+from app.wiring import job_registry
+from tests.support.helpdesk import API, create_ticket, get_ticket, ok
+from tests.support.inbound import deliver, issue_updated, item
+from tests.support.jobs import drain
+from tests.support.outgoing_fixtures import Switch, subscribe
+from tests.support.receiver import Receiver
+from tests.support.world import ISSUE_ID, linked_world, seed_helpdesk
+
+
+async def rows(app: Any) -> list[EventDelivery]:
+    async with app.state.session_factory() as session:
+        found = await session.scalars(select(EventDelivery).order_by(EventDelivery.id))
+        return list(found.all())
+
+
+async def rename(client: httpx.AsyncClient, ticket_id: int, name: str) -> None:
+    await ok(await client.put(f"{API}/Tickets/{ticket_id}", json={"Name": name}))
+
+
+class TestRetries:
+    async def test_three_500s_then_the_fourth_try_with_the_same_id(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
+    ) -> None:
+        await seed_helpdesk(events_client)
+        ticket = await create_ticket(events_client)
+        await subscribe(events_client, receiver)
+        receiver.script(500, 500, 500)
+        await rename(events_client, ticket["ID"], "x")
+        await drain(events_app)
+        attempts = receiver.received()
+        assert [a.answered for a in attempts] == [500, 500, 500, 200]
+        assert len({a.webhook_id for a in attempts}) == 1
+        assert all(a.verified for a in attempts)
+        (delivery,) = await rows(events_app)
+        assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
+            "Delivered",
+            4,
+            200,
+        )
+
+    async def test_retry_after_is_honoured(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
+    ) -> None:
+        await seed_helpdesk(events_client)
+        ticket = await create_ticket(events_client)
+        await subscribe(events_client, receiver)
+        receiver.script(429, retry_after="120")
+        before = utcnow()
+        await rename(events_client, ticket["ID"], "x")
+        await drain(events_app)  # the retry is not due yet
+        (delivery,) = await rows(events_app)
+        assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
+            "Pending",
+            1,
+            429,
+        )
+        assert delivery.next_attempt_at is not None
+        assert delivery.next_attempt_at >= before + timedelta(seconds=120)
+        assert len(receiver.received()) == 1
+
+    async def test_a_4xx_fails_at_once(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
+    ) -> None:
+        await seed_helpdesk(events_client)
+        ticket = await create_ticket(events_client)
+        await subscribe(events_client, receiver)
+        receiver.script(422)
+        await rename(events_client, ticket["ID"], "x")
+        await drain(events_app)
+        (delivery,) = await rows(events_app)
+        assert (delivery.status, delivery.attempts) == ("Failed", 1)
+        assert len(receiver.received()) == 1
+
+    async def test_out_of_time_it_fails(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
+    ) -> None:
+        await seed_helpdesk(events_client)
+        ticket = await create_ticket(events_client)
+        await subscribe(events_client, receiver)
+        receiver.script(503)
+        await rename(events_client, ticket["ID"], "x")
+        async with events_app.state.session_factory() as session:
+            await session.execute(update(EventDelivery).values(retry_until=utcnow()))
+            await session.commit()
+        await drain(events_app)
+        (delivery,) = await rows(events_app)
+        assert delivery.status == "Failed"
+        assert delivery.last_error == (
+            "Gave up after 1 attempts: The receiver answered HTTP 503; it will be tried again."
+        )
+
+    async def test_410_gone_turns_the_subscription_off(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
+    ) -> None:
+        await seed_helpdesk(events_client)
+        ticket = await create_ticket(events_client)
+        subscription = await subscribe(events_client, receiver)
+        receiver.script(410)
+        await rename(events_client, ticket["ID"], "x")
+        await drain(events_app)
+        answer = await ok(await events_client.get(f"{API}/EventSubscriptions/{subscription['ID']}"))
+        assert answer["EventSubscription"]["Active"] is False
+        assert answer["EventSubscription"]["InactiveReason"] == "The receiver answered 410 Gone."
+        await rename(events_client, ticket["ID"], "y")
+        await drain(events_app)
+        assert [d.status for d in await rows(events_app)] == ["Failed"]  # nothing more queued
+
+
+class TestOrder:
+    async def test_events_about_one_ticket_arrive_in_order_across_retries(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
+    ) -> None:
+        await seed_helpdesk(events_client)
+        ticket = await create_ticket(events_client)
+        await subscribe(events_client, receiver)
+        receiver.script(500, 500)
+        for name in ("one", "two", "three"):
+            await rename(events_client, ticket["ID"], name)
+        await drain(events_app)
+        names = [a.event["data"]["changes"][0]["To"] for a in receiver.delivered()]
+        assert names == ["one", "two", "three"]
+
+
+class TestIsolation:
+    async def test_a_hanging_receiver_holds_up_neither_another_nor_the_jira_sync(
+        self,
+        events_client: httpx.AsyncClient,
+        events_app: Any,
+        receiver: Receiver,
+        receiver_switch: Switch,
+        session: Any,
+    ) -> None:
+        s = await linked_world(session, 6)
+        hanging = Receiver(new_secret(), hold=asyncio.Event())
+        receiver_switch.hosts["hanging.test"] = hanging
+        await subscribe(events_client, hanging, Name="Hanging", URL="http://hanging.test/hook")
+        await subscribe(events_client, receiver)
+        # Few slots, so that a receiver taking more than its share would starve the others.
+        ctx = events_app.state.worker_context
+        tight = ctx.settings.model_copy(
+            # (and no periodic reconcile: the world's issue is not in the simulator)
+            update={
+                "worker_concurrency": 2,
+                "event_delivery_concurrency": 6,
+                "reconcile_interval_seconds": 0,
+            }
+        )
+        async with running_worker(replace(ctx, settings=tight), job_registry()):
+            try:
+                await self._while_one_hangs(events_client, s, receiver, hanging)
+            finally:
+                hanging.hold.set()
+            await hanging.wait_for(lambda got: len(got) == 12)
+
+    async def _while_one_hangs(
+        self, client: httpx.AsyncClient, s: Any, receiver: Receiver, hanging: Receiver
+    ) -> None:
+        change = issue_updated(ISSUE_ID, "DEMO-1", [item("status", "To Do", "In Progress")])
+        assert (await deliver(client, s.instance_id, change)).is_success
+        # every linked ticket's event reaches the other receiver
+        await receiver.wait_for(lambda got: len(got) == 6)
+        # and a later Jira change still applies while it hangs
+        later = issue_updated(
+            ISSUE_ID, "DEMO-1", [item("status", "In Progress", "Done")], changelog_id=10200
+        )
+        assert (await deliver(client, s.instance_id, later)).is_success
+        await receiver.wait_for(lambda got: len(got) == 12)
+        assert (await get_ticket(client, s.tickets[0]))["Status"] == "Done"
+
+
+def sample(name: str, **labels: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+class TestMetrics:
+    async def test_sent_failed_and_latency_by_type(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
+    ) -> None:
+        await seed_helpdesk(events_client)
+        ticket = await create_ticket(events_client)
+        await subscribe(events_client, receiver)
+        names = (
+            ("outgoing_events_sent_total", {"type": "ticket.updated"}),
+            ("outgoing_events_failed_total", {"type": "ticket.updated"}),
+            ("outgoing_event_latency_seconds_count", {"type": "ticket.updated"}),
+            ("outgoing_event_attempts_total", {"type": "ticket.updated", "outcome": "retry"}),
+        )
+        before = [sample(name, **labels) for name, labels in names]
+        receiver.script(500)
+        await rename(events_client, ticket["ID"], "sent")
+        await drain(events_app)
+        receiver.script(400)
+        await rename(events_client, ticket["ID"], "refused")
+        await drain(events_app)
+        after = [sample(name, **labels) for name, labels in names]
+        assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 1, 1]
+        exposed = (await events_client.get("/metrics")).text
+        assert 'outgoing_events_sent_total{type="ticket.updated"}' in exposed
+
+
+class TestBroken:
+    async def test_a_secret_this_secret_key_cannot_open_fails_the_delivery(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
+    ) -> None:
+        await seed_helpdesk(events_client)
+        ticket = await create_ticket(events_client)
+        await subscribe(events_client, receiver)
+        async with events_app.state.session_factory() as session:
+            await session.execute(update(EventSubscription).values(secret_encrypted="garbage"))
+            await session.commit()
+        await rename(events_client, ticket["ID"], "x")
+        await drain(events_app)
+        (delivery,) = await rows(events_app)
+        assert delivery.status == "Failed"
+        assert delivery.last_error == (
+            "The subscription's Secret cannot be decrypted with this SECRET_KEY."
+        )
+        assert receiver.received() == []
+
+    async def test_a_delivery_whose_job_keeps_crashing_ends_failed(
+        self,
+        events_client: httpx.AsyncClient,
+        events_app: Any,
+        receiver: Receiver,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        await seed_helpdesk(events_client)
+        ticket = await create_ticket(events_client)
+        await subscribe(events_client, receiver)
+
+        async def broken(*_args: Any, **_kwargs: Any) -> None:
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(events_app.state.services.events, "send", broken)
+        await rename(events_client, ticket["ID"], "x")
+        await drain(events_app)
+        (delivery,) = await rows(events_app)
+        assert delivery.status == "Failed"
+        assert delivery.last_error == "Gave up after 8 attempts: RuntimeError: a bug"
+
+
+class TestSecrets:
+    async def test_the_secret_is_never_logged(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
+    ) -> None:
+        from structlog.testing import capture_logs
+
+        await seed_helpdesk(events_client)
+        ticket = await create_ticket(events_client)
+        with capture_logs() as logs:
+            subscription = await subscribe(events_client, receiver)
+            await events_client.post(f"{API}/EventSubscriptions/{subscription['ID']}/Test")
+            receiver.script(500)
+            await rename(events_client, ticket["ID"], "x")
+            await drain(events_app)
+        assert any(log["event"] == "sync.job.retry" for log in logs)
+        key = receiver.secret.removeprefix("whsec_")
+        assert not [log for log in logs if key in repr(log)]
