@@ -141,6 +141,27 @@ class TestActions:
         page = (await console.post("/console/jira/1/test", data={"csrf_token": csrf})).text
         assert "The instance has no HostName yet." in page
 
+    async def test_register_webhook_creates_the_one_webhook_in_jira(
+        self, console: httpx.AsyncClient, jira_sim: Any
+    ) -> None:
+        await save(console, webhook_secret="a-webhook-secret-long-enough-0123")
+        csrf = await csrf_of(console, "/console/jira")
+        for _ in range(2):  # a second press updates the same webhook
+            page = (
+                await console.post("/console/jira/1/register-webhook", data={"csrf_token": csrf})
+            ).text
+            assert '<p class="notice" role="status" id="test-result">' in page
+        assert len(jira_sim.webhooks.targets) == 1
+
+    async def test_register_webhook_without_a_secret_says_what_to_do(
+        self, console: httpx.AsyncClient, jira_sim: Any
+    ) -> None:
+        await save(console)
+        csrf = await csrf_of(console, "/console/jira")
+        answer = await console.post("/console/jira/1/register-webhook", data={"csrf_token": csrf})
+        assert "Set the instance&#39;s WebhookSecret first" in answer.text
+        assert jira_sim.webhooks.targets == {}
+
     async def test_reconcile_now_queues_a_reconcile(
         self, console: httpx.AsyncClient, sim_client: httpx.AsyncClient
     ) -> None:
