@@ -58,6 +58,7 @@ def _values(instance: JiraInstance, action_type: str | None) -> dict[str, Any]:
     values.update(api_token="", api_token_confirm="", webhook_secret="")
     values["action_type_to_push"] = action_type or ""
     values["default_project_key"] = instance.default_project_key or ""
+    values["crm_property_field"] = instance.crm_property_field or ""
     return values
 
 

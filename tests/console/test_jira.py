@@ -73,6 +73,17 @@ class TestSave:
         assert "A token is set; leave empty to keep it." in page
         assert SIM_TOKEN not in page  # write-only
 
+    async def test_the_crm_property_field_is_saved_and_shown(
+        self, console: httpx.AsyncClient, sim_client: httpx.AsyncClient
+    ) -> None:
+        await save(console, crm_property_field="Customer")
+        instance = (await ok(await sim_client.get(f"{API}/JiraInstances/1")))["JiraInstance"]
+        assert instance["CrmPropertyField"] == "Customer"
+        page = (await console.get("/console/jira?instance=1")).text
+        assert (
+            'id="crm_property_field" name="crm_property_field" type="text" value="Customer"' in page
+        )
+
     async def test_a_refusal_is_shown_next_to_its_field_in_the_apis_words(
         self, console: httpx.AsyncClient, sim_client: httpx.AsyncClient
     ) -> None:
