@@ -4,6 +4,7 @@ same `webhook-id`), and the CRM Sync Errors and CRM Sync Logs reports with their
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -102,28 +103,34 @@ async def _screen(
     )
 
 
+async def _act(
+    request: Request,
+    db: AsyncSession,
+    session: ConsoleSession,
+    action: Callable[[], Awaitable[object]],
+    notice: str,
+) -> Response:
+    """Do what a button asks; a refusal is shown on the screen, in the API's words."""
+    try:
+        await action()
+    except ApiError as exc:
+        await db.rollback()
+        return await _screen(request, db, session, QueueFilters(), problem=exc.message)
+    return redirect(f"{PREFIX}/sync?notice={notice}")
+
+
 @router.post("/{job_id}/retry")
 async def retry(
     request: Request, job_id: IdPath, db: DbDep, session: SignedInDep, form: FormDep
 ) -> Response:
-    try:
-        await retry_job(db, job_id, ACTOR)
-    except ApiError as exc:
-        await db.rollback()
-        return await _screen(request, db, session, QueueFilters(), problem=exc.message)
-    return redirect(f"{PREFIX}/sync?notice=retried")
+    return await _act(request, db, session, lambda: retry_job(db, job_id, ACTOR), "retried")
 
 
 @router.post("/{job_id}/discard")
 async def discard(
     request: Request, job_id: IdPath, db: DbDep, session: SignedInDep, form: FormDep
 ) -> Response:
-    try:
-        await discard_job(db, job_id, ACTOR)
-    except ApiError as exc:
-        await db.rollback()
-        return await _screen(request, db, session, QueueFilters(), problem=exc.message)
-    return redirect(f"{PREFIX}/sync?notice=discarded")
+    return await _act(request, db, session, lambda: discard_job(db, job_id, ACTOR), "discarded")
 
 
 @router.post("/events/{delivery_id}/retry")
@@ -135,9 +142,7 @@ async def replay(
     session: SignedInDep,
     form: FormDep,
 ) -> Response:
-    try:
+    async def send_again() -> None:
         await retry_delivery(db, await get_delivery(db, delivery_id), settings)
-    except ApiError as exc:
-        await db.rollback()
-        return await _screen(request, db, session, QueueFilters(), problem=exc.message)
-    return redirect(f"{PREFIX}/sync?notice=replayed")
+
+    return await _act(request, db, session, send_again, "replayed")
