@@ -32,6 +32,7 @@ from app.integration.inbound.reconcile import enqueue_reconcile
 from app.integration.models import DEFAULT_INSTANCE_NAME, JiraInstance
 from app.integration.schemas import JIRA_INSTANCE_READ_ONLY, JiraInstanceInput, MappingInput
 from app.integration.services import Services
+from app.integration.webhook_registration import register_webhook
 
 router = APIRouter(prefix=f"{PREFIX}/jira", include_in_schema=False)
 NOTICES = {
@@ -57,6 +58,7 @@ def _values(instance: JiraInstance, action_type: str | None) -> dict[str, Any]:
     values.update(api_token="", api_token_confirm="", webhook_secret="")
     values["action_type_to_push"] = action_type or ""
     values["default_project_key"] = instance.default_project_key or ""
+    values["crm_property_field"] = instance.crm_property_field or ""
     return values
 
 
@@ -240,6 +242,32 @@ async def test_instance(
         timeout=settings.jira_test_timeout_seconds,
         public_url=settings.public_url,
     )
+    return await _screen(request, db, settings, session, instance, test=result)
+
+
+@router.post("/{instance_id}/register-webhook")
+async def register_instance_webhook(
+    request: Request,
+    instance_id: IdPath,
+    db: DbDep,
+    settings: SettingsDep,
+    session: SignedInDep,
+    form: FormDep,
+) -> Response:
+    """Create or update the instance's webhook in Jira (`POST /JiraInstances/{ID}/RegisterWebhook`);
+    the answer, in plain words, where Test Connection's goes."""
+    instance = await instances.get_instance(db, instance_id)
+    try:
+        result = await register_webhook(
+            _services(request),
+            instance,
+            settings.public_url,
+            timeout=settings.jira_test_timeout_seconds,
+        )
+    except ApiError as exc:
+        return await _refused(
+            request, db, settings, session, instance, FormProblem("", exc.message)
+        )
     return await _screen(request, db, settings, session, instance, test=result)
 
 

@@ -35,6 +35,7 @@ INSTANCE_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("use_all_ticket_types", "UseAllTicketTypes", "Use All Ticket Types"),
     ("allowed_ticket_type_ids", "AllowedTicketTypeIDs", "Allowed ticket types"),
     ("webhook_secret", "WebhookSecret", "Webhook Secret"),
+    ("crm_property_field", "CrmPropertyField", "CRM Property Field"),
 )
 FLAGS = tuple(field for field, _, _ in INSTANCE_FIELDS[8:13])
 TEXTS = ("host_name", "user_name", "auth_method")
@@ -76,6 +77,7 @@ def instance_elements(form: FormData, *, renameable: bool) -> dict[str, Any]:
         elements["ApiToken"] = token
     elements["DefaultProjectKey"] = _text(form, "default_project_key") or None
     elements["ActionTypeToPush"] = _text(form, "action_type_to_push") or None
+    elements["CrmPropertyField"] = _text(form, "crm_property_field") or None
     for flag in FLAGS:
         elements[_element(flag)] = form.get(flag) is not None
     allowed = []

@@ -212,16 +212,22 @@ async def add_action(
     request: Request, ticket_id: IdPath, db: DbDep, session: SignedInDep, form: FormDep
 ) -> Response:
     ticket = await _ticket(db, ticket_id)
-    elements = {
+    elements: dict[str, Any] = {
         "ActionType": str(form.get("action_type") or "") or None,
         "Description": str(form.get("description") or "").strip() or None,
     }
+    visible = str(form.get("is_visible_on_portal") or "")
+    if visible in ("true", "false"):  # else as its action type says
+        elements["IsVisibleOnPortal"] = visible == "true"
     try:
         data = validate_elements(ActionInput, elements)
         await actions.create_action(db, ticket, data, ACTOR)
     except ApiError as exc:
         await db.rollback()
-        values = {k: str(form.get(k) or "") for k in ("action_type", "description")}
+        values = {
+            k: str(form.get(k) or "")
+            for k in ("action_type", "description", "is_visible_on_portal")
+        }
         return await _page(
             request,
             db,

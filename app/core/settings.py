@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     jira_max_wait_seconds: float = Field(default=60.0, ge=0)
     allow_private_jira_hosts: bool = True
 
+    # A console sign-in lasts this long (the session cookie's expiry).
+    console_session_seconds: float = Field(default=8 * 3600, gt=0)
+
     # Outgoing events (EventSubscriptions): a delivery is retried for this long, then Failed.
     event_retry_hours: float = Field(default=72.0, gt=0)
     event_retry_base_seconds: float = Field(default=1.0, ge=0)
@@ -71,8 +74,6 @@ class Settings(BaseSettings):
     allow_private_event_urls: bool = True
     # Finished deliveries (the log of GET /EventDeliveries) are kept this long.
     event_retention_days: int = Field(default=30, ge=1)
-    # A console sign-in lasts this long (the session cookie's expiry).
-    console_session_seconds: float = Field(default=8 * 3600, gt=0)
 
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=1000, ge=1)

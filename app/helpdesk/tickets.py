@@ -13,10 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.db import utcnow
-from app.core.errors import BadReference, BadRequest
+from app.core.errors import BadRequest
 from app.core.events import publish
-from app.helpdesk import history
-from app.helpdesk.catalog import get_referenced
+from app.helpdesk import history, references
 from app.helpdesk.events import JiraKeyRequested, Origin, changing
 from app.helpdesk.fields import FieldValueError, to_stored
 from app.helpdesk.history import add_history
@@ -94,12 +93,12 @@ async def create_ticket(
 ) -> Ticket:
     if not data.name:
         raise BadRequest("Ticket needs Name.")
-    ticket_type = await _ticket_type(session, data)
+    ticket_type = await references.ticket_type(session, data)
     if ticket_type is None:
         raise BadRequest("Ticket needs TicketTypeID or TicketTypeName.")
-    status = await _status(session, data, ticket_type)
-    product = await _product(session, data)
-    version = await _version(session, data, product)
+    status = await references.status(session, data, ticket_type)
+    product = await references.product(session, data)
+    version = await references.version(session, data, product)
     ticket = Ticket(
         ticket_number=await next_ticket_number(session),
         name=data.name,
@@ -126,71 +125,73 @@ async def update_ticket(
     origin: Origin = Origin.API,
 ) -> Ticket:
     async with changing(session, [ticket.id or 0], origin):
-        given = data.model_fields_set
-        changes: list[str] = []
-        if "name" in given:
-            if not data.name:
-                raise BadRequest("Name cannot be empty.")
-            if data.name != ticket.name:
-                changes.append(
-                    history.NAME_CHANGED.text(old=ticket.name, new=data.name, actor=actor)
-                )
-                ticket.name = data.name
-        if "description" in given and (data.description or "") != ticket.description:
-            changes.append(history.DESCRIPTION_CHANGED.text(actor=actor))
-            ticket.description = data.description or ""
-        old_type = await session.get(TicketType, ticket.ticket_type_id)
-        new_type = await _ticket_type(session, data) or old_type
-        assert new_type is not None
-        assert old_type is not None
-        if new_type.id != old_type.id:
-            changes.append(
-                history.TYPE_CHANGED.text(old=old_type.name, new=new_type.name, actor=actor)
-            )
-            ticket.ticket_type_id = new_type.id or 0
-        if {"status_id", "status"} & given or new_type.id != old_type.id:
-            old_status = await session.get(TicketStatus, ticket.status_id)
-            new_status = await _status(session, data, new_type)
-            if old_status is None or new_status.id != old_status.id:
-                old_name = old_status.name if old_status else "?"
-                changes.append(
-                    history.STATUS_CHANGED.text(old=old_name, new=new_status.name, actor=actor)
-                )
-                ticket.status_id = new_status.id or 0
-        if {"product_id", "product_name"} & given:
-            product = await _product(session, data)
-            if (product.id if product else None) != ticket.product_id:
-                old = await session.get(Product, ticket.product_id) if ticket.product_id else None
-                changes.append(
-                    history.PRODUCT_CHANGED.text(old=_name(old), new=_name(product), actor=actor)
-                )
-                ticket.product_id = product.id if product else None
-                if not ({"reported_version_id", "reported_version"} & given):
-                    ticket.reported_version_id = None
-        if {"reported_version_id", "reported_version"} & given:
-            product = await session.get(Product, ticket.product_id) if ticket.product_id else None
-            version = await _version(session, data, product)
-            if (version.id if version else None) != ticket.reported_version_id:
-                old_version = (
-                    await session.get(Version, ticket.reported_version_id)
-                    if ticket.reported_version_id
-                    else None
-                )
-                changes.append(
-                    history.VERSION_CHANGED.text(
-                        old=_version_name(old_version), new=_version_name(version), actor=actor
-                    )
-                )
-                ticket.reported_version_id = version.id if version else None
-        for change in changes:
-            await add_history(session, ticket.id or 0, change)
-        custom_changed = await _store_custom_values(session, ticket, custom, actor, announce=True)
-        if changes or custom_changed:
-            ticket.date_modified = utcnow()
-            session.add(ticket)
-            await session.flush()
+        await _change_fields(session, ticket, data, custom, actor)
     await _announce_jira_key(session, ticket, data, actor, origin)
     return ticket
+
+
+async def _change_fields(
+    session: AsyncSession, ticket: Ticket, data: TicketInput, custom: dict[int, Any], actor: str
+) -> None:
+    given = data.model_fields_set
+    changes: list[str] = []
+    if "name" in given:
+        if not data.name:
+            raise BadRequest("Name cannot be empty.")
+        if data.name != ticket.name:
+            changes.append(history.NAME_CHANGED.text(old=ticket.name, new=data.name, actor=actor))
+            ticket.name = data.name
+    if "description" in given and (data.description or "") != ticket.description:
+        changes.append(history.DESCRIPTION_CHANGED.text(actor=actor))
+        ticket.description = data.description or ""
+    old_type = await session.get(TicketType, ticket.ticket_type_id)
+    new_type = await references.ticket_type(session, data) or old_type
+    assert new_type is not None
+    assert old_type is not None
+    if new_type.id != old_type.id:
+        changes.append(history.TYPE_CHANGED.text(old=old_type.name, new=new_type.name, actor=actor))
+        ticket.ticket_type_id = new_type.id or 0
+    if {"status_id", "status"} & given or new_type.id != old_type.id:
+        old_status = await session.get(TicketStatus, ticket.status_id)
+        new_status = await references.status(session, data, new_type)
+        if old_status is None or new_status.id != old_status.id:
+            old_name = old_status.name if old_status else "?"
+            changes.append(
+                history.STATUS_CHANGED.text(old=old_name, new=new_status.name, actor=actor)
+            )
+            ticket.status_id = new_status.id or 0
+    if {"product_id", "product_name"} & given:
+        product = await references.product(session, data)
+        if (product.id if product else None) != ticket.product_id:
+            old = await session.get(Product, ticket.product_id) if ticket.product_id else None
+            changes.append(
+                history.PRODUCT_CHANGED.text(old=_name(old), new=_name(product), actor=actor)
+            )
+            ticket.product_id = product.id if product else None
+            if not ({"reported_version_id", "reported_version"} & given):
+                ticket.reported_version_id = None
+    if {"reported_version_id", "reported_version"} & given:
+        product = await session.get(Product, ticket.product_id) if ticket.product_id else None
+        version = await references.version(session, data, product)
+        if (version.id if version else None) != ticket.reported_version_id:
+            old_version = (
+                await session.get(Version, ticket.reported_version_id)
+                if ticket.reported_version_id
+                else None
+            )
+            changes.append(
+                history.VERSION_CHANGED.text(
+                    old=_version_name(old_version), new=_version_name(version), actor=actor
+                )
+            )
+            ticket.reported_version_id = version.id if version else None
+    for change in changes:
+        await add_history(session, ticket.id or 0, change)
+    custom_changed = await _store_custom_values(session, ticket, custom, actor, announce=True)
+    if changes or custom_changed:
+        ticket.date_modified = utcnow()
+        session.add(ticket)
+        await session.flush()
 
 
 async def _announce_jira_key(
@@ -198,8 +199,10 @@ async def _announce_jira_key(
 ) -> None:
     """`JiraKey` given: the Jira integration checks it now and links later (answer: Pending)."""
     if "jira_key" in data.model_fields_set:
-        key, instance_id = data.jira_key, data.jira_instance_id
-        await publish(session, JiraKeyRequested(ticket.id or 0, key, instance_id, actor, origin))
+        event = JiraKeyRequested(
+            ticket.id or 0, data.jira_key, data.jira_instance_id, actor, origin
+        )
+        await publish(session, event)
 
 
 async def delete_ticket(session: AsyncSession, ticket: Ticket) -> None:
@@ -245,111 +248,6 @@ async def list_tickets(
         query.order_by(col(Ticket.id)).offset((page - 1) * size).limit(size)
     )
     return list(rows.all()), total
-
-
-async def _ticket_type(session: AsyncSession, data: TicketInput) -> TicketType | None:
-    if data.ticket_type_id is not None:
-        found: TicketType = await get_referenced(
-            session, TicketType, data.ticket_type_id, "TicketTypeID"
-        )
-        _same_name(found.name, data.ticket_type_name, "TicketTypeName")
-        return found
-    if data.ticket_type_name:
-        named: TicketType = await _by_name(
-            session, TicketType, TicketType.name, data.ticket_type_name, "TicketTypeName"
-        )
-        return named
-    return None
-
-
-async def _status(
-    session: AsyncSession, data: TicketInput, ticket_type: TicketType
-) -> TicketStatus:
-    if data.status_id is not None:
-        status = await session.get(TicketStatus, data.status_id)
-        if status is None:
-            raise BadReference(f"StatusID {data.status_id} does not exist.")
-        _same_name(status.name, data.status, "Status")
-    elif data.status:
-        status = await session.scalar(
-            select(TicketStatus).where(
-                col(TicketStatus.ticket_type_id) == ticket_type.id,
-                func.lower(TicketStatus.name) == data.status.lower(),
-            )
-        )
-        if status is None:
-            raise BadReference(
-                f"Status {data.status!r} does not exist for ticket type {ticket_type.name!r}."
-            )
-    else:
-        status = await session.scalar(
-            select(TicketStatus).where(
-                col(TicketStatus.ticket_type_id) == ticket_type.id,
-                col(TicketStatus.is_default).is_(True),
-            )
-        )
-        if status is None:
-            raise BadReference(f"Ticket type {ticket_type.name!r} has no statuses yet.")
-    if status.ticket_type_id != ticket_type.id:
-        raise BadReference(f"Status {status.name!r} belongs to another ticket type.")
-    return status
-
-
-async def _product(session: AsyncSession, data: TicketInput) -> Product | None:
-    if data.product_id is not None:
-        product: Product | None = await session.get(Product, data.product_id)
-        if product is None:
-            raise BadReference(f"ProductID {data.product_id} does not exist.")
-        _same_name(product.name, data.product_name, "ProductName")
-        return product
-    if data.product_name:
-        named: Product = await _by_name(
-            session, Product, Product.name, data.product_name, "ProductName"
-        )
-        return named
-    return None
-
-
-async def _version(
-    session: AsyncSession, data: TicketInput, product: Product | None
-) -> Version | None:
-    if data.reported_version_id is None and not data.reported_version:
-        return None
-    if product is None:
-        raise BadReference("A ReportedVersion needs the ticket's Product.")
-    if data.reported_version_id is not None:
-        version = await session.get(Version, data.reported_version_id)
-        if version is None:
-            raise BadReference(f"ReportedVersionID {data.reported_version_id} does not exist.")
-    else:
-        version = await session.scalar(
-            select(Version).where(
-                col(Version.product_id) == product.id,
-                func.lower(Version.version_number) == (data.reported_version or "").lower(),
-            )
-        )
-        if version is None:
-            raise BadReference(
-                f"ReportedVersion {data.reported_version!r} does not exist for "
-                f"product {product.name!r}."
-            )
-    if version.product_id != product.id:
-        raise BadReference(f"Version {version.version_number!r} belongs to another product.")
-    return version
-
-
-async def _by_name(
-    session: AsyncSession, model: type[Any], column: Any, name: str, element: str
-) -> Any:
-    found = await session.scalar(select(model).where(func.lower(column) == name.lower()))
-    if found is None:
-        raise BadReference(f"{element} {name!r} does not exist.")
-    return found
-
-
-def _same_name(actual: str, given: str | None, element: str) -> None:
-    if given and given.lower() != actual.lower():
-        raise BadReference(f"{element} {given!r} does not match the ID given ({actual!r}).")
 
 
 async def _store_custom_values(

@@ -73,6 +73,17 @@ class TestSave:
         assert "A token is set; leave empty to keep it." in page
         assert SIM_TOKEN not in page  # write-only
 
+    async def test_the_crm_property_field_is_saved_and_shown(
+        self, console: httpx.AsyncClient, sim_client: httpx.AsyncClient
+    ) -> None:
+        await save(console, crm_property_field="Customer")
+        instance = (await ok(await sim_client.get(f"{API}/JiraInstances/1")))["JiraInstance"]
+        assert instance["CrmPropertyField"] == "Customer"
+        page = (await console.get("/console/jira?instance=1")).text
+        assert (
+            'id="crm_property_field" name="crm_property_field" type="text" value="Customer"' in page
+        )
+
     async def test_a_refusal_is_shown_next_to_its_field_in_the_apis_words(
         self, console: httpx.AsyncClient, sim_client: httpx.AsyncClient
     ) -> None:
@@ -140,6 +151,27 @@ class TestActions:
         csrf = await csrf_of(console, "/console/jira")
         page = (await console.post("/console/jira/1/test", data={"csrf_token": csrf})).text
         assert "The instance has no HostName yet." in page
+
+    async def test_register_webhook_creates_the_one_webhook_in_jira(
+        self, console: httpx.AsyncClient, jira_sim: Any
+    ) -> None:
+        await save(console, webhook_secret="a-webhook-secret-long-enough-0123")
+        csrf = await csrf_of(console, "/console/jira")
+        for _ in range(2):  # a second press updates the same webhook
+            page = (
+                await console.post("/console/jira/1/register-webhook", data={"csrf_token": csrf})
+            ).text
+            assert '<p class="notice" role="status" id="test-result">' in page
+        assert len(jira_sim.webhooks.targets) == 1
+
+    async def test_register_webhook_without_a_secret_says_what_to_do(
+        self, console: httpx.AsyncClient, jira_sim: Any
+    ) -> None:
+        await save(console)
+        csrf = await csrf_of(console, "/console/jira")
+        answer = await console.post("/console/jira/1/register-webhook", data={"csrf_token": csrf})
+        assert "Set the instance&#39;s WebhookSecret first" in answer.text
+        assert jira_sim.webhooks.targets == {}
 
     async def test_reconcile_now_queues_a_reconcile(
         self, console: httpx.AsyncClient, sim_client: httpx.AsyncClient

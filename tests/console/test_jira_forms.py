@@ -43,6 +43,7 @@ def test_a_plain_save() -> None:
         "AuthMethod": "Basic",
         "DefaultProjectKey": None,
         "ActionTypeToPush": None,
+        "CrmPropertyField": None,
         "UpdateTicketStatus": False,
         "SyncActive": True,
         "AlwaysUseDefaultProjectKey": False,
@@ -60,6 +61,7 @@ def test_a_plain_save() -> None:
         ((("webhook_secret", " s3cret "),), True, {"WebhookSecret": "s3cret"}),
         ((("action_type_to_push", "Comment"),), True, {"ActionTypeToPush": "Comment"}),
         ((("default_project_key", " SUP "),), True, {"DefaultProjectKey": "SUP"}),
+        ((("crm_property_field", " Customer "),), True, {"CrmPropertyField": "Customer"}),
         (
             (("allowed_ticket_type_ids", "2"), ("allowed_ticket_type_ids", "5")),
             True,

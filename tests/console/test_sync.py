@@ -13,7 +13,9 @@ from tests.console.conftest import console_client, csrf_of, signed_in_client
 from tests.support.helpdesk import API, add_action, create_ticket, history, ok
 from tests.support.jobs import drain
 from tests.support.outbound import comment_lines
-from tests.support.world import linked_ticket, ready_helpdesk
+from tests.support.outgoing_fixtures import subscribe
+from tests.support.receiver import Receiver
+from tests.support.world import linked_ticket, ready_helpdesk, seed_helpdesk
 
 
 @pytest.fixture
@@ -104,3 +106,52 @@ class TestReports:
         assert '<h2 id="logs-heading">CRM Sync Logs</h2>' in logs
         other = (await console.get("/console/sync", params={"ticket": bad["ID"] + 1})).text
         assert "DEMO-999" not in other
+
+
+class TestEventDeliveries:
+    async def test_a_refused_event_shows_and_retry_sends_it_again_with_its_id(
+        self, events_app: Any, events_client: httpx.AsyncClient, receiver: Receiver
+    ) -> None:
+        await seed_helpdesk(events_client)
+        await subscribe(events_client, receiver)
+        ticket = await create_ticket(events_client)
+        receiver.script(400)  # refused: Failed at once
+        await ok(await events_client.put(f"{API}/Tickets/{ticket['ID']}", json={"Name": "A"}))
+        await drain(events_app)
+        (delivery,) = (await ok(await events_client.get(f"{API}/EventDeliveries")))[
+            "EventDeliveries"
+        ]
+        async with console_client(events_app) as console:
+            await signed_in_client(console)
+            page = (await console.get("/console/sync")).text
+            assert f'<tr data-delivery="{delivery["ID"]}">' in page
+            assert "The receiver refused the event (HTTP 400)." in page
+            csrf = await csrf_of(console, "/console/sync")
+            answer = await console.post(
+                f"/console/sync/events/{delivery['ID']}/retry", data={"csrf_token": csrf}
+            )
+            assert answer.headers["location"] == "/console/sync?notice=replayed"
+            await drain(events_app)
+            again = (await console.get("/console/sync")).text
+        assert "Delivered" in again
+        ids = [a.webhook_id for a in receiver.received()]
+        assert ids == [delivery["EventID"], delivery["EventID"]]
+
+    async def test_a_pending_delivery_is_not_replayed(
+        self, events_app: Any, events_client: httpx.AsyncClient, receiver: Receiver
+    ) -> None:
+        await seed_helpdesk(events_client)
+        await subscribe(events_client, receiver)
+        ticket = await create_ticket(events_client)
+        await ok(await events_client.put(f"{API}/Tickets/{ticket['ID']}", json={"Name": "A"}))
+        (delivery,) = (await ok(await events_client.get(f"{API}/EventDeliveries")))[
+            "EventDeliveries"
+        ]
+        async with console_client(events_app) as console:
+            await signed_in_client(console)
+            csrf = await csrf_of(console, "/console/sync")
+            answer = await console.post(
+                f"/console/sync/events/{delivery['ID']}/retry", data={"csrf_token": csrf}
+            )
+        assert answer.status_code == 409
+        assert "still Pending" in answer.text

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.console.conftest import console_client, csrf_of, signed_in_client
-from tests.support.helpdesk import add_action, create_ticket
+from tests.support.helpdesk import API, add_action, create_ticket, ok
 from tests.support.jobs import drain
 from tests.support.world import linked_ticket, ready_helpdesk
 
@@ -149,6 +149,20 @@ class TestTicketPage:
         assert "Hello Jira" in page
         assert "Ticket created by Console" not in page  # created through the API
         assert "Ticket created by tester" in page  # the History
+
+    @pytest.mark.parametrize(("chosen", "visible"), [("", False), ("true", True), ("false", False)])
+    async def test_an_action_says_whether_the_customer_sees_it(
+        self,
+        console: httpx.AsyncClient,
+        sim_client: httpx.AsyncClient,
+        chosen: str,
+        visible: bool,
+    ) -> None:
+        ticket = await create_ticket(sim_client)
+        path = f"/console/tickets/{ticket['ID']}"
+        await post(console, f"{path}/actions", description="Hi", is_visible_on_portal=chosen)
+        actions = await ok(await sim_client.get(f"{API}/Tickets/{ticket['ID']}/Actions"))
+        assert [a["IsVisibleOnPortal"] for a in actions["Actions"]] == [visible]
 
     async def test_an_empty_action_is_refused_next_to_its_field(
         self, console: httpx.AsyncClient, sim_client: httpx.AsyncClient
