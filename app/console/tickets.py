@@ -31,6 +31,7 @@ from app.helpdesk.history import list_history
 from app.helpdesk.models import JiraSyncStatus, Ticket
 from app.helpdesk.schemas import ActionInput, TicketInput
 from app.integration import ticket_views
+from app.integration.outbound import link_request
 
 router = APIRouter(prefix=f"{PREFIX}/tickets", include_in_schema=False)
 ACTOR = "Console"
@@ -127,6 +128,10 @@ async def _page(
 ) -> Response:
     live = await _live(db, ticket)
     custom = {k: v for k, v in live["ticket"].items() if k not in BUILT_IN}
+    not_synchronised = None
+    if ticket.jira_sync_status == JiraSyncStatus.NONE:  # a linked one keeps its box
+        instance = await link_request.instance_for_ticket(db, ticket)
+        not_synchronised = await link_request.type_not_synchronised(db, ticket, instance)
     live_html, live_version = fragment(LIVE, **live)
     return render(
         request,
@@ -135,6 +140,7 @@ async def _page(
         400 if errors else 200,
         fields=FIELDS,
         custom=custom,
+        not_synchronised=not_synchronised,
         action_types=await list_items(db, ACTION_TYPES),
         errors=errors or {},
         values=values or {},

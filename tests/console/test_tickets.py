@@ -181,3 +181,23 @@ async def test_a_pushed_action_says_it_is_in_jira(
     await drain(sim_app)
     page = (await console.get(f"/console/tickets/{linked.ticket['ID']}")).text
     assert "in Jira" in page  # the pushed action carries its comment id
+
+
+async def test_a_ticket_of_a_type_not_synchronised_offers_no_link(
+    console: httpx.AsyncClient, sim_client: httpx.AsyncClient
+) -> None:
+    types = (await ok(await sim_client.get(f"{API}/TicketTypes")))["TicketTypes"]
+    bug = next(t["ID"] for t in types if t["Name"] == "Bug")
+    await ok(
+        await sim_client.put(
+            f"{API}/JiraInstances/1",
+            json={"UseAllTicketTypes": False, "AllowedTicketTypeIDs": [bug]},
+        )
+    )
+    task = await create_ticket(sim_client, TicketTypeName="Task")
+    page = (await console.get(f"/console/tickets/{task['ID']}")).text
+    assert "Tickets of type &#39;Task&#39; are not synchronised with Jira instance" in page
+    assert f'action="/console/tickets/{task["ID"]}/link"' not in page
+    bug_ticket = await create_ticket(sim_client, TicketTypeName="Bug")
+    page = (await console.get(f"/console/tickets/{bug_ticket['ID']}")).text
+    assert f'action="/console/tickets/{bug_ticket["ID"]}/link"' in page

@@ -17,6 +17,21 @@ from app.integration.sync_logs import log_sync
 from app.jobs import outbox as jobs
 
 
+async def type_not_synchronised(
+    session: AsyncSession, ticket: Ticket, instance: JiraInstance
+) -> str | None:
+    """Why tickets of this one's type are not synchronised with `instance` (Use All Ticket Types
+    off and the type not allowed), or None when they are."""
+    if instance.use_all_ticket_types or ticket.ticket_type_id in instance.allowed_ticket_type_ids:
+        return None
+    ticket_type = await session.get(TicketType, ticket.ticket_type_id)
+    name = ticket_type.name if ticket_type else str(ticket.ticket_type_id)
+    return (
+        f"Tickets of type {name!r} are not synchronised with Jira instance {instance.name!r} "
+        "(not in its AllowedTicketTypeIDs)."
+    )
+
+
 async def instance_for_ticket(
     session: AsyncSession, ticket: Ticket, instance_id: int | None = None
 ) -> JiraInstance:
@@ -74,15 +89,8 @@ async def apply_jira_key(
         )
     if not instance.host_name:
         raise BadRequest(f"Jira instance {instance.name!r} has no HostName yet.")
-    if not instance.use_all_ticket_types and (
-        ticket.ticket_type_id not in instance.allowed_ticket_type_ids
-    ):
-        ticket_type = await session.get(TicketType, ticket.ticket_type_id)
-        name = ticket_type.name if ticket_type else str(ticket.ticket_type_id)
-        raise BadRequest(
-            f"Tickets of type {name!r} are not synchronised with Jira instance "
-            f"{instance.name!r} (not in its AllowedTicketTypeIDs)."
-        )
+    if (reason := await type_not_synchronised(session, ticket, instance)) is not None:
+        raise BadRequest(reason)
     if (
         request.kind is LinkRequestKind.EXISTING
         and ticket.jira_sync_status == JiraSyncStatus.LINKED
