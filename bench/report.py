@@ -22,10 +22,14 @@ def _f(value: float, unit: str = "") -> str:
     return f"{value:,.1f}{unit}" if value < 100 else f"{value:,.0f}{unit}"
 
 
+def _saturation(run: dict[str, Any]) -> str:
+    return f"{_f(run['throughput'])}/s, p50 {run['p50_ms']} ms, p99 {run['p99_ms']} ms"
+
+
 def rows(results: dict[str, Any]) -> list[Row]:
     ingest = results["webhook_ingest"]
-    fixed, sat = ingest["service"]["fixed"], ingest["service"]["saturation"]
-    bare = ingest["bare"]["saturation"]
+    shipped, tuned, bare = (ingest[name]["saturation"] for name in ("defaults", "tuned", "bare"))
+    fixed = ingest["defaults"]["fixed"]
     j2t = results["jira_to_ticket"]
     t2j = results["ticket_to_jira"]
     crm = results["crm_search"]
@@ -47,24 +51,35 @@ def rows(results: dict[str, Any]) -> list[Row]:
     )
     return [
         Row(
-            f"1. Webhook ingest @ {fixed['offered_rate']:.0f}/s offered",
+            f"1. Webhook ingest @ {fixed['offered_rate']:.0f}/s offered (as shipped)",
             f"{_f(fixed['throughput'])}/s, p50 {fixed['p50_ms']} ms, p99 {fixed['p99_ms']} ms",
             "-",
             None,
         ),
         Row(
-            "1. Webhook ingest at saturation (service)",
-            f"{_f(sat['throughput'])}/s, p50 {sat['p50_ms']} ms, p99 {sat['p99_ms']} ms",
+            "1. Webhook ingest at saturation, as shipped (worker in-process, INFO logs)",
+            _saturation(shipped),
             "-",
             None,
         ),
         Row(
-            "1. Bare FastAPI+asyncpg insert at saturation",
-            f"{_f(bare['throughput'])}/s, p50 {bare['p50_ms']} ms, p99 {bare['p99_ms']} ms",
+            "1. Webhook ingest at saturation, tuned (dedicated worker, WARNING logs)",
+            _saturation(tuned),
             "-",
             None,
         ),
-        Row("1. Ratio service / bare", f"{ingest['ratio']:.2f}", ">= 0.5", ingest["ratio"] >= 0.5),
+        Row(
+            "1. Bare FastAPI+asyncpg insert at saturation (access log on)",
+            _saturation(bare),
+            "-",
+            None,
+        ),
+        Row(
+            "1. Ratio to bare: as shipped / tuned",
+            f"{ingest['ratio_defaults']:.2f} / {ingest['ratio_tuned']:.2f}",
+            ">= 0.6 / >= 0.8",
+            ingest["ratio_defaults"] >= 0.6 and ingest["ratio_tuned"] >= 0.8,
+        ),
         Row(
             "2. Jira -> ticket, 1 linked ticket",
             f"p50 {one['p50_ms']} ms, p99 {one['p99_ms']} ms",

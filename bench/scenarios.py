@@ -18,7 +18,7 @@ from bench import fixtures
 from bench.fixtures import Database, Helpdesk, issue_updated, signed_headers
 from bench.load import LoadResult, find_saturation, median_of, open_model
 from bench.rawhttp import Answer
-from bench.stack import Stack, bare_server, start_workers, stop_workers
+from bench.stack import Stack, bare_server, shipped_service, start_workers, stop_workers
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,11 @@ def check_clean(run: LoadResult, what: str) -> None:
 
 
 async def webhook_ingest(ctx: Context) -> dict[str, Any]:
-    """Signed issue_updated deliveries (unique ids) about 100 issues, each linked to one ticket;
-    the same bodies against the bare stack. The service runs no worker meanwhile: this is the
-    ingest path alone (verify, de-duplicate, store, enqueue), as bare.py is the store alone."""
+    """Signed issue_updated deliveries (unique ids) about 100 issues, each linked to one ticket,
+    offered to the service as it ships (`serve` with its worker in-process, INFO logs), to the
+    tuned configuration (`RUN_WORKER=false`, WARNING logs, one dedicated worker process
+    applying them), and as plain bodies to the bare stack (an insert, uvicorn's access log at
+    INFO), in one run, so that the ratios compare the same machine state."""
     plan = ctx.plan
     issues = [(f"{900000 + n}", f"ING-{n + 1}") for n in range(100)]
     await ctx.db.link_tickets(ctx.helpdesk, issues, 1)
@@ -105,35 +107,45 @@ async def webhook_ingest(ctx: Context) -> dict[str, Any]:
         n = next(counter)
         return "POST", "/ingest", {"Content-Type": "application/json"}, bodies[n % 100]
 
-    targets = {"service": (ctx.stack.app_url, to_service)}
     figures: dict[str, Any] = {}
-    async with bare_server(ctx.stack) as bare_url:
-        targets["bare"] = (bare_url, to_bare)
-        for name, (url, factory) in targets.items():
-            await open_model(url, factory, plan.fixed_rate, plan.warmup_seconds)
-            fixed = [
-                (await open_model(url, factory, plan.fixed_rate, plan.fixed_seconds)).summary()
-                for _ in range(plan.runs)
-            ]
-            figures[name] = {"fixed": median_of(fixed), "saturation_runs": []}
-        for _ in range(plan.runs):  # interleaved, so both see the same machine state
+    async with shipped_service(ctx.stack) as shipped_url, bare_server(ctx.stack) as bare_url:
+        targets = {
+            "defaults": (shipped_url, to_service),
+            "tuned": (ctx.stack.app_url, to_service),
+            "bare": (bare_url, to_bare),
+        }
+        start_workers(ctx.stack, 1)  # the tuned configuration's dedicated worker
+        try:
             for name, (url, factory) in targets.items():
-                runs = figures[name]["saturation_runs"]
-                start = max(plan.saturation_start, runs[-1]["offered_rate"] / 2.25) if runs else 0
-                run = await find_saturation(
-                    url, factory, start or plan.saturation_start, plan.step_seconds
-                )
-                runs.append(run.summary())
-                await asyncio.sleep(0.5)
+                await open_model(url, factory, plan.fixed_rate, plan.warmup_seconds)
+                fixed = [
+                    (await open_model(url, factory, plan.fixed_rate, plan.fixed_seconds)).summary()
+                    for _ in range(plan.runs)
+                ]
+                figures[name] = {"fixed": median_of(fixed), "saturation_runs": []}
+            for _ in range(plan.runs):  # interleaved, so all see the same machine state
+                for name, (url, factory) in targets.items():
+                    runs = figures[name]["saturation_runs"]
+                    start = (
+                        max(plan.saturation_start, runs[-1]["offered_rate"] / 2.25) if runs else 0
+                    )
+                    run = await find_saturation(
+                        url, factory, start or plan.saturation_start, plan.step_seconds
+                    )
+                    runs.append(run.summary())
+                    await asyncio.sleep(0.5)
+        finally:
+            stop_workers(ctx.stack)
     for name in targets:
         figures[name]["saturation"] = median_of(figures[name]["saturation_runs"])
-    service, bare = figures["service"]["saturation"], figures["bare"]["saturation"]
-    figures["ratio"] = round(service["throughput"] / bare["throughput"], 3)
+    bare = figures["bare"]["saturation"]["throughput"]
+    figures["ratio_defaults"] = round(figures["defaults"]["saturation"]["throughput"] / bare, 3)
+    figures["ratio_tuned"] = round(figures["tuned"]["saturation"]["throughput"] / bare, 3)
     accepted = await ctx.db.fetch(
         "SELECT count(*) FROM webhook_deliveries WHERE delivery_id LIKE 'bench-ingest-%'"
     )
     figures["deliveries_stored"] = int(accepted[0][0])
-    # The worker was not running: the queued apply jobs are benchmark debris, not later work.
+    # What the workers had not applied yet is benchmark debris, not later work.
     await ctx.db.execute("TRUNCATE sync_jobs, webhook_deliveries")
     return figures
 

@@ -163,8 +163,30 @@ def stop_workers(stack: Stack) -> None:
 
 
 @asynccontextmanager
+async def shipped_service(stack: Stack) -> AsyncIterator[str]:
+    """A second service process as `python -m app serve` ships: its worker in-process and INFO
+    logs (an access line per request), on the same database."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = stack.spawn(
+        ["-m", "app", "serve"],
+        "shipped.log",
+        PORT=str(port),
+        PUBLIC_URL=url,
+        RUN_WORKER="true",
+        LOG_LEVEL="INFO",
+    )
+    try:
+        await wait_until_ready(url, process)
+        yield url
+    finally:
+        stop_process(process)
+
+
+@asynccontextmanager
 async def bare_server(stack: Stack) -> AsyncIterator[str]:
-    """`bench/bare.py` under uvicorn (one process, like the service), on the same database."""
+    """`bench/bare.py` under uvicorn (one process, like the service), on the same database, with
+    uvicorn's access log at INFO: the same treatment as the service's default."""
     port = free_port()
     process = stack.spawn(
         [
@@ -175,9 +197,9 @@ async def bare_server(stack: Stack) -> AsyncIterator[str]:
             "127.0.0.1",
             "--port",
             str(port),
-            "--no-access-log",
+            "--access-log",
             "--log-level",
-            "warning",
+            "info",
         ],
         "bare.log",
     )
