@@ -135,9 +135,6 @@ class _Body:
         if "required" in model_schema:
             schema["required"] = list(model_schema["required"])
         conditions = self.conditions(_given_in_xml)
-        for extra in ("if", "then", "else", "dependentRequired"):
-            if extra in model_schema:
-                conditions.append({extra: model_schema[extra]})
         if conditions:
             schema["allOf"] = conditions
         return schema
