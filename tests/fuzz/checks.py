@@ -5,6 +5,7 @@ on the body as it went on the wire, and aware of the two refusals no schema can 
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -52,7 +53,13 @@ def _xml_sent_is_valid(response: Response, case: Any) -> bool | None:
     for name, value in elements.items():
         if value == "" and element["properties"].get(name, {}).get("type") == "array":
             elements[name] = []  # an empty list element
-    return jsonschema_rs.validator_for({**SPEC, "$ref": reference}).is_valid(elements)
+    return _validator(reference).is_valid(elements)
+
+
+@cache
+def _validator(reference: str) -> Any:
+    """One compiled validator per body schema (the whole spec is its root), not one a case."""
+    return jsonschema_rs.validator_for({**SPEC, "$ref": reference})
 
 
 @schemathesis.check
