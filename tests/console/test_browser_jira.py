@@ -78,6 +78,8 @@ async def test_create_an_instance_and_choose_it(page: Page) -> None:
     await page.get_by_role("button", name="Save").click()
     await expect(page.get_by_role("status")).to_have_text("Instance created.")
     await expect(page.get_by_role("button", name="Delete")).to_be_visible()
+    # Choosing opens it through the page's (deferred) script: act once the page has loaded it.
+    await page.wait_for_load_state("load")
     await page.get_by_label("Instance", exact=True).select_option(label="Default")
     await expect(page.get_by_label("Instance Name")).to_have_value("Default")  # script opened it
     await expect(page.get_by_role("button", name="Delete")).to_have_count(0)
