@@ -93,6 +93,56 @@ async def claim(
     return sorted(jobs, key=lambda job: job.id or 0)
 
 
+async def queued_behind(
+    session: AsyncSession, job_id: int, ordering_key: str, kind: str, limit: int
+) -> list[SyncJob]:
+    """The ready jobs of `kind` queued right behind a running job in its ordering key, oldest
+    first, up to the first job of another kind (or not ready yet): the work a handler may do
+    together with its own, in its transaction (see `finish_taken`). Locked for that
+    transaction (SQLite has one writer at a time); no other worker claims them meanwhile, since
+    the running job holds their ordering key."""
+    query = (
+        select(SyncJob)
+        .where(
+            col(SyncJob.ordering_key) == ordering_key,
+            col(SyncJob.id) > job_id,
+            col(SyncJob.status) == JobStatus.QUEUED,
+        )
+        .order_by(col(SyncJob.id))
+        .limit(limit)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    now = utcnow()
+    behind: list[SyncJob] = []
+    for job in await session.scalars(query):
+        if job.kind != kind or job.run_after > now:
+            break
+        behind.append(job)
+    return behind
+
+
+async def finish_taken(session: AsyncSession, job_ids: Sequence[int], worker_id: str) -> int:
+    """Mark queued jobs whose work a running job did in the caller's transaction as done
+    (`queued_behind`): they are done exactly when that work commits."""
+    if not job_ids:
+        return 0
+    now = utcnow()
+    result = await session.execute(
+        update(SyncJob)
+        .where(col(SyncJob.id).in_(list(job_ids)), col(SyncJob.status) == JobStatus.QUEUED)
+        .values(
+            status=JobStatus.DONE,
+            locked_by=worker_id,
+            attempts=col(SyncJob.attempts) + 1,
+            lease_until=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def renew_lease(
     session: AsyncSession, job_id: int, worker_id: str, lease_seconds: float
 ) -> bool:

@@ -9,8 +9,11 @@ import json
 from datetime import datetime
 from typing import cast
 
+from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, defer
+from sqlmodel import col
 
 from app.core.db import utcnow
 from app.core.logging import get_logger
@@ -39,15 +42,19 @@ from app.integration.sync_logs import log_sync
 from app.jira.deliveries import EventKind, IssueChanges, ParsedDelivery
 from app.jira.errors import JiraError
 from app.jira.webhooks import as_utc, parse_delivery
+from app.jobs import outbox as jobs
 from app.jobs.kinds import Job, JobRegistry
 
 log = get_logger(__name__)
 # The stored body is for people and replays: the job's payload carries what it says.
 _WITHOUT_BODY = defer(cast(QueryableAttribute[str], WebhookDelivery.body))
+# At most this many deliveries queued behind a job are applied with it (one transaction).
+COALESCE_LIMIT = 100
 
 
 async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
-    """Apply a stored delivery to every ticket linked to its issue (once, however often sent).
+    """Apply a stored delivery to every ticket linked to its issue (once, however often sent),
+    and with it the deliveries about the same issue queued right behind it (`_apply_behind`).
 
     One transaction, holding the issue's row lock, in the usual case. A comment that must first
     be checked in Jira (its author, or a visibility the payload does not tell) ends that
@@ -60,10 +67,7 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
             delivery = await session.get(WebhookDelivery, delivery_pk, options=[_WITHOUT_BODY])
             if delivery is None or delivery.processed_at is not None:
                 return
-            parsed = job.payload.parsed
-            if parsed is None:  # queued before payloads carried it
-                await session.refresh(delivery, ["body"])
-                parsed = parse_delivery(json.loads(delivery.body))
+            parsed = await _parsed(session, delivery, job.payload)
             bound = log.bind(
                 delivery=delivery.delivery_id, event=parsed.event, issue_id=parsed.issue_id
             )
@@ -91,6 +95,7 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
                 outcome = await _apply_parsed(session, instance, issue, parsed, plan)
                 _mark(delivery, outcome)
                 bound.info("jira.webhook.applied", outcome=outcome)
+                await _apply_behind(session, ctx.worker_id, job, instance, issue)
                 return
         assert plan is not None
         try:
@@ -101,13 +106,76 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
         checked = plan
 
 
+async def _apply_behind(
+    session: AsyncSession,
+    worker_id: str,
+    job: Job[ApplyWebhook],
+    instance: JiraInstance,
+    issue: JiraIssue,
+) -> None:
+    """The deliveries about the same issue queued behind this job (a burst of changes, or a
+    backlog), applied in its transaction one by one in order, each exactly as its own job would
+    (an older change is stale, each comment once, History per change), their jobs done with it.
+    The first that needs Jira asked about a comment, or follows the issue's deletion, is left
+    to its own job."""
+    ordering_key = job.payload.ordering_key()
+    if ordering_key is None or issue.deleted:
+        return
+    behind = await jobs.queued_behind(
+        session, job.id, ordering_key, ApplyWebhook.kind, COALESCE_LIMIT
+    )
+    payloads: list[tuple[int, ApplyWebhook]] = []
+    for queued in behind:
+        try:
+            payloads.append((queued.id or 0, ApplyWebhook.model_validate(queued.payload)))
+        except ValidationError:
+            break  # its own job says so
+    deliveries = await _deliveries(session, [payload.delivery_id for _, payload in payloads])
+    taken: list[int] = []
+    for job_id, payload in payloads:
+        delivery = deliveries.get(payload.delivery_id)
+        if delivery is not None and delivery.processed_at is None:
+            parsed = await _parsed(session, delivery, payload)
+            plan = await comment_plan(session, instance, issue, parsed)
+            if needs_jira_check(plan):
+                break
+            outcome = await _apply_parsed(session, instance, issue, parsed, plan)
+            _mark(delivery, outcome)
+            log.bind(
+                delivery=delivery.delivery_id, event=parsed.event, issue_id=parsed.issue_id
+            ).info("jira.webhook.applied", outcome=outcome, with_job=job.id)
+        taken.append(job_id)
+        if issue.deleted:
+            break
+    await jobs.finish_taken(session, taken, worker_id)
+
+
+async def _deliveries(session: AsyncSession, ids: list[int]) -> dict[int, WebhookDelivery]:
+    if not ids:
+        return {}
+    rows = await session.scalars(
+        select(WebhookDelivery).where(col(WebhookDelivery.id).in_(ids)).options(_WITHOUT_BODY)
+    )
+    return {row.id or 0: row for row in rows}
+
+
+async def _parsed(
+    session: AsyncSession, delivery: WebhookDelivery, payload: ApplyWebhook
+) -> ParsedDelivery:
+    if payload.parsed is not None:
+        return payload.parsed
+    await session.refresh(delivery, ["body"])  # queued before payloads carried it
+    return parse_delivery(json.loads(delivery.body))
+
+
 def _mark(delivery: WebhookDelivery, outcome: str) -> None:
     delivery.processed_at = utcnow()
     delivery.outcome = outcome[:32]
 
 
 async def _log(session: AsyncSession, issue: JiraIssue, event: str, message: str) -> None:
-    """A sync log line about the issue (not an error: a decision worth seeing)."""
+    """A sync log line about the issue (not an error: a decision worth seeing), written now:
+    in a burst applied together, the lines keep the order of the deliveries."""
     await log_sync(
         session,
         instance_id=issue.instance_id,
@@ -116,6 +184,7 @@ async def _log(session: AsyncSession, issue: JiraIssue, event: str, message: str
         message=message,
         jira_key=issue.issue_key,
     )
+    await session.flush()
 
 
 async def _apply_parsed(
