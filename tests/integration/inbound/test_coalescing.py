@@ -16,6 +16,7 @@ from app.integration.inbound import apply
 from app.integration.job_kinds import ApplyWebhook, RefreshIssue
 from app.jobs import outbox
 from app.jobs.models import JobStatus, SyncJob
+from tests.conftest import SIM_USER
 from tests.support.inbound import (
     actions_of,
     cloud_comment_created,
@@ -29,7 +30,7 @@ from tests.support.inbound import (
     user,
 )
 from tests.support.jobs import drain, jobs_of_kind
-from tests.support.world import ISSUE_ID, ISSUE_KEY, SIM_USER, linked_world
+from tests.support.world import ISSUE_ID, ISSUE_KEY, linked_world
 
 
 def change(old: str, new: str, minute: int, changelog_id: int) -> dict[str, Any]:
