@@ -92,10 +92,11 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
                 return
             plan = checked or await comment_plan(session, instance, issue, parsed)
             if checked is not None or not needs_jira_check(plan):
-                outcome = await _apply_parsed(session, instance, issue, parsed, plan)
+                tickets = LinkedTickets(session, instance, issue)
+                outcome = await _apply_parsed(tickets, parsed, plan)
                 _mark(delivery, outcome)
                 bound.info("jira.webhook.applied", outcome=outcome)
-                await _apply_behind(session, ctx.worker_id, job, instance, issue)
+                await _apply_behind(tickets, ctx.worker_id, job)
                 return
         assert plan is not None
         try:
@@ -106,18 +107,13 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
         checked = plan
 
 
-async def _apply_behind(
-    session: AsyncSession,
-    worker_id: str,
-    job: Job[ApplyWebhook],
-    instance: JiraInstance,
-    issue: JiraIssue,
-) -> None:
+async def _apply_behind(tickets: LinkedTickets, worker_id: str, job: Job[ApplyWebhook]) -> None:
     """The deliveries about the same issue queued behind this job (a burst of changes, or a
     backlog), applied in its transaction one by one in order, each exactly as its own job would
     (an older change is stale, each comment once, History per change), their jobs done with it.
     The first that needs Jira asked about a comment, or follows the issue's deletion, is left
     to its own job."""
+    session, instance, issue = tickets.session, tickets.instance, tickets.issue
     ordering_key = job.payload.ordering_key()
     if ordering_key is None or issue.deleted:
         return
@@ -139,7 +135,7 @@ async def _apply_behind(
             plan = await comment_plan(session, instance, issue, parsed)
             if needs_jira_check(plan):
                 break
-            outcome = await _apply_parsed(session, instance, issue, parsed, plan)
+            outcome = await _apply_parsed(tickets, parsed, plan)
             _mark(delivery, outcome)
             log.bind(
                 delivery=delivery.delivery_id, event=parsed.event, issue_id=parsed.issue_id
@@ -188,12 +184,9 @@ async def _log(session: AsyncSession, issue: JiraIssue, event: str, message: str
 
 
 async def _apply_parsed(
-    session: AsyncSession,
-    instance: JiraInstance,
-    issue: JiraIssue,
-    parsed: ParsedDelivery,
-    plan: CommentPlan | None,
+    tickets: LinkedTickets, parsed: ParsedDelivery, plan: CommentPlan | None
 ) -> str:
+    session, instance, issue = tickets.session, tickets.instance, tickets.issue
     if parsed.kind is EventKind.ISSUE_DELETED:
         await mark_deleted(session, instance, issue)
         return "deleted"
@@ -218,7 +211,7 @@ async def _apply_parsed(
                 f"Older change to {issue.issue_key} not applied over a newer one",
             )
         else:
-            await apply_issue_changes(session, instance, issue, parsed.changes)
+            await apply_issue_changes(tickets, parsed.changes)
             remember_version(issue, parsed.updated, parsed.changelog_id)
     if plan is not None:
         if plan.skip is not None:
@@ -236,17 +229,11 @@ async def _apply_parsed(
 
 
 async def apply_issue_changes(
-    session: AsyncSession,
-    instance: JiraInstance,
-    issue: JiraIssue,
-    changes: IssueChanges,
-    *,
-    set_product: bool = False,
+    tickets: LinkedTickets, changes: IssueChanges, *, set_product: bool = False
 ) -> ApplyReport:
     """Type, status, move/product and mapped fields, in that order, to every linked ticket."""
-    tickets = LinkedTickets(session, instance, issue)
     report = ApplyReport()
-    async with changing(session, await tickets.id_list(), Origin.JIRA):
+    async with changing(tickets.session, await tickets.id_list(), Origin.JIRA):
         if changes.issue_type:
             await apply_issue_type(tickets, changes.issue_type, report)
         if changes.status_to:

@@ -18,6 +18,8 @@ from app.integration.inbound.linked_tickets import ACTOR, ApplyReport, LinkedTic
 from app.integration.inbound.rules import BUILTIN_TICKET_FIELDS, jira_value, multi_value_text
 from app.integration.models import JiraMapping, MappingType
 
+_VALUE = aliased(TicketCustomValue)  # built once: an alias is costly to make per statement
+
 
 async def apply_fields(
     tickets: LinkedTickets, fields: dict[str, tuple[str, Any]], report: ApplyReport
@@ -66,36 +68,35 @@ async def apply_fields(
 
 async def _set_custom(tickets: LinkedTickets, custom: CustomField, stored: str | None) -> bool:
     session = tickets.session
-    value = aliased(TicketCustomValue)
-    on = and_(col(value.ticket_id) == Ticket.id, col(value.custom_field_id) == custom.id)
+    on = and_(col(_VALUE.ticket_id) == Ticket.id, col(_VALUE.custom_field_id) == custom.id)
     in_linked = col(TicketCustomValue.ticket_id).in_(tickets.ids())
     of_field = col(TicketCustomValue.custom_field_id) == custom.id
     if stored is None:
         await tickets.history(
             history.FIELD_CHANGED.sql(
-                field=custom.name, old=value.value, new=history.EMPTY, actor=ACTOR
+                field=custom.name, old=_VALUE.value, new=history.EMPTY, actor=ACTOR
             ),
-            joins=((value, on, False),),
+            joins=((_VALUE, on, False),),
         )
         result = await session.execute(delete(TicketCustomValue).where(of_field, in_linked))
         return bool(getattr(result, "rowcount", 0))
-    differs = or_(col(value.value).is_(None), col(value.value) != stored)
+    differs = or_(col(_VALUE.value).is_(None), col(_VALUE.value) != stored)
     await tickets.history(
         history.FIELD_CHANGED.sql(
             field=custom.name,
-            old=func.coalesce(value.value, history.EMPTY),
+            old=func.coalesce(_VALUE.value, history.EMPTY),
             new=stored,
             actor=ACTOR,
         ),
         differs,
-        joins=((value, on, True),),
+        joins=((_VALUE, on, True),),
     )
     updated = await session.execute(
         sa_update(TicketCustomValue)
         .where(of_field, in_linked, col(TicketCustomValue.value) != stored)
         .values(value=stored)
     )
-    missing = ~select(col(value.ticket_id)).where(on).exists()
+    missing = ~select(col(_VALUE.ticket_id)).where(on).exists()
     added = await session.execute(
         insert(TicketCustomValue).from_select(
             ["ticket_id", "custom_field_id", "value"],

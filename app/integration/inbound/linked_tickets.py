@@ -6,9 +6,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, String, func, insert, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Integer,
+    String,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy import update as sa_update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -19,9 +30,12 @@ from app.core.events import publish
 from app.helpdesk.history import SYNC_ERROR
 from app.helpdesk.models import Action, ActionSource, HistoryEntry, Ticket
 from app.integration.events import JiraActionsAdded
+from app.integration.inbound.rules import StatusOption
 from app.integration.models import Direction, JiraInstance, JiraIssue, LogStatus, SyncLog
 
 ACTOR = "Jira"
+
+_HAS_IT = aliased(Action)  # built once: an alias is costly to make per statement
 
 
 @dataclass
@@ -50,6 +64,32 @@ async def has_linked_tickets(session: AsyncSession, issue: JiraIssue) -> bool:
     return found is not None
 
 
+# Built once (a hot statement: each applied delivery writes it), its values bound per call; on
+# the table, since the ORM reads values given with an entity's INSERT as rows to insert.
+_LOG_PER_TICKET = insert(SyncLog.__table__).from_select(  # type: ignore[attr-defined]
+    [
+        "jira_instance_id",
+        "ticket_id",
+        "jira_key",
+        "direction",
+        "event",
+        "status",
+        "message",
+        "date_created",
+    ],
+    select(
+        bindparam("instance_id", type_=Integer),
+        col(Ticket.id),
+        bindparam("jira_key", type_=String),
+        text_value(Direction.FROM_JIRA),
+        bindparam("event", type_=String),
+        bindparam("status", type_=String),
+        bindparam("message", type_=String),
+        bindparam("now", type_=DateTime(timezone=True)),
+    ).where(col(Ticket.jira_issue_ref) == bindparam("issue_ref", type_=Integer)),
+)
+
+
 class LinkedTickets:
     """The tickets linked to one issue row, and the set-based writes about them."""
 
@@ -58,8 +98,13 @@ class LinkedTickets:
         self.instance = instance
         self.issue = issue
         self.now = utcnow()
+        # One object serves all the deliveries a job applies together: which tickets are
+        # linked does not change meanwhile, and they are touched once.
+        self._id_list: list[int] | None = None
+        self._touched = False
+        self.statuses_by_type: dict[int, list[StatusOption]] = {}
 
-    @property
+    @cached_property
     def linked(self) -> ColumnElement[bool]:
         return col(Ticket.jira_issue_ref) == self.issue.id
 
@@ -67,7 +112,10 @@ class LinkedTickets:
         return select(col(Ticket.id)).where(self.linked)
 
     async def id_list(self) -> list[int]:
-        return [i for i in await self.session.scalars(self.ids().order_by(col(Ticket.id))) if i]
+        if self._id_list is None:
+            rows = await self.session.scalars(self.ids().order_by(col(Ticket.id)))
+            self._id_list = [i for i in rows if i]
+        return self._id_list
 
     async def count(self) -> int:
         return int(
@@ -93,27 +141,18 @@ class LinkedTickets:
 
     async def log(self, event: str, message: str, *, error: bool = False) -> None:
         """A CrmSyncLogs row per linked ticket (INSERT … SELECT)."""
-        query = select(
-            literal(self.instance.id),
-            col(Ticket.id),
-            text_value(self.issue.issue_key),
-            text_value(Direction.FROM_JIRA),
-            text_value(event),
-            text_value(LogStatus.ERROR if error else LogStatus.OK),
-            text_value(message),
-            time_value(self.now),
-        ).where(self.linked)
-        columns = [
-            "jira_instance_id",
-            "ticket_id",
-            "jira_key",
-            "direction",
-            "event",
-            "status",
-            "message",
-            "date_created",
-        ]
-        await self.session.execute(insert(SyncLog).from_select(columns, query))
+        await self.session.execute(
+            _LOG_PER_TICKET,
+            {
+                "instance_id": self.instance.id,
+                "issue_ref": self.issue.id,
+                "jira_key": self.issue.issue_key,
+                "event": event,
+                "status": LogStatus.ERROR if error else LogStatus.OK,
+                "message": message,
+                "now": self.now,
+            },
+        )
 
     async def error(self, event: str, message: str) -> None:
         """An error about every linked ticket: sync logs (CrmSyncErrors) and History."""
@@ -121,9 +160,11 @@ class LinkedTickets:
         await self.history(SYNC_ERROR.sql(message=message))
 
     async def touch(self) -> None:
-        await self.session.execute(
-            sa_update(Ticket).where(self.linked).values(date_modified=self.now)
-        )
+        if not self._touched:
+            await self.session.execute(
+                sa_update(Ticket).where(self.linked).values(date_modified=self.now)
+            )
+            self._touched = True
 
     async def add_actions(
         self, description: str, creator: str, comment_id: str | None, created: datetime | None
@@ -138,11 +179,10 @@ class LinkedTickets:
             literal(comment_id, String),
         ).where(self.linked)
         if comment_id is not None:
-            has_it = aliased(Action)
             query = query.where(
-                ~select(col(has_it.id))
+                ~select(col(_HAS_IT.id))
                 .where(
-                    col(has_it.ticket_id) == Ticket.id, col(has_it.jira_comment_id) == comment_id
+                    col(_HAS_IT.ticket_id) == Ticket.id, col(_HAS_IT.jira_comment_id) == comment_id
                 )
                 .exists()
             )

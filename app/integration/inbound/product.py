@@ -14,6 +14,8 @@ from app.integration.inbound.linked_tickets import ACTOR, ApplyReport, LinkedTic
 from app.integration.inbound.rules import ProductOption, target_product
 from app.jira.deliveries import IssueChanges
 
+_OLD_PRODUCT = aliased(Product)  # built once: an alias is costly to make per statement
+
 
 async def apply_move(tickets: LinkedTickets, changes: IssueChanges, report: ApplyReport) -> None:
     move = changes.move
@@ -59,13 +61,12 @@ async def apply_product(
         return
     new_name = next(o.name for o in options if o.id == target)
     other = or_(col(Ticket.product_id).is_(None), col(Ticket.product_id) != target)
-    old = aliased(Product)
     await tickets.history(
         history.PRODUCT_CHANGED.sql(
-            old=func.coalesce(old.name, history.NONE), new=new_name, actor=ACTOR
+            old=func.coalesce(_OLD_PRODUCT.name, history.NONE), new=new_name, actor=ACTOR
         ),
         other,
-        joins=((old, old.id == Ticket.product_id, True),),
+        joins=((_OLD_PRODUCT, _OLD_PRODUCT.id == Ticket.product_id, True),),
     )
     result = await session.execute(
         sa_update(Ticket)

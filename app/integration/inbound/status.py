@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy import update as sa_update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
@@ -15,6 +14,9 @@ from app.helpdesk.models import Ticket, TicketStatus, TicketType
 from app.integration.inbound.linked_tickets import ACTOR, ApplyReport, LinkedTickets
 from app.integration.inbound.rules import StatusOption, target_status, target_ticket_type
 from app.integration.models import JiraMapping, MappingType
+
+_OLD_TYPE = aliased(TicketType)  # built once: an alias is costly to make per statement
+_OLD_STATUS = aliased(TicketStatus)
 
 
 async def apply_issue_type(tickets: LinkedTickets, jira_type: str, report: ApplyReport) -> None:
@@ -37,7 +39,7 @@ async def apply_issue_type(tickets: LinkedTickets, jira_type: str, report: Apply
         report.notes.append(message)
         await tickets.log("jira.issue_type", message, error=True)
         return
-    options = await _status_options(session, [target])
+    options = await _status_options(tickets, [target])
     if not options.get(target):
         message = f"Ticket type {types[target]!r} has no statuses; ticket type unchanged"
         report.errors.append(message)
@@ -53,11 +55,10 @@ async def apply_issue_type(tickets: LinkedTickets, jira_type: str, report: Apply
     moves = {row[0]: target_status(options[target], row[1]) for row in current}
     if not moves:
         return
-    old_type = aliased(TicketType)
     await tickets.history(
-        history.TYPE_CHANGED.sql(old=old_type.name, new=types[target], actor=ACTOR),
+        history.TYPE_CHANGED.sql(old=_OLD_TYPE.name, new=types[target], actor=ACTOR),
         other_type,
-        joins=((old_type, old_type.id == Ticket.ticket_type_id, False),),
+        joins=((_OLD_TYPE, _OLD_TYPE.id == Ticket.ticket_type_id, False),),
     )
     for old_status, new_status in moves.items():
         await session.execute(
@@ -69,17 +70,22 @@ async def apply_issue_type(tickets: LinkedTickets, jira_type: str, report: Apply
 
 
 async def _status_options(
-    session: AsyncSession, type_ids: list[int]
+    tickets: LinkedTickets, type_ids: list[int]
 ) -> dict[int, list[StatusOption]]:
-    rows = await session.scalars(
-        select(TicketStatus).where(col(TicketStatus.ticket_type_id).in_(type_ids))
-    )
-    options: dict[int, list[StatusOption]] = {}
-    for status in rows:
-        options.setdefault(status.ticket_type_id, []).append(
-            StatusOption(status.id or 0, status.name, status.is_default)
+    """Each ticket type's statuses, read once for all the deliveries a job applies."""
+    known = tickets.statuses_by_type
+    missing = [type_id for type_id in type_ids if type_id not in known]
+    if missing:
+        rows = await tickets.session.scalars(
+            select(TicketStatus).where(col(TicketStatus.ticket_type_id).in_(missing))
         )
-    return options
+        for type_id in missing:
+            known[type_id] = []
+        for status in rows:
+            known[status.ticket_type_id].append(
+                StatusOption(status.id or 0, status.name, status.is_default)
+            )
+    return {type_id: known[type_id] for type_id in type_ids if known[type_id]}
 
 
 async def apply_status(
@@ -99,8 +105,7 @@ async def apply_status(
     type_ids = list(
         await session.scalars(select(col(Ticket.ticket_type_id)).where(tickets.linked).distinct())
     )
-    options = await _status_options(session, type_ids)
-    old_status = aliased(TicketStatus)
+    options = await _status_options(tickets, type_ids)
     changed = False
     for type_id in type_ids:
         target = target_status(options.get(type_id, []), jira_to)
@@ -109,9 +114,9 @@ async def apply_status(
         where = (col(Ticket.ticket_type_id) == type_id, col(Ticket.status_id) != target)
         new_name = next(o.name for o in options[type_id] if o.id == target)
         await tickets.history(
-            history.STATUS_CHANGED.sql(old=old_status.name, new=new_name, actor=ACTOR),
+            history.STATUS_CHANGED.sql(old=_OLD_STATUS.name, new=new_name, actor=ACTOR),
             *where,
-            joins=((old_status, old_status.id == Ticket.status_id, False),),
+            joins=((_OLD_STATUS, _OLD_STATUS.id == Ticket.status_id, False),),
         )
         result = await session.execute(
             sa_update(Ticket).where(tickets.linked, *where).values(status_id=target)
