@@ -39,6 +39,7 @@ class Plan:
     crm_companies: int = 2_000
     crm_rate: float = 20.0
     crm_seconds: float = 4.0
+    applied_seconds: float = 60.0
 
 
 QUICK = Plan(
@@ -53,6 +54,7 @@ QUICK = Plan(
     crm_contacts=10_000,
     crm_companies=200,
     crm_seconds=1.5,
+    applied_seconds=5.0,
 )
 
 
@@ -108,7 +110,7 @@ async def webhook_ingest(ctx: Context) -> dict[str, Any]:
         return "POST", "/ingest", {"Content-Type": "application/json"}, bodies[n % 100]
 
     figures: dict[str, Any] = {}
-    async with shipped_service(ctx.stack) as shipped_url, bare_server(ctx.stack) as bare_url:
+    async with shipped_service(ctx.stack) as (shipped_url, _), bare_server(ctx.stack) as bare_url:
         targets = {
             "defaults": (shipped_url, to_service),
             "tuned": (ctx.stack.app_url, to_service),

@@ -163,9 +163,9 @@ def stop_workers(stack: Stack) -> None:
 
 
 @asynccontextmanager
-async def shipped_service(stack: Stack) -> AsyncIterator[str]:
+async def shipped_service(stack: Stack) -> AsyncIterator[tuple[str, int]]:
     """A second service process as `python -m app serve` ships: its worker in-process and INFO
-    logs (an access line per request), on the same database."""
+    logs (an access line per request), on the same database; its URL and process id."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = stack.spawn(
@@ -178,7 +178,7 @@ async def shipped_service(stack: Stack) -> AsyncIterator[str]:
     )
     try:
         await wait_until_ready(url, process)
-        yield url
+        yield url, process.pid
     finally:
         stop_process(process)
 

@@ -45,17 +45,22 @@ async def enqueue(
     return job
 
 
-def _claimable(now: datetime) -> Any:
+def _first_in_order() -> Any:
+    """No earlier job of the same ordering key is queued or running."""
     blocked_by_earlier = exists().where(
         col(_EARLIER.ordering_key) == col(SyncJob.ordering_key),
         col(_EARLIER.id) < col(SyncJob.id),
         col(_EARLIER.status).in_([JobStatus.QUEUED, JobStatus.RUNNING]),
     )
+    return or_(col(SyncJob.ordering_key).is_(None), ~blocked_by_earlier)
+
+
+def _claimable(now: datetime) -> Any:
     ready = or_(
         and_(col(SyncJob.status) == JobStatus.QUEUED, col(SyncJob.run_after) <= now),
         and_(col(SyncJob.status) == JobStatus.RUNNING, col(SyncJob.lease_until) < now),
     )
-    return and_(ready, or_(col(SyncJob.ordering_key).is_(None), ~blocked_by_earlier))
+    return and_(ready, _first_in_order())
 
 
 async def claim(
@@ -160,18 +165,20 @@ async def renew_lease(
     return bool(getattr(result, "rowcount", 0))
 
 
-async def finish(session: AsyncSession, job: SyncJob, worker_id: str) -> bool:
-    """Mark a job done, unless another worker took it over after our lease ran out."""
+async def finish(session: AsyncSession, job_ids: Sequence[int], worker_id: str) -> int:
+    """Mark jobs done, but not one another worker took over after our lease ran out; how many
+    were marked."""
     result = await session.execute(
         update(SyncJob)
         .where(
-            col(SyncJob.id) == job.id,
+            col(SyncJob.id).in_(list(job_ids)),
             col(SyncJob.locked_by) == worker_id,
             col(SyncJob.status) == JobStatus.RUNNING,
         )
         .values(status=JobStatus.DONE, lease_until=None, updated_at=utcnow(), last_error=None)
+        .execution_options(synchronize_session=False)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def retry_later(
@@ -242,19 +249,24 @@ def _of_kinds(kinds: Sequence[str] | None, other_kinds: Sequence[str]) -> list[A
 async def next_due(
     session: AsyncSession, kinds: Sequence[str] | None = None, other_kinds: Sequence[str] = ()
 ) -> datetime | None:
-    """When the next queued job (of a lane) becomes ready or a running job's lease runs out."""
+    """When the next queued job (of a lane) becomes ready or a running job's lease runs out.
+
+    A job queued behind another of its ordering key is not counted: it becomes ready when that
+    one finishes, and the worker finishing it wakes its process's workers (counting it would
+    have them ask again and again while it waits)."""
     of_kinds = _of_kinds(kinds, other_kinds)
-    queued = await session.scalar(
-        select(func.min(SyncJob.run_after)).where(
-            col(SyncJob.status) == JobStatus.QUEUED, *of_kinds
-        )
+    queued = (
+        select(func.min(SyncJob.run_after))
+        .where(col(SyncJob.status) == JobStatus.QUEUED, _first_in_order(), *of_kinds)
+        .scalar_subquery()
     )
-    leased = await session.scalar(
-        select(func.min(SyncJob.lease_until)).where(
-            col(SyncJob.status) == JobStatus.RUNNING, *of_kinds
-        )
+    leased = (
+        select(func.min(SyncJob.lease_until))
+        .where(col(SyncJob.status) == JobStatus.RUNNING, *of_kinds)
+        .scalar_subquery()
     )
-    moments = [moment for moment in (queued, leased) if moment is not None]
+    row = (await session.execute(select(queued, leased))).one()
+    moments = [moment for moment in row if moment is not None]
     return min(moments) if moments else None
 
 

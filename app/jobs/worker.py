@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,6 +19,7 @@ from app.core.db import utcnow
 from app.core.logging import get_logger
 from app.jobs import outbox as jobs
 from app.jobs.context import WorkerContext
+from app.jobs.finisher import Finisher
 from app.jobs.kinds import (
     DEFAULT_LANE,
     Failure,
@@ -83,6 +84,9 @@ class Worker:
             ctx.settings.job_retry_base_seconds, ctx.settings.job_retry_max_seconds, Jitter.HALF
         )
         self._running: set[asyncio.Task[None]] = set()
+        self._finisher = Finisher(self._write_done)
+        # When the next job becomes ready, read with the claim that found none ready.
+        self._next_due: datetime | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set; then let the jobs in hand finish."""
@@ -158,6 +162,9 @@ class Worker:
                     self.kinds,
                     self.other_kinds,
                 )
+                self._next_due = (
+                    None if batch else await jobs.next_due(session, self.kinds, self.other_kinds)
+                )
         except Exception:
             log.exception("sync.worker.claim_failed")
             await backoff.pause()  # the database is unavailable
@@ -175,15 +182,9 @@ class Worker:
 
     async def _wait_for_work(self, stop_waiter: asyncio.Future[bool]) -> None:
         timeout = IDLE_CHECK_SECONDS
-        if len(self._running) < self.slots:
-            try:
-                async with self.ctx.transaction() as session:
-                    due = await jobs.next_due(session, self.kinds, self.other_kinds)
-            except Exception:
-                log.exception("sync.worker.next_due_failed")
-                due = None
-            if due is not None:
-                timeout = max(0.0, min(timeout, (due - utcnow()).total_seconds()))
+        due = self._next_due
+        if len(self._running) < self.slots and due is not None:
+            timeout = max(0.0, min(timeout, (due - utcnow()).total_seconds()))
         wake: asyncio.Future[None] = asyncio.ensure_future(self.ctx.waker.wait(timeout, self._wake))
         waiting: set[asyncio.Future[Any]] = {wake, stop_waiter}
         await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
@@ -215,13 +216,17 @@ class Worker:
             bound.exception("sync.job.crashed")
             await self._failed(job, typed, f"{type(exc).__name__}: {exc}", True, None, crashed=True)
             return
-        await self._record(job, lambda session: jobs.finish(session, job, self.ctx.worker_id))
+        await self._finisher.finish(job)
         JOBS_DONE.labels(job.kind).inc()
         JOB_LATENCY.labels(job.kind).observe((utcnow() - job.created_at).total_seconds())
         bound.info("sync.job.done")
 
+    async def _write_done(self, finished: list[SyncJob]) -> None:
+        ids = [job.id or 0 for job in finished]
+        await self._record(ids, lambda session: jobs.finish(session, ids, self.ctx.worker_id))
+
     async def _record(
-        self, job: SyncJob, write: Callable[[AsyncSession], Awaitable[object]]
+        self, job_ids: list[int], write: Callable[[AsyncSession], Awaitable[object]]
     ) -> None:
         """Write a job's outcome, retrying briefly when the database is away, so a finished
         job does not sit RUNNING until its lease runs out (and then run again)."""
@@ -232,7 +237,7 @@ class Worker:
                 return
             except Exception:
                 if attempt == RECORD_ATTEMPTS - 1:
-                    log.exception("sync.job.outcome_not_recorded", job_id=job.id)
+                    log.exception("sync.job.outcome_not_recorded", job_ids=job_ids)
                     return
                 await asyncio.sleep(RECORD_BACKOFF.delay(attempt + 1))
 
@@ -301,7 +306,7 @@ class Worker:
                 else self.retry_policy.delay(job.attempts, self.rng.random)
             )
             await self._record(
-                job,
+                [job.id or 0],
                 lambda session: jobs.retry_later(session, job, self.ctx.worker_id, message, delay),
             )
             JOBS_RETRIED.labels(job.kind).inc()
@@ -311,7 +316,7 @@ class Worker:
         if transient:
             message = f"Gave up after {job.attempts} attempts: {message}"
         await self._record(
-            job, lambda session: jobs.fail(session, job, self.ctx.worker_id, message)
+            [job.id or 0], lambda session: jobs.fail(session, job, self.ctx.worker_id, message)
         )
         JOBS_FAILED.labels(job.kind).inc()
         bound.error("sync.job.failed")

@@ -270,7 +270,27 @@ class TestLeases:
         async with ctx.transaction() as session:
             await jobs.claim(session, "fast", 10, 60)
         async with ctx.transaction() as session:
-            assert await jobs.finish(session, claimed, "slow") is False
+            assert await jobs.finish(session, [claimed.id or 0], "slow") == 0
+
+
+class TestNextDue:
+    async def test_a_job_waiting_behind_a_running_one_is_not_due_until_that_one_ends(
+        self, db: Any, settings: Any
+    ) -> None:
+        """Else an idle worker would ask for work again and again while the job waits: the
+        worker that finishes the running one wakes its process's workers instead."""
+        ctx = make_context(db, settings)
+        await add_jobs(ctx, ("test.first", {}, "k"), ("test.second", {}, "k"))
+        async with ctx.transaction() as session:
+            (running,) = await jobs.claim(session, "w1", 10, 60)
+            due = await jobs.next_due(session)
+        assert due is not None
+        assert abs((due - running.lease_until).total_seconds()) < 1  # its lease, nothing else
+        async with ctx.transaction() as session:
+            await jobs.finish(session, [running.id or 0], "w1")
+            due = await jobs.next_due(session)
+        assert due is not None
+        assert due <= utcnow()  # the second one, ready now
 
 
 class TestWakeUp:
