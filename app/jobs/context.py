@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.settings import Settings
+from app.jobs import outbox
 from app.jobs.wakeup import Waker
 
 ServicesT = TypeVar("ServicesT")
@@ -23,6 +24,14 @@ class WorkerContext(Generic[ServicesT]):
     waker: Waker
     worker_id: str
     services: ServicesT
+    # Jobs their handler marked done in its own transaction (`finish_in`).
+    finished_by_handler: set[int] = field(default_factory=set)
+
+    async def finish_in(self, session: AsyncSession, job_id: int) -> None:
+        """Mark the running job done in the handler's last transaction: it is done exactly when
+        its work commits, and the worker has nothing more to write for it."""
+        await outbox.finish(session, [job_id], self.worker_id)
+        self.finished_by_handler.add(job_id)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

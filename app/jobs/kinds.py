@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 class JobPayload(BaseModel):
     """What a job needs to run, stored as JSON in its row. Subclasses set `kind`, and override
-    `ordering_key` when their jobs must run one at a time, oldest first (e.g. per ticket)."""
+    `ordering_key` when their jobs must run one at a time, oldest first (e.g. per ticket); the
+    jobs sharing an ordering key are of one lane (its worker starts the next when one ends)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

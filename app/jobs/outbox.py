@@ -20,9 +20,16 @@ from app.jobs.models import JobStatus, SyncJob
 if TYPE_CHECKING:
     from app.core.settings import Settings
 
-# PostgreSQL notifies this channel on every insert into sync_jobs (trigger, migration _40).
+# PostgreSQL notifies this channel on every insert into sync_jobs, naming the kinds inserted
+# (trigger, migrations 20261123_40 and 20261130_40).
 NOTIFY_CHANNEL = "sync_jobs"
+# In a session's info: the kinds of the jobs its transaction enqueued (wakes at commit).
 WAKE_FLAG = "sync_jobs_enqueued"
+
+
+def _wake_at_commit(session: AsyncSession, kind: str) -> None:
+    session.info.setdefault(WAKE_FLAG, set()).add(kind)
+
 
 _EARLIER = aliased(SyncJob)  # built once: an alias is costly to make per statement
 
@@ -40,7 +47,7 @@ async def enqueue(
     )
     session.add(job)
     await session.flush()
-    session.info[WAKE_FLAG] = True
+    _wake_at_commit(session, payload.kind)
     JOBS_ENQUEUED.labels(payload.kind).inc()
     return job
 
@@ -209,7 +216,7 @@ async def fail(session: AsyncSession, job: SyncJob, worker_id: str, message: str
 async def requeue_failed(session: AsyncSession, job_id: int) -> bool:
     """Run a failed job again, with its whole retry budget; False when it is not failed. Workers
     are woken at the commit, in this process and (PostgreSQL) in the others."""
-    result = await session.execute(
+    kind = await session.scalar(
         update(SyncJob)
         .where(col(SyncJob.id) == job_id, col(SyncJob.status) == JobStatus.FAILED)
         .values(
@@ -220,12 +227,14 @@ async def requeue_failed(session: AsyncSession, job_id: int) -> bool:
             locked_by=None,
             updated_at=utcnow(),
         )
+        .returning(col(SyncJob.kind))
+        .execution_options(synchronize_session=False)
     )
-    if not getattr(result, "rowcount", 0):
+    if kind is None:
         return False
-    session.info[WAKE_FLAG] = True
+    _wake_at_commit(session, kind)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, "")))
+        await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, kind)))
     return True
 
 

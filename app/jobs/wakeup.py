@@ -1,37 +1,56 @@
 """Waking workers the moment a job is committed: an in-process event, and PostgreSQL
-LISTEN/NOTIFY for workers in other processes."""
+LISTEN/NOTIFY for workers in other processes. A wake names the kinds of the jobs committed
+(when known), and only the workers taking one of them are woken: a lane's worker does not go
+looking for work each time another lane gets some."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable, Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.listen import listen_forever
 from app.jobs.outbox import NOTIFY_CHANNEL, WAKE_FLAG
 
+TakesKind = Callable[[str], bool]
+
 
 class Waker:
     def __init__(self) -> None:
         self._event = asyncio.Event()
-        self._channels: list[asyncio.Event] = []
+        self._channels: list[tuple[asyncio.Event, TakesKind]] = []
+        # True while this process LISTENs for `sync_jobs` (PostgreSQL): every committed job is
+        # then heard of by NOTIFY, its own included, and is not woken for twice.
+        self.listening = False
 
-    def channel(self) -> asyncio.Event:
-        """An event of its own for one more waiter (a lane's worker): set on every wake."""
+    def channel(self, takes: TakesKind = lambda _kind: True) -> asyncio.Event:
+        """An event of its own for one more waiter (a lane's worker), set on every wake about a
+        kind it `takes`, and on every wake that names none."""
         event = asyncio.Event()
-        self._channels.append(event)
+        self._channels.append((event, takes))
         return event
 
-    def wake(self) -> None:
+    def wake(self, kinds: Iterable[str] | None = None) -> None:
+        """Wake the waiters for these kinds of jobs (None: every waiter)."""
+        named = None if kinds is None else set(kinds)
         self._event.set()
-        for event in self._channels:
-            event.set()
+        for event, takes in self._channels:
+            if named is None or any(takes(kind) for kind in named):
+                event.set()
+
+    def committed(self, kinds: Iterable[str]) -> None:
+        """Jobs of these kinds were committed: wake the local workers taking them, unless the
+        NOTIFY of the insert will."""
+        if not self.listening:
+            self.wake(kinds)
 
     def after_commit(self, session: AsyncSession) -> None:
         """Call after a commit: wakes local workers when the transaction enqueued jobs."""
-        if session.info.pop(WAKE_FLAG, False):
-            self.wake()
+        kinds: set[str] | None = session.info.pop(WAKE_FLAG, None)
+        if kinds:
+            self.committed(kinds)
 
     async def wait(self, timeout: float | None, channel: asyncio.Event | None = None) -> None:
         event = channel or self._event
@@ -40,9 +59,27 @@ class Waker:
         event.clear()
 
 
+def kinds_notified(payload: str) -> list[str] | None:
+    """The kinds a `sync_jobs` NOTIFY names (comma-separated; empty: not said, wake all)."""
+    return [kind for kind in payload.split(",") if kind] or None
+
+
 async def listen_for_jobs(database_url: str, waker: Waker, stop: asyncio.Event) -> None:
-    """Wake the worker on every NOTIFY of a committed job, and whenever listening (re)starts:
-    jobs may have been committed while nobody listened."""
+    """Wake the workers on every NOTIFY of committed jobs, and all of them whenever listening
+    (re)starts: jobs may have been committed while nobody listened."""
+
+    def listening() -> None:
+        waker.listening = True
+        waker.wake()
+
+    def lost() -> None:
+        waker.listening = False
+
     await listen_forever(
-        database_url, NOTIFY_CHANNEL, lambda _payload: waker.wake(), stop, on_listening=waker.wake
+        database_url,
+        NOTIFY_CHANNEL,
+        lambda payload: waker.wake(kinds_notified(payload)),
+        stop,
+        on_listening=listening,
+        on_lost=lost,
     )

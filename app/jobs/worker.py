@@ -79,14 +79,17 @@ class Worker:
             if lane is not None
             else ctx.settings.worker_concurrency
         )
-        self._wake = ctx.waker.channel()
+        self._wake = ctx.waker.channel(self._takes)
         self.retry_policy = BackoffPolicy(
             ctx.settings.job_retry_base_seconds, ctx.settings.job_retry_max_seconds, Jitter.HALF
         )
         self._running: set[asyncio.Task[None]] = set()
         self._finisher = Finisher(self._write_done)
-        # When the next job becomes ready, read with the claim that found none ready.
+        # When the next job becomes ready, read with a claim that found fewer than it could take.
         self._next_due: datetime | None = None
+
+    def _takes(self, kind: str) -> bool:
+        return kind in self.kinds if self.kinds is not None else kind not in self.other_kinds
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set; then let the jobs in hand finish."""
@@ -102,9 +105,11 @@ class Worker:
             if self.lane in (None, DEFAULT_LANE):
                 await self._start_periodic_chains(stop)
             while not stop.is_set():
-                claimed = await self._claim_and_start(claim_backoff)
-                if claimed:
-                    continue
+                # Wakes from here on may be about jobs this claim does not see yet: they are
+                # kept; the earlier ones are about jobs it does see, and are dropped.
+                self._wake.clear()
+                if await self._claim_and_start(claim_backoff):
+                    continue  # every free slot got a job: there may be more ready
                 await self._wait_for_work(stop_waiter)
         finally:
             stop_waiter.cancel()
@@ -148,10 +153,12 @@ class Worker:
             total += len(batch)
             await asyncio.gather(*(self.execute(job) for job in batch))
 
-    async def _claim_and_start(self, backoff: Backoff) -> int:
+    async def _claim_and_start(self, backoff: Backoff) -> bool:
+        """Claim ready jobs into the free slots and start them; True when they filled every
+        free slot (others may be ready), False when fewer were ready (or no slot was free)."""
         free = self.slots - len(self._running)
         if free <= 0:
-            return 0
+            return False
         try:
             async with self.ctx.transaction() as session:
                 batch = await jobs.claim(
@@ -163,22 +170,27 @@ class Worker:
                     self.other_kinds,
                 )
                 self._next_due = (
-                    None if batch else await jobs.next_due(session, self.kinds, self.other_kinds)
+                    await jobs.next_due(session, self.kinds, self.other_kinds)
+                    if len(batch) < free
+                    else None
                 )
         except Exception:
             log.exception("sync.worker.claim_failed")
             await backoff.pause()  # the database is unavailable
-            return 0
+            self._wake.set()  # ask again
+            return False
         backoff.reset()
         for job in batch:
             task = asyncio.create_task(self.execute(job))
             self._running.add(task)
             task.add_done_callback(self._job_finished)
-        return len(batch)
+        return len(batch) == free
 
     def _job_finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
-        self.ctx.waker.wake()  # a slot is free, and jobs ordered after this one may be ready
+        # A slot is free, and jobs ordered after this one (of this lane: jobs sharing an
+        # ordering key are of one lane) may be ready.
+        self._wake.set()
 
     async def _wait_for_work(self, stop_waiter: asyncio.Future[bool]) -> None:
         timeout = IDLE_CHECK_SECONDS
@@ -216,7 +228,10 @@ class Worker:
             bound.exception("sync.job.crashed")
             await self._failed(job, typed, f"{type(exc).__name__}: {exc}", True, None, crashed=True)
             return
-        await self._finisher.finish(job)
+        if job.id in self.ctx.finished_by_handler:
+            self.ctx.finished_by_handler.discard(job.id)
+        else:
+            await self._finisher.finish(job)
         JOBS_DONE.labels(job.kind).inc()
         JOB_LATENCY.labels(job.kind).observe((utcnow() - job.created_at).total_seconds())
         bound.info("sync.job.done")

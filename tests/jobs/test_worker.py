@@ -399,17 +399,28 @@ class TestSeveralWorkers:
         assert runs == {n: 1 for n in range(200)}
 
     async def test_a_committed_job_notifies_other_processes(self, db: Any, settings: Any) -> None:
-        """Workers in other processes hear of a committed job (the `sync_jobs` NOTIFY trigger)."""
+        """Workers in other processes hear of a committed job (the `sync_jobs` NOTIFY trigger),
+        and of its kind: a lane that takes none of the kinds is not woken."""
         ctx = make_context(db, settings)
-        heard = asyncio.Event()
+        heard: asyncio.Queue[str] = asyncio.Queue()
         listener = await asyncpg.connect(asyncpg_dsn(settings.database_url))
         try:
-            await listener.add_listener(jobs.NOTIFY_CHANNEL, lambda *_: heard.set())
+            await listener.add_listener(
+                jobs.NOTIFY_CHANNEL, lambda *args: heard.put_nowait(args[-1])
+            )
             async with ctx.transaction() as session:
                 await jobs.enqueue(session, kind("test.notify")())
-            await asyncio.wait_for(heard.wait(), 5)
+                await jobs.enqueue(session, kind("test.other")())
+                await jobs.enqueue(session, kind("test.notify")())
+            payloads = {await asyncio.wait_for(heard.get(), 5)}
+            while not heard.empty():
+                payloads.add(heard.get_nowait())
         finally:
             await listener.close()
+        assert {kind for payload in payloads for kind in payload.split(",")} == {
+            "test.notify",
+            "test.other",
+        }
 
 
 class TestLeaseRenewal:

@@ -30,7 +30,7 @@ from app.integration.inbound.comments import (
 from app.integration.inbound.deleted import mark_deleted
 from app.integration.inbound.failures import fail_instance_wide
 from app.integration.inbound.fields import apply_fields
-from app.integration.inbound.linked_tickets import ApplyReport, LinkedTickets, has_linked_tickets
+from app.integration.inbound.linked_tickets import ApplyReport, LinkedTickets
 from app.integration.inbound.product import apply_move, apply_product
 from app.integration.inbound.rules import is_stale
 from app.integration.inbound.status import apply_issue_type, apply_status
@@ -66,6 +66,7 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
         async with ctx.transaction() as session:
             delivery = await session.get(WebhookDelivery, delivery_pk, options=[_WITHOUT_BODY])
             if delivery is None or delivery.processed_at is not None:
+                await ctx.finish_in(session, job.id)
                 return
             parsed = await _parsed(session, delivery, job.payload)
             bound = log.bind(
@@ -77,33 +78,39 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
                 if instance is not None
                 else None
             )
+            tickets = (
+                LinkedTickets(session, instance, issue)
+                if instance is not None and issue is not None
+                else None
+            )
             if (
-                instance is None
-                or not instance.sync_active
-                or issue is None
-                or issue.deleted
-                or not await has_linked_tickets(session, issue)
+                tickets is None
+                or not tickets.instance.sync_active
+                or tickets.issue.deleted
+                or not await tickets.id_list()
             ):
                 outcome = (
                     "inactive" if instance is not None and not instance.sync_active else "unlinked"
                 )
                 _mark(delivery, outcome)
                 bound.info(f"jira.webhook.{outcome}")
+                await ctx.finish_in(session, job.id)
                 return
-            plan = checked or await comment_plan(session, instance, issue, parsed)
+            plan = checked or await comment_plan(session, tickets.instance, tickets.issue, parsed)
             if checked is not None or not needs_jira_check(plan):
-                tickets = LinkedTickets(session, instance, issue)
                 outcome = await _apply_parsed(tickets, parsed, plan)
                 _mark(delivery, outcome)
                 bound.info("jira.webhook.applied", outcome=outcome)
                 await _apply_behind(tickets, ctx.worker_id, job)
+                await ctx.finish_in(session, job.id)
                 return
         assert plan is not None
+        instance_id = tickets.instance.id or 0
         try:
-            async with jira_client(ctx.services, instance) as client:
-                await check_comment_in_jira(client, issue.issue_id, plan)
+            async with jira_client(ctx.services, tickets.instance) as client:
+                await check_comment_in_jira(client, tickets.issue.issue_id, plan)
         except JiraError as exc:
-            raise await fail_instance_wide(ctx, instance.id or 0, "jira.comment", exc) from exc
+            raise await fail_instance_wide(ctx, instance_id, "jira.comment", exc) from exc
         checked = plan
 
 

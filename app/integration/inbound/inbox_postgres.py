@@ -181,7 +181,7 @@ class PostgresInbox:
             return Stored(None, delivery.outcome)
         if row["outcome"] is None:
             JOBS_ENQUEUED.labels(ApplyWebhook.kind).inc()
-            self._pool.waker.wake()
+            self._pool.waker.committed([ApplyWebhook.kind])
         return Stored(int(row["id"]), row["outcome"])
 
     async def release(self) -> None:
