@@ -30,7 +30,6 @@ from app.core.events import publish
 from app.helpdesk.history import SYNC_ERROR
 from app.helpdesk.models import Action, ActionSource, HistoryEntry, Ticket
 from app.integration.events import JiraActionsAdded
-from app.integration.inbound.rules import StatusOption
 from app.integration.models import Direction, JiraInstance, JiraIssue, LogStatus, SyncLog
 
 ACTOR = "Jira"
@@ -102,7 +101,6 @@ class LinkedTickets:
         # linked does not change meanwhile, and they are touched once.
         self._id_list: list[int] | None = None
         self._touched = False
-        self.statuses_by_type: dict[int, list[StatusOption]] = {}
 
     @cached_property
     def linked(self) -> ColumnElement[bool]:
@@ -162,7 +160,10 @@ class LinkedTickets:
     async def touch(self) -> None:
         if not self._touched:
             await self.session.execute(
-                sa_update(Ticket).where(self.linked).values(date_modified=self.now)
+                sa_update(Ticket)
+                .where(self.linked)
+                .values(date_modified=self.now)
+                .execution_options(synchronize_session=False)  # loaded tickets are read anew
             )
             self._touched = True
 

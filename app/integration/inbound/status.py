@@ -4,8 +4,11 @@ ticket given a new type takes a status of the new type."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy import update as sa_update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
@@ -39,7 +42,7 @@ async def apply_issue_type(tickets: LinkedTickets, jira_type: str, report: Apply
         report.notes.append(message)
         await tickets.log("jira.issue_type", message, error=True)
         return
-    options = await _status_options(tickets, [target])
+    options = await _status_options(session, [target])
     if not options.get(target):
         message = f"Ticket type {types[target]!r} has no statuses; ticket type unchanged"
         report.errors.append(message)
@@ -69,23 +72,17 @@ async def apply_issue_type(tickets: LinkedTickets, jira_type: str, report: Apply
     report.changes.append(f"ticket type -> {types[target]}")
 
 
-async def _status_options(
-    tickets: LinkedTickets, type_ids: list[int]
-) -> dict[int, list[StatusOption]]:
-    """Each ticket type's statuses, read once for all the deliveries a job applies."""
-    known = tickets.statuses_by_type
-    missing = [type_id for type_id in type_ids if type_id not in known]
-    if missing:
-        rows = await tickets.session.scalars(
-            select(TicketStatus).where(col(TicketStatus.ticket_type_id).in_(missing))
+async def _status_options(session: AsyncSession, of_types: Any) -> dict[int, list[StatusOption]]:
+    """The statuses of the ticket types `of_types` selects, per type (types without any are
+    left out)."""
+    options: dict[int, list[StatusOption]] = {}
+    for status in await session.scalars(
+        select(TicketStatus).where(col(TicketStatus.ticket_type_id).in_(of_types))
+    ):
+        options.setdefault(status.ticket_type_id, []).append(
+            StatusOption(status.id or 0, status.name, status.is_default)
         )
-        for type_id in missing:
-            known[type_id] = []
-        for status in rows:
-            known[status.ticket_type_id].append(
-                StatusOption(status.id or 0, status.name, status.is_default)
-            )
-    return {type_id: known[type_id] for type_id in type_ids if known[type_id]}
+    return options
 
 
 async def apply_status(
@@ -102,12 +99,10 @@ async def apply_status(
         await tickets.add_actions(text, ACTOR, None, None)
         report.changes.append(f"status action: {previous} -> {jira_to}")
         return
-    type_ids = list(
-        await session.scalars(select(col(Ticket.ticket_type_id)).where(tickets.linked).distinct())
-    )
-    options = await _status_options(tickets, type_ids)
+    linked_types = select(col(Ticket.ticket_type_id)).where(tickets.linked).distinct()
+    options = await _status_options(session, linked_types)
     changed = False
-    for type_id in type_ids:
+    for type_id in sorted(options):
         target = target_status(options.get(type_id, []), jira_to)
         if target is None:
             continue
@@ -119,7 +114,10 @@ async def apply_status(
             joins=((_OLD_STATUS, _OLD_STATUS.id == Ticket.status_id, False),),
         )
         result = await session.execute(
-            sa_update(Ticket).where(tickets.linked, *where).values(status_id=target)
+            sa_update(Ticket)
+            .where(tickets.linked, *where)
+            .values(status_id=target)
+            .execution_options(synchronize_session=False)  # loaded tickets are read anew
         )
         changed = changed or bool(getattr(result, "rowcount", 0))
     if changed:
