@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.core.db import utcnow
 from app.helpdesk.events import ActionCreated
@@ -100,16 +102,32 @@ async def find_earlier_comment(client: JiraClient, issue: str, action_id: int) -
     return None
 
 
+async def load_push(
+    session: AsyncSession, ticket_id: int, action_id: int
+) -> tuple[Ticket, Action | None, JiraIssue | None, JiraInstance | None] | None:
+    """The ticket with the action, its issue and its instance, in one query (None: no ticket)."""
+    query = (
+        select(Ticket, Action, JiraIssue, JiraInstance)
+        .select_from(Ticket)
+        .outerjoin(Action, col(Action.id) == action_id)
+        .outerjoin(JiraIssue, col(JiraIssue.id) == Ticket.jira_issue_ref)
+        .outerjoin(JiraInstance, col(JiraInstance.id) == Ticket.jira_instance_id)
+        .where(col(Ticket.id) == ticket_id)
+    )
+    row = (await session.execute(query)).one_or_none()
+    return None if row is None else row.tuple()
+
+
 async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
     ticket_id = job.payload.ticket_id
     action_id = job.payload.action_id
     async with ctx.transaction() as session:
-        action = await session.get(Action, action_id)
-        ticket = await session.get(Ticket, ticket_id)
-        if action is None or ticket is None or action.jira_comment_id is not None:
+        loaded = await load_push(session, ticket_id, action_id)
+        if loaded is None:
+            return  # deleted meanwhile
+        ticket, action, issue, instance = loaded
+        if action is None or action.jira_comment_id is not None:
             return  # deleted meanwhile, or already pushed by an earlier attempt
-        issue = await session.get(JiraIssue, ticket.jira_issue_ref or 0)
-        instance = await session.get(JiraInstance, ticket.jira_instance_id or 0)
         if ticket.jira_sync_status != JiraSyncStatus.LINKED or issue is None or instance is None:
             await log_sync(
                 session,
@@ -154,10 +172,9 @@ async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
             )
         raise JobError(message, transient=False) from exc
     async with ctx.transaction() as session:
-        stored = await session.get(Action, action_id)
-        if stored is not None:
-            stored.jira_comment_id = comment.id
-            session.add(stored)
+        await session.execute(
+            update(Action).where(col(Action.id) == action_id).values(jira_comment_id=comment.id)
+        )
         if job.attempts > 1 and earlier is None:  # an earlier attempt may yet be applied late
             check = CheckLateComment(
                 ticket_id=ticket_id,
