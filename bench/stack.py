@@ -147,9 +147,10 @@ async def running_stack(workdir: Path) -> AsyncIterator[Stack]:
         await drop_database(stack.database)
 
 
-def start_workers(stack: Stack, count: int) -> None:
+def start_workers(stack: Stack, count: int, **settings: str) -> None:
+    """`count` worker processes, with `settings` (e.g. WORKER_CONCURRENCY) in their environment."""
     for _ in range(count):
-        stack.workers.append(stack.spawn(["-m", "app", "worker"], "worker.log"))
+        stack.workers.append(stack.spawn(["-m", "app", "worker"], "worker.log", **settings))
 
 
 def stop_workers(stack: Stack) -> None:
