@@ -90,13 +90,19 @@ async def jira_latency(stack: Stack, seconds: float) -> AsyncIterator[None]:
             await sim.delete(f"/_sim/faults/{added.json()['id']}")
 
 
+def cpu_used(stack: Stack) -> tuple[float, float]:
+    """CPU seconds used so far by the worker processes, and by the simulator."""
+    assert stack.sim is not None
+    return sum(cpu_seconds(worker.pid) for worker in stack.workers), cpu_seconds(stack.sim.pid)
+
+
 async def drain_rate(
     ctx: Context, tickets: list[int], workers: int, tag: str, concurrency: int | None = None
 ) -> dict[str, float]:
     """Enqueue N actions with no worker running, start `workers` processes (with `concurrency`
     jobs in flight each, else the default), count done jobs; jobs/s from the first to the last
-    job finished (the workers' start-up is not counted), and the workers' CPU per job over
-    that time."""
+    job finished (the workers' start-up is not counted), and the CPU per job the workers and the
+    simulator used over that time."""
     count = ctx.plan.drain_jobs
     mark = (await ctx.db.fetch("SELECT coalesce(max(id), 0) FROM sync_jobs"))[0][0]
     await post_actions(ctx, tickets, count, 200.0, tag)
@@ -107,15 +113,14 @@ async def drain_rate(
         "WHERE id > :mark AND kind = 'jira.push_comment' AND status = 'done'"
     )
     deadline = time.monotonic() + 120
-    first_done, cpu_at_first = 0, 0.0
+    first_done, at_first, at_last = 0, (0.0, 0.0), (0.0, 0.0)
     try:
         while True:
             done, first, last = (await ctx.db.fetch(query, mark=mark))[0]
             if done and not first_done:
-                first_done = done
-                cpu_at_first = sum(cpu_seconds(worker.pid) for worker in ctx.stack.workers)
+                first_done, at_first = done, cpu_used(ctx.stack)
             if done >= count:
-                cpu = sum(cpu_seconds(worker.pid) for worker in ctx.stack.workers) - cpu_at_first
+                at_last = cpu_used(ctx.stack)
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"only {done} of {count} jobs done")
@@ -125,9 +130,11 @@ async def drain_rate(
     async with httpx.AsyncClient(base_url=ctx.stack.sim_url) as sim:
         await sim.delete("/_sim/requests")
     seconds = max((last - first).total_seconds(), 1e-6)
+    jobs = max(count - first_done, 1)
     return {
         "jobs_per_second": round((count - 1) / seconds, 1),
-        "worker_cpu_ms_per_job": round(cpu * 1000 / max(count - first_done, 1), 2),
+        "worker_cpu_ms_per_job": round((at_last[0] - at_first[0]) * 1000 / jobs, 2),
+        "sim_cpu_ms_per_job": round((at_last[1] - at_first[1]) * 1000 / jobs, 2),
     }
 
 
@@ -171,6 +178,7 @@ async def ticket_to_jira(ctx: Context) -> dict[str, Any]:
         "latency": median_of(runs),
         "jobs_per_second": {workers: run["jobs_per_second"] for workers, run in instant.items()},
         "worker_cpu_ms_per_job": instant[1]["worker_cpu_ms_per_job"],
+        "sim_cpu_ms_per_job": instant[1]["sim_cpu_ms_per_job"],
         "jira_latency_ms": ms(JIRA_LATENCY_SECONDS),
         "jobs_per_second_with_latency": {
             concurrency: run["jobs_per_second"] for concurrency, run in slow.items()
