@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import statistics
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
-
-import httpx
 
 from bench import fixtures
 from bench.fixtures import Database, Helpdesk, issue_updated, signed_headers
@@ -250,109 +247,6 @@ async def jira_to_ticket(ctx: Context) -> dict[str, Any]:
         "wide_tickets": plan.wide_tickets,
         "wide_statuses_after": {row[0]: int(row[1]) for row in status},
     }
-
-
-# -- 3. ticket -> Jira ---------------------------------------------------------------------------
-
-
-def parse_time(value: str) -> float:
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
-
-
-async def post_actions(
-    ctx: Context, tickets: list[int], count: int, rate: float, tag: str
-) -> dict[str, float]:
-    """POST `count` actions spread over `tickets`; description tag -> the action's DateCreated."""
-    created: dict[str, float] = {}
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {ctx.stack.api_token}"}
-
-    def request(index: int) -> tuple[str, str, dict[str, str], bytes]:
-        body = json.dumps({"Description": f"{tag}-{index}", "ActionType": "Comment"}).encode()
-        return "POST", f"/api/json/Tickets/{tickets[index % len(tickets)]}/Actions", headers, body
-
-    def answered(index: int, answer: Answer, _at: float) -> None:
-        created[f"{tag}-{index}"] = parse_time(json.loads(answer.body)["Action"]["DateCreated"])
-
-    run = await open_model(ctx.stack.app_url, request, rate, count / rate, on_answer=answered)
-    check_clean(run, "actions")
-    return created
-
-
-async def comments_received(
-    stack: Stack, created: dict[str, float], timeout: float = 60.0
-) -> list[float]:
-    """Action DateCreated -> the simulator's record of the comment POST, per action."""
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(base_url=stack.sim_url, timeout=30.0) as sim:
-        while True:
-            seen: dict[str, float] = {}
-            for entry in (await sim.get("/_sim/requests")).json():
-                body = entry.get("json")
-                if entry["method"] == "POST" and entry["path"].endswith("/comment"):
-                    tag = str(body.get("body", "")).split("\n")[0] if isinstance(body, dict) else ""
-                    if tag in created and tag not in seen:
-                        seen[tag] = parse_time(entry["at"])
-            if len(seen) == len(created):
-                await sim.delete("/_sim/requests")
-                return [seen[tag] - created[tag] for tag in created]
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"only {len(seen)} of {len(created)} comments reached Jira")
-            await asyncio.sleep(0.2)
-
-
-async def drain_rate(ctx: Context, tickets: list[int], workers: int, tag: str) -> float:
-    """Enqueue N actions with no worker running, start `workers` processes, count done jobs;
-    jobs/s from the first to the last job finished (the workers' start-up is not counted)."""
-    count = ctx.plan.drain_jobs
-    mark = (await ctx.db.fetch("SELECT coalesce(max(id), 0) FROM sync_jobs"))[0][0]
-    await post_actions(ctx, tickets, count, 200.0, tag)
-    start_workers(ctx.stack, workers)
-    query = (
-        "SELECT count(*), min(updated_at), max(updated_at) FROM sync_jobs "
-        "WHERE id > :mark AND kind = 'jira.push_comment' AND status = 'done'"
-    )
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            done, first, last = (await ctx.db.fetch(query, mark=mark))[0]
-            if done >= count:
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"only {done} of {count} jobs done")
-            await asyncio.sleep(0.1)
-    finally:
-        stop_workers(ctx.stack)
-    async with httpx.AsyncClient(base_url=ctx.stack.sim_url) as sim:
-        await sim.delete("/_sim/requests")
-    return round((count - 1) / max((last - first).total_seconds(), 1e-6), 1)
-
-
-async def ticket_to_jira(ctx: Context) -> dict[str, Any]:
-    plan = ctx.plan
-    issues = await fixtures.sim_issues(ctx.stack, 40)
-    linked = await ctx.db.link_tickets(ctx.helpdesk, issues, 1)
-    tickets = [ids[0] for ids in linked.values()]
-    async with httpx.AsyncClient(base_url=ctx.stack.sim_url) as sim:
-        await sim.delete("/_sim/requests")
-    start_workers(ctx.stack, 1)
-    try:
-        warm = await post_actions(ctx, tickets, 5, 5.0, "warm")
-        await comments_received(ctx.stack, warm)
-        runs = []
-        for run in range(plan.runs):
-            created = await post_actions(ctx, tickets, plan.actions, 10.0, f"lat{run}")
-            latencies = await comments_received(ctx.stack, created)
-            runs.append({"p50_ms": ms(pct(latencies, 0.5)), "p99_ms": ms(pct(latencies, 0.99))})
-    finally:
-        stop_workers(ctx.stack)
-    rates = {
-        workers: statistics.median(
-            [await drain_rate(ctx, tickets, workers, f"d{workers}-{r}") for r in range(plan.runs)]
-        )
-        for workers in (1, 2)
-    }
-    return {"latency": median_of(runs), "jobs_per_second": rates, "drain_jobs": plan.drain_jobs}
 
 
 # -- 4. CRM search -------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ class Stack:
     sim_url: str = ""
     app_url: str = ""
     app: subprocess.Popen[bytes] | None = None
+    sim: subprocess.Popen[bytes] | None = None
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     worker_peaks_mb: list[float] = field(default_factory=list)
 
@@ -123,7 +124,6 @@ async def running_stack(workdir: Path) -> AsyncIterator[Stack]:
     the end."""
     stack = Stack(workdir, f"bench_{time.strftime('%Y%m%d_%H%M%S')}_{os.getpid()}")
     await create_database(stack.database)
-    sim: subprocess.Popen[bytes] | None = None
     try:
         migrate = stack.spawn(["-m", "app", "migrate"], "migrate.log")
         if await asyncio.to_thread(migrate.wait) != 0:
@@ -131,25 +131,26 @@ async def running_stack(workdir: Path) -> AsyncIterator[Stack]:
         sim_port, app_port = free_port(), free_port()
         stack.sim_url = f"http://127.0.0.1:{sim_port}"
         stack.app_url = f"http://127.0.0.1:{app_port}"
-        sim = stack.spawn(["-m", "jirasim", "--port", str(sim_port)], "jira-sim.log")
+        stack.sim = stack.spawn(["-m", "jirasim", "--port", str(sim_port)], "jira-sim.log")
         stack.app = stack.spawn(
             ["-m", "app", "serve"], "service.log", PORT=str(app_port), PUBLIC_URL=stack.app_url
         )
         await wait_until_ready(stack.app_url, stack.app)
-        await wait_http(f"{stack.sim_url}/rest/api/2/serverInfo", sim)
+        await wait_http(f"{stack.sim_url}/rest/api/2/serverInfo", stack.sim)
         yield stack
     finally:
         stop_workers(stack)
         if stack.app is not None:
             stop_process(stack.app)
-        if sim is not None:
-            stop_process(sim)
+        if stack.sim is not None:
+            stop_process(stack.sim)
         await drop_database(stack.database)
 
 
-def start_workers(stack: Stack, count: int) -> None:
+def start_workers(stack: Stack, count: int, **settings: str) -> None:
+    """`count` worker processes, with `settings` (e.g. WORKER_CONCURRENCY) in their environment."""
     for _ in range(count):
-        stack.workers.append(stack.spawn(["-m", "app", "worker"], "worker.log"))
+        stack.workers.append(stack.spawn(["-m", "app", "worker"], "worker.log", **settings))
 
 
 def stop_workers(stack: Stack) -> None:

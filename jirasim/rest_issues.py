@@ -39,7 +39,7 @@ def refuse_removed_search(sim: JiraSimulator) -> None:
 def build_issue_router(sim: JiraSimulator) -> APIRouter:
     router = APIRouter(prefix="/rest/api/2")
 
-    def current_user(request: Request) -> User:
+    async def current_user(request: Request) -> User:
         return sim.authenticate(request.headers.get("authorization"))
 
     def find(id_or_key: str, user: User) -> Issue:

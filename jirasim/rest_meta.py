@@ -27,7 +27,7 @@ def build_meta_router(sim: JiraSimulator) -> APIRouter:
         if sim.flavor == "server":
             raise JiraError(404, f"null for uri: {sim.base_url}{request.url.path}")
 
-    def current_user(request: Request) -> User:
+    async def current_user(request: Request) -> User:
         return sim.authenticate(request.headers.get("authorization"))
 
     def visible_projects(user: User) -> list[Project]:

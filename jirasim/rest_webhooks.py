@@ -23,7 +23,7 @@ JQL_SECTION = "issue-related-events-section"
 def build_webhook_router(sim: JiraSimulator) -> APIRouter:
     router = APIRouter(prefix="/rest/webhooks/1.0")
 
-    def admin(request: Request) -> User:
+    async def admin(request: Request) -> User:
         user = sim.authenticate(request.headers.get("authorization"))
         if "ADMINISTER" not in user.permissions:
             raise JiraError(403, "You are not authorised to perform this action.")

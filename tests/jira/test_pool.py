@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ class PoolSettings:
     jira_max_retries: int = 4
     jira_max_wait_seconds: float = 60.0
     allow_private_jira_hosts: bool = True
+    worker_concurrency: int = 8
 
 
 class RecordingPool:
@@ -41,6 +43,28 @@ class RecordingPool:
         )
         self.built.append(client)
         return client
+
+
+class HeldAnswers:
+    """An HTTP server that answers no request until `wanted` of them are in at once."""
+
+    def __init__(self, wanted: int) -> None:
+        self.wanted = wanted
+        self.arrived = 0
+        self.all_in = asyncio.Event()
+
+    async def answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        self.arrived += 1
+        if self.arrived == self.wanted:
+            self.all_in.set()
+        await self.all_in.wait()
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+            b"Connection: close\r\n\r\n{}"
+        )
+        await writer.drain()
+        writer.close()
 
 
 @pytest.fixture
@@ -89,6 +113,22 @@ class TestJiraClientPool:
         async with pool.lease(1, CONNECTION) as client:
             assert (client.policy.max_retries, client.policy.max_retry_after) == (2, 5.0)
         await pool.aclose()
+
+    async def test_a_client_has_a_connection_for_each_of_the_workers_slots(self) -> None:
+        slots = 16  # more than the 10 connections a client holds at least
+        server = HeldAnswers(slots)
+        listener = await asyncio.start_server(server.answer, "127.0.0.1", 0)
+        port = listener.sockets[0].getsockname()[1]
+        pool = JiraClientPool.from_settings(PoolSettings(worker_concurrency=slots))
+        connection = JiraConnection(f"http://127.0.0.1:{port}", "sync@example.com", "token-1")
+        try:
+            async with pool.lease(1, connection) as client:
+                calls = asyncio.gather(*(client.myself() for _ in range(slots)))
+                await asyncio.wait_for(calls, timeout=10)  # only a guard: all are in at once
+        finally:
+            await pool.aclose()
+            listener.close()
+        assert server.arrived == slots
 
     async def test_a_quota_pause_is_told_with_the_instances_id(self) -> None:
         told: list[tuple[int, QuotaPause]] = []

@@ -12,9 +12,12 @@ Jira Service Management customer never sees it; an action's HTML goes as wiki ma
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.core.db import utcnow
 from app.helpdesk.events import ActionCreated
@@ -61,10 +64,10 @@ async def on_action_created(session: AsyncSession, event: ActionCreated) -> None
         await enqueue_if_pushed(session, ticket, action)
 
 
-def comment_body(action: Action) -> str:
+def comment_body(description: str, creator_name: str) -> str:
     """The comment's wiki markup: the action's HTML converted (plain text as it is), signed."""
-    text = action_text(action.description)
-    author = action.creator_name.strip()
+    text = action_text(description)
+    author = creator_name.strip()
     return f"{text}\n\n— {escape_wiki(author)} (helpdesk)" if author else text
 
 
@@ -100,43 +103,80 @@ async def find_earlier_comment(client: JiraClient, issue: str, action_id: int) -
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class PushSource:
+    """What a push reads before calling Jira: the action, its ticket's link, the instance."""
+
+    description: str
+    creator_name: str
+    visible_on_portal: bool
+    comment_id: str | None
+    link_status: str
+    instance_id: int | None
+    issue_id: str | None
+    issue_key: str | None
+    instance: JiraInstance | None
+
+
+async def load_push(session: AsyncSession, ticket_id: int, action_id: int) -> PushSource | None:
+    """One query, plain columns but for the instance (None: the ticket or the action is gone)."""
+    query = (
+        select(
+            col(Action.description),
+            col(Action.creator_name),
+            col(Action.is_visible_on_portal),
+            col(Action.jira_comment_id),
+            col(Ticket.jira_sync_status),
+            col(Ticket.jira_instance_id),
+            col(JiraIssue.issue_id),
+            col(JiraIssue.issue_key),
+            JiraInstance,
+        )
+        .select_from(Ticket)
+        .join(Action, col(Action.id) == action_id)
+        .outerjoin(JiraIssue, col(JiraIssue.id) == Ticket.jira_issue_ref)
+        .outerjoin(JiraInstance, col(JiraInstance.id) == Ticket.jira_instance_id)
+        .where(col(Ticket.id) == ticket_id)
+    )
+    row = (await session.execute(query)).one_or_none()
+    return None if row is None else PushSource(*row)
+
+
 async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
     ticket_id = job.payload.ticket_id
     action_id = job.payload.action_id
     async with ctx.transaction() as session:
-        action = await session.get(Action, action_id)
-        ticket = await session.get(Ticket, ticket_id)
-        if action is None or ticket is None or action.jira_comment_id is not None:
+        source = await load_push(session, ticket_id, action_id)
+        if source is None or source.comment_id is not None:
             return  # deleted meanwhile, or already pushed by an earlier attempt
-        issue = await session.get(JiraIssue, ticket.jira_issue_ref or 0)
-        instance = await session.get(JiraInstance, ticket.jira_instance_id or 0)
-        if ticket.jira_sync_status != JiraSyncStatus.LINKED or issue is None or instance is None:
+        instance = source.instance
+        issue_id, issue_key = source.issue_id, source.issue_key
+        linked = source.link_status == JiraSyncStatus.LINKED
+        if not linked or issue_id is None or issue_key is None or instance is None:
             await log_sync(
                 session,
-                instance_id=ticket.jira_instance_id,
+                instance_id=source.instance_id,
                 direction=Direction.TO_JIRA,
                 event="push_comment",
                 message=f"Action {action_id} not pushed: the ticket is not linked to Jira "
-                f"(link status {ticket.jira_sync_status})",
+                f"(link status {source.link_status})",
                 ticket_id=ticket_id,
             )
             return
-        body = comment_body(action)
+        body = comment_body(source.description, source.creator_name)
         properties = {
             SYNC_PROPERTY: {"actionId": action_id, "ticketId": ticket_id},
             # Not visible on the portal: an internal note on a Service Management issue (on a
             # Jira Software issue the property changes nothing: every comment is for the team).
-            SD_PUBLIC_COMMENT: audience_property(internal=not action.is_visible_on_portal),
+            SD_PUBLIC_COMMENT: audience_property(internal=not source.visible_on_portal),
         }
     late = ctx.settings.jira_late_write_seconds
     try:
         async with jira_client(ctx.services, instance) as client:
             earlier = None
             if job.attempts > 1:
-                earlier = await find_earlier_comment(client, issue.issue_id, action_id)
-            comment = earlier or await client.add_comment(
-                issue.issue_id, body, properties=properties
-            )
+                earlier = await find_earlier_comment(client, issue_id, action_id)
+            comment = earlier or await client.add_comment(issue_id, body, properties=properties)
     except JiraAmbiguousResult as exc:
         raise look_again_later(exc, "comment", made="added", making="adding", after=late) from exc
     except JiraError as exc:
@@ -149,22 +189,21 @@ async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
                 instance_id=instance.id,
                 ticket_id=ticket_id,
                 event="push_comment",
-                jira_key=issue.issue_key,
-                subject=f"Jira issue {issue.issue_key}",
+                jira_key=issue_key,
+                subject=f"Jira issue {issue_key}",
             )
         raise JobError(message, transient=False) from exc
     async with ctx.transaction() as session:
-        stored = await session.get(Action, action_id)
-        if stored is not None:
-            stored.jira_comment_id = comment.id
-            session.add(stored)
+        await session.execute(
+            update(Action).where(col(Action.id) == action_id).values(jira_comment_id=comment.id)
+        )
         if job.attempts > 1 and earlier is None:  # an earlier attempt may yet be applied late
             check = CheckLateComment(
                 ticket_id=ticket_id,
                 action_id=action_id,
                 instance_id=instance.id or 0,
-                issue_id=issue.issue_id,
-                issue_key=issue.issue_key,
+                issue_id=issue_id,
+                issue_key=issue_key,
                 kept_comment_id=comment.id,
             )
             await jobs.enqueue(session, check, run_after=utcnow() + timedelta(seconds=late))
@@ -173,10 +212,10 @@ async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
             instance_id=instance.id,
             direction=Direction.TO_JIRA,
             event="push_comment",
-            message=f"Action {action_id} added to {issue.issue_key} as comment {comment.id}"
+            message=f"Action {action_id} added to {issue_key} as comment {comment.id}"
             + (" (found from an earlier attempt)" if earlier else ""),
             ticket_id=ticket_id,
-            jira_key=issue.issue_key,
+            jira_key=issue_key,
         )
 
 
