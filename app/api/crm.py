@@ -129,7 +129,7 @@ async def crm_command(request: Request) -> JSONResponse:
         else:
             answer = await COMMANDS[name](CommandContext(session, params))
     if name == "sync":
-        jira = await fetch_users(get_services(request), instance)
+        jira = await fetch_users(await get_services(request), instance)
         async with unit_of_work(request) as session:
             counts = await import_users(session, jira)
         answer = {

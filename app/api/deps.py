@@ -23,7 +23,7 @@ from app.integration.services import Services
 from app.outgoing.sender import EventSender
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -31,7 +31,7 @@ def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_engine(request: Request) -> AsyncEngine:
+async def get_engine(request: Request) -> AsyncEngine:
     engine: AsyncEngine = request.app.state.engine
     return engine
 
@@ -39,7 +39,7 @@ def get_engine(request: Request) -> AsyncEngine:
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -48,7 +48,7 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_event_sender(request: Request) -> EventSender:
+async def get_event_sender(request: Request) -> EventSender:
     sender: EventSender = request.app.state.services.events
     return sender
 
@@ -87,7 +87,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_format(request: Request) -> Format:
+async def get_format(request: Request) -> Format:
     return format_for_path(request.url.path)
 
 
@@ -140,7 +140,7 @@ BEARER = ApiTokenBearer(
 )
 
 
-def require_api_token(
+async def require_api_token(
     settings: SettingsDep,
     basic: Annotated[str | None, Security(BASIC)],
     bearer: Annotated[str | None, Security(BEARER)],
@@ -150,7 +150,7 @@ def require_api_token(
         raise Unauthorized("A valid API token is required (HTTP Basic password or Bearer token).")
 
 
-def get_actor(request: Request) -> str:
+async def get_actor(request: Request) -> str:
     """Who made a change, for History lines: the Basic auth user name, else "API"."""
     authorization = request.headers.get("authorization", "")
     scheme, _, credentials = authorization.partition(" ")

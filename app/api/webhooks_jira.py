@@ -103,7 +103,7 @@ async def jira_webhook(request: Request) -> JSONResponse:
         instance = await instance_auth_or_404(inbox, instance_id)
         authenticate(
             instance,
-            get_services(request).secrets,
+            (await get_services(request)).secrets,
             body,
             headers.get("x-hub-signature"),
             secret,
