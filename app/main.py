@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from sqlalchemy.engine import make_url
 
 from app.api.errors import install_error_handlers
@@ -93,6 +94,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await engine.dispose()
 
 
+NO_OPENTELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
+
+
 def create_app(
     settings: Settings | None = None,
     jira_transport: httpx.AsyncBaseTransport | None = None,
@@ -105,6 +114,9 @@ def create_app(
         version="0.1.0",
         description="Links helpdesk tickets to Jira issues and keeps them in step in real time.",
         lifespan=lifespan,
+        # The service reports through its Prometheus metrics and JSON logs; FastAPI's own
+        # OpenTelemetry hooks would ask for providers on every request with none to report to.
+        telemetry=NO_OPENTELEMETRY,
     )
     app.state.settings = settings
     app.state.jira_transport = jira_transport

@@ -6,6 +6,8 @@ import asyncio
 import itertools
 import statistics
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -83,9 +85,11 @@ def check_clean(run: LoadResult, what: str) -> None:
 async def webhook_ingest(ctx: Context) -> dict[str, Any]:
     """Signed issue_updated deliveries (unique ids) about 100 issues, each linked to one ticket,
     offered to the service as it ships (`serve` with its worker in-process, INFO logs), to the
-    tuned configuration (`RUN_WORKER=false`, WARNING logs, one dedicated worker process
-    applying them), and as plain bodies to the bare stack (an insert, uvicorn's access log at
-    INFO), in one run, so that the ratios compare the same machine state."""
+    same with WARNING logs (what logging costs), to the tuned configuration (`RUN_WORKER=false`,
+    WARNING logs, one dedicated worker process applying them), and as plain bodies to the bare
+    stack (an insert, uvicorn's access log at INFO). Each configuration runs alone (its own
+    processes started for its turn, its backlog discarded after it) and the turns are
+    interleaved, so that the ratios compare the same machine state."""
     plan = ctx.plan
     issues = [(f"{900000 + n}", f"ING-{n + 1}") for n in range(100)]
     await ctx.db.link_tickets(ctx.helpdesk, issues, 1)
@@ -106,47 +110,63 @@ async def webhook_ingest(ctx: Context) -> dict[str, Any]:
         n = next(counter)
         return "POST", "/ingest", {"Content-Type": "application/json"}, bodies[n % 100]
 
-    figures: dict[str, Any] = {}
-    async with shipped_service(ctx.stack) as (shipped_url, _), bare_server(ctx.stack) as bare_url:
-        targets = {
-            "defaults": (shipped_url, to_service),
-            "tuned": (ctx.stack.app_url, to_service),
-            "bare": (bare_url, to_bare),
-        }
-        start_workers(ctx.stack, 1)  # the tuned configuration's dedicated worker
-        try:
-            for name, (url, factory) in targets.items():
-                await open_model(url, factory, plan.fixed_rate, plan.warmup_seconds)
-                fixed = [
-                    (await open_model(url, factory, plan.fixed_rate, plan.fixed_seconds)).summary()
-                    for _ in range(plan.runs)
-                ]
-                figures[name] = {"fixed": median_of(fixed), "saturation_runs": []}
-            for _ in range(plan.runs):  # interleaved, so all see the same machine state
-                for name, (url, factory) in targets.items():
-                    runs = figures[name]["saturation_runs"]
-                    start = (
-                        max(plan.saturation_start, runs[-1]["offered_rate"] / 2.25) if runs else 0
-                    )
-                    run = await find_saturation(
-                        url, factory, start or plan.saturation_start, plan.step_seconds
-                    )
-                    runs.append(run.summary())
-                    await asyncio.sleep(0.5)
-        finally:
-            stop_workers(ctx.stack)
-    for name in targets:
+    configurations = {
+        "defaults": (lambda: _shipped(ctx.stack, "INFO"), to_service),
+        "defaults_warning": (lambda: _shipped(ctx.stack, "WARNING"), to_service),
+        "tuned": (lambda: _tuned(ctx.stack), to_service),
+        "bare": (lambda: bare_server(ctx.stack), to_bare),
+    }
+    figures: dict[str, Any] = {name: {"saturation_runs": []} for name in configurations}
+    for turn in range(plan.runs):
+        for name, (running, factory) in configurations.items():
+            runs = figures[name]["saturation_runs"]
+            async with running() as url:
+                if turn == 0:
+                    await open_model(url, factory, plan.fixed_rate, plan.warmup_seconds)
+                    fixed = [
+                        (await open_model(url, factory, plan.fixed_rate, plan.fixed_seconds))
+                        for _ in range(plan.runs)
+                    ]
+                    figures[name]["fixed"] = median_of([run.summary() for run in fixed])
+                start = max(plan.saturation_start, runs[-1]["offered_rate"] / 2.25) if runs else 0
+                run = await find_saturation(
+                    url, factory, start or plan.saturation_start, plan.step_seconds
+                )
+                runs.append(run.summary())
+            # What its workers had not applied yet is debris, not the next turn's work.
+            await ctx.db.execute("TRUNCATE sync_jobs")
+    for name in configurations:
         figures[name]["saturation"] = median_of(figures[name]["saturation_runs"])
     bare = figures["bare"]["saturation"]["throughput"]
-    figures["ratio_defaults"] = round(figures["defaults"]["saturation"]["throughput"] / bare, 3)
-    figures["ratio_tuned"] = round(figures["tuned"]["saturation"]["throughput"] / bare, 3)
+    for name in ("defaults", "defaults_warning", "tuned"):
+        figures[f"ratio_{name}"] = round(figures[name]["saturation"]["throughput"] / bare, 3)
+    figures["info_to_warning"] = round(
+        figures["defaults"]["saturation"]["throughput"]
+        / figures["defaults_warning"]["saturation"]["throughput"],
+        3,
+    )
     accepted = await ctx.db.fetch(
         "SELECT count(*) FROM webhook_deliveries WHERE delivery_id LIKE 'bench-ingest-%'"
     )
     figures["deliveries_stored"] = int(accepted[0][0])
-    # What the workers had not applied yet is benchmark debris, not later work.
     await ctx.db.execute("TRUNCATE sync_jobs, webhook_deliveries")
     return figures
+
+
+@asynccontextmanager
+async def _shipped(stack: Stack, log_level: str) -> AsyncIterator[str]:
+    async with shipped_service(stack, log_level) as (url, _):
+        yield url
+
+
+@asynccontextmanager
+async def _tuned(stack: Stack) -> AsyncIterator[str]:
+    """The stack's API (`RUN_WORKER=false`, WARNING logs) and one dedicated worker process."""
+    start_workers(stack, 1)
+    try:
+        yield stack.app_url
+    finally:
+        stop_workers(stack)
 
 
 # -- 2. Jira -> ticket ---------------------------------------------------------------------------

@@ -164,9 +164,10 @@ def stop_workers(stack: Stack) -> None:
 
 
 @asynccontextmanager
-async def shipped_service(stack: Stack) -> AsyncIterator[tuple[str, int]]:
+async def shipped_service(stack: Stack, log_level: str = "INFO") -> AsyncIterator[tuple[str, int]]:
     """A second service process as `python -m app serve` ships: its worker in-process and INFO
-    logs (an access line per request), on the same database; its URL and process id."""
+    logs (an access line per request; `log_level` to compare), on the same database; its URL
+    and process id."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = stack.spawn(
@@ -175,7 +176,7 @@ async def shipped_service(stack: Stack) -> AsyncIterator[tuple[str, int]]:
         PORT=str(port),
         PUBLIC_URL=url,
         RUN_WORKER="true",
-        LOG_LEVEL="INFO",
+        LOG_LEVEL=log_level,
     )
     try:
         await wait_until_ready(url, process)
