@@ -136,3 +136,9 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
 
 def get_logger(name: str | None = None) -> Any:
     return structlog.get_logger(name)
+
+
+def annotate_request(**fields: Any) -> None:
+    """Fields for the current request's access line (and any other line it logs): what a
+    request did is told once, on the line every request writes."""
+    structlog.contextvars.bind_contextvars(**fields)

@@ -234,7 +234,7 @@ class Worker:
             await self._finisher.finish(job)
         JOBS_DONE.labels(job.kind).inc()
         JOB_LATENCY.labels(job.kind).observe((utcnow() - job.created_at).total_seconds())
-        bound.info("sync.job.done")
+        bound.debug("sync.job.done")  # the job's own lines (and metrics) tell what it did
 
     async def _write_done(self, finished: list[SyncJob]) -> None:
         ids = [job.id or 0 for job in finished]

@@ -21,6 +21,8 @@ from app.core.logging import (
 )
 from app.core.settings import Settings
 from tests.conftest import API_TOKEN, api_client, started
+from tests.support.inbound import deliver, issue_updated, item
+from tests.support.world import ISSUE_ID, ISSUE_KEY, linked_world
 
 CRM_KEY = "crm-key-that-must-stay-hidden"
 
@@ -80,6 +82,25 @@ async def test_secrets_never_reach_the_log(output: io.StringIO, logged_app: Any)
     assert custom["api_token"] == "***"
     assert custom["url"] == "http://x/?apiKey=***&a=1"
     assert any(line["event"] == "header Authorization: apiKey=***" for line in lines)
+
+
+async def test_a_jira_delivery_writes_one_line_its_access_line_telling_what_came(
+    output: io.StringIO, logged_app: Any, session: Any
+) -> None:
+    """One access line per request at INFO, carrying what the receiver decided."""
+    world = await linked_world(session, 1)
+    payload = issue_updated(ISSUE_ID, ISSUE_KEY, [item("status", "To Do", "Done")])
+    async with api_client(logged_app) as http:
+        for _ in range(2):
+            assert (await deliver(http, world.instance_id, payload)).is_success
+
+    lines = [line for line in json_lines(output.getvalue()) if "delivery_id" in line]
+    assert [(line["event"], line["outcome"]) for line in lines] == [
+        ("http.request", "accepted"),
+        ("http.request", "duplicate"),
+    ]
+    assert (lines[0]["jira_event"], lines[0]["issue_id"]) == ("jira:issue_updated", ISSUE_ID)
+    assert lines[0]["path"] == f"/webhooks/jira/{world.instance_id}"
 
 
 async def test_request_id_is_echoed_and_logged(output: io.StringIO, logged_app: Any) -> None:

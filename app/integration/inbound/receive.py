@@ -16,7 +16,7 @@ from sqlmodel import col
 
 from app.core.db import utcnow
 from app.core.errors import BadRequest, Unauthorized
-from app.core.logging import get_logger
+from app.core.logging import annotate_request, get_logger
 from app.core.security import SecretBox, signature_matches, tokens_equal
 from app.inbox.models import WebhookDelivery
 from app.integration.inbound.inbox import (
@@ -138,10 +138,10 @@ async def receive(
     except UnreadableWebhook as exc:
         parsed = ParsedDelivery(event="", kind=EventKind.IGNORED, note=exc.reason)
         decided = Outcome.UNREADABLE
-    bound = log.bind(
+    annotate_request(
         instance_id=instance.id,
         delivery_id=delivery_id,
-        event=parsed.event,
+        jira_event=parsed.event,
         issue_id=parsed.issue_id,
         retry=retry,
     )
@@ -158,13 +158,13 @@ async def receive(
         )
     )
     if stored.row_id is None:
-        bound.info("jira.webhook.duplicate")
-        return Received(Outcome.DUPLICATE, delivery_id)
-    if stored.outcome is not None:
-        bound.info(f"jira.webhook.{stored.outcome}", note=parsed.note)
-        return Received(stored.outcome, delivery_id)
-    bound.info("jira.webhook.accepted")
-    return Received(Outcome.ACCEPTED, delivery_id)
+        outcome = Outcome.DUPLICATE
+    else:
+        outcome = stored.outcome or Outcome.ACCEPTED
+    annotate_request(outcome=outcome)
+    if outcome == Outcome.UNREADABLE:
+        log.info("jira.webhook.unreadable", note=parsed.note)  # kept for a person to read
+    return Received(outcome, delivery_id)
 
 
 async def replay_unlinked(
