@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from app.core.db import utcnow
@@ -19,6 +19,10 @@ class JobStatus(StrEnum):
     FAILED = "failed"
 
 
+# Written out (not bound), so that the planners can use the partial index below.
+PENDING_SQL = "status IN ('queued', 'running')"
+
+
 class SyncJob(SQLModel, table=True):
     """An outbox row: work for the worker, written in the same transaction as the change."""
 
@@ -26,6 +30,15 @@ class SyncJob(SQLModel, table=True):
     __table_args__ = (
         Index("ix_sync_jobs_ready", "status", "run_after"),
         Index("ix_sync_jobs_ordering", "ordering_key", "id"),
+        # The jobs still to run, per ordering key: the first of each, whatever the number of
+        # jobs done (`outbox._first_in_order`).
+        Index(
+            "ix_sync_jobs_pending_order",
+            "ordering_key",
+            "id",
+            postgresql_where=text(PENDING_SQL),
+            sqlite_where=text(PENDING_SQL),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
