@@ -16,8 +16,7 @@ from typing import Any
 from bench.fixtures import signed_headers
 from bench.load import open_model
 from bench.processes import cpu_seconds, peak_rss_mb
-from bench.rawhttp import Answer
-from bench.scenarios import Context, DeliveryStream, applied_latencies, check_clean, ms, pct
+from bench.scenarios import Context, DeliveryStream, ms, pct, timed_deliveries
 from bench.stack import shipped_service, start_workers, stop_workers
 
 ISSUES = 100
@@ -140,19 +139,7 @@ async def latency_at_100(ctx: Context, url: str, streams: list[DeliveryStream]) 
     """Jira -> ticket (the load's send time -> processed_at) at 100 deliveries/s."""
     rate, seconds = 100.0, ctx.plan.fixed_seconds * 2
     prepared = [streams[n % len(streams)].next() for n in range(int(rate * seconds))]
-    path = f"/webhooks/jira/{ctx.helpdesk.instance_id}"
-    sent: dict[str, float] = {}
-
-    def request(index: int) -> tuple[str, str, dict[str, str], bytes]:
-        delivery_id, body, _ = prepared[index]
-        return "POST", path, signed_headers(body, delivery_id), body
-
-    def answered(index: int, answer: Answer, at: float) -> None:
-        sent[prepared[index][0]] = at
-
-    run = await open_model(url, request, rate, seconds, on_answer=answered)
-    check_clean(run, "deliveries at 100/s")
-    end_to_end = [pair[0] for pair in await applied_latencies(ctx.db, sent)]
+    end_to_end = [pair[0] for pair in await timed_deliveries(ctx, url, prepared, rate)]
     return {"p50_ms": ms(pct(end_to_end, 0.5)), "p99_ms": ms(pct(end_to_end, 0.99))}
 
 

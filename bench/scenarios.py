@@ -212,11 +212,11 @@ async def applied_latencies(
     return [(row[2].timestamp() - sent[row[0]], (row[2] - row[1]).total_seconds()) for row in done]
 
 
-async def deliver(
-    ctx: Context, stream: DeliveryStream, rate: float, count: int
-) -> dict[str, float]:
-    """`count` deliveries at `rate` per second; latencies from the service's own timestamps."""
-    prepared = [stream.next() for _ in range(count)]
+async def timed_deliveries(
+    ctx: Context, url: str, prepared: list[tuple[str, bytes, str]], rate: float
+) -> list[tuple[float, float]]:
+    """Post prepared deliveries (`DeliveryStream.next()`) at `rate` per second; once all are
+    applied, their latencies from the service's own timestamps (`applied_latencies`)."""
     path = f"/webhooks/jira/{ctx.helpdesk.instance_id}"
     sent: dict[str, float] = {}
 
@@ -227,9 +227,17 @@ async def deliver(
     def answered(index: int, answer: Answer, at: float) -> None:
         sent[prepared[index][0]] = at
 
-    run = await open_model(ctx.stack.app_url, request, rate, count / rate, on_answer=answered)
+    run = await open_model(url, request, rate, len(prepared) / rate, on_answer=answered)
     check_clean(run, "deliveries")
-    pairs = await applied_latencies(ctx.db, sent)
+    return await applied_latencies(ctx.db, sent)
+
+
+async def deliver(
+    ctx: Context, stream: DeliveryStream, rate: float, count: int
+) -> dict[str, float]:
+    """`count` deliveries at `rate` per second; latencies from the service's own timestamps."""
+    prepared = [stream.next() for _ in range(count)]
+    pairs = await timed_deliveries(ctx, ctx.stack.app_url, prepared, rate)
     end_to_end = [pair[0] for pair in pairs]
     stored = [pair[1] for pair in pairs]
     return {

@@ -33,10 +33,16 @@ from tests.support.jobs import drain, jobs_of_kind
 from tests.support.world import ISSUE_ID, ISSUE_KEY, linked_world
 
 
-def change(old: str, new: str, minute: int, changelog_id: int) -> dict[str, Any]:
+def change(
+    old: str,
+    new: str,
+    minute: int,
+    changelog_id: int,
+    issue: tuple[str, str] = (ISSUE_ID, ISSUE_KEY),
+) -> dict[str, Any]:
+    """A status change of `issue` (id, key) made at 10:`minute`."""
     return issue_updated(
-        ISSUE_ID,
-        ISSUE_KEY,
+        *issue,
         [item("status", old, new)],
         changelog_id=changelog_id,
         updated=f"2026-11-23T10:{minute:02d}:00.000+0000",
@@ -126,21 +132,9 @@ async def test_a_comment_that_jira_must_tell_about_is_applied_by_its_own_job_in_
     said = sim.add_comment(issue.key, "We are on it", user="jdoe")
     s = await linked_world(session, 1, issue_id=issue.id, issue_key=issue.key)
     burst = [
-        issue_updated(
-            issue.id,
-            issue.key,
-            [item("status", "To Do", "In Progress")],
-            changelog_id=1,
-            updated="2026-11-23T10:01:00.000+0000",
-        ),
+        change("To Do", "In Progress", 1, 1, (issue.id, issue.key)),
         cloud_comment_created(issue.id, issue.key, said.id, text="We are on it"),
-        issue_updated(
-            issue.id,
-            issue.key,
-            [item("status", "In Progress", "Done")],
-            changelog_id=2,
-            updated="2026-11-23T10:02:00.000+0000",
-        ),
+        change("In Progress", "Done", 2, 2, (issue.id, issue.key)),
     ]
     for payload in burst:
         assert (await deliver(http, s.instance_id, payload)).is_success
