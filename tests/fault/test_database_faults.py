@@ -1,5 +1,5 @@
 """PostgreSQL connections cut (`pg_terminate_backend`) while work flows: the service (pool
-pre-ping), the worker (claim retry) and its LISTEN connection (reconnect) recover, and every job
+a closed pooled connection replaced before use), the worker (claim retry) and its LISTEN connection (reconnect) recover, and every job
 completes exactly once."""
 
 from __future__ import annotations
