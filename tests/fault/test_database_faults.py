@@ -1,6 +1,6 @@
-"""PostgreSQL connections cut (`pg_terminate_backend`) while work flows: the service (pool
-a closed pooled connection replaced before use), the worker (claim retry) and its LISTEN connection (reconnect) recover, and every job
-completes exactly once."""
+"""PostgreSQL connections cut (`pg_terminate_backend`) while work flows: the service (a closed
+pooled connection is replaced before use), the worker (claim retry) and its LISTEN connection
+(reconnect) recover, and every job completes exactly once."""
 
 from __future__ import annotations
 
