@@ -203,6 +203,9 @@ class Worker:
         wake.cancel()
 
     async def execute(self, job: SyncJob) -> None:
+        # What an earlier attempt's handler marked, in a transaction that did not commit, is
+        # not this attempt's.
+        self.ctx.finished_by_handler.discard(job.id or 0)
         kind = self.registry.get(job.kind)
         bound = log.bind(job_id=job.id, kind=job.kind, attempt=job.attempts)
         typed: Job[Any] | None = None

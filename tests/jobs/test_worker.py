@@ -145,6 +145,25 @@ class TestFailures:
         # first retry: jittered between half and all of the base delay
         assert timedelta(seconds=30) <= job.run_after - before <= timedelta(seconds=65)
 
+    async def test_done_marked_by_a_handler_whose_transaction_failed_does_not_count(
+        self, db: Any, settings: Any
+    ) -> None:
+        """The next attempt, ending without marking itself, is finished by the worker."""
+        ctx = make_context(db, settings)
+        registry = JobRegistry()
+
+        async def marks_then_fails_once(job_ctx: Any, job: Job[Any]) -> None:
+            if job.attempts == 1:
+                async with job_ctx.transaction() as session:
+                    await job_ctx.finish_in(session, job.id)
+                    raise JobError("lost before the commit", transient=True, retry_after=0)
+
+        registry.register(kind("test.marks"), marks_then_fails_once)
+        await add_jobs(ctx, ("test.marks", {}, None))
+        await Worker(ctx, registry).drain()
+        (job,) = await all_jobs(ctx)
+        assert (job.status, job.attempts) == (JobStatus.DONE, 2)
+
     async def test_retry_after_is_used_as_the_delay(self, db: Any, settings: Any) -> None:
         ctx = make_context(db, settings)
         registry = JobRegistry()
