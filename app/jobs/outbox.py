@@ -24,11 +24,11 @@ if TYPE_CHECKING:
 # (trigger, migrations 20261123_40 and 20261130_40).
 NOTIFY_CHANNEL = "sync_jobs"
 # In a session's info: the kinds of the jobs its transaction enqueued (wakes at commit).
-WAKE_FLAG = "sync_jobs_enqueued"
+WAKE_KINDS = "sync_jobs_enqueued"
 
 
 def _wake_at_commit(session: AsyncSession, kind: str) -> None:
-    session.info.setdefault(WAKE_FLAG, set()).add(kind)
+    session.info.setdefault(WAKE_KINDS, set()).add(kind)
 
 
 # Built once: an alias is costly to make per statement.
@@ -266,8 +266,8 @@ async def next_due(
     """When the next queued job (of a lane) becomes ready or a running job's lease runs out.
 
     A job queued behind another of its ordering key is not counted: it becomes ready when that
-    one finishes, and the worker finishing it wakes its process's workers (counting it would
-    have them ask again and again while it waits)."""
+    one finishes, and the worker finishing it (of the same lane) looks for work again (counting
+    it would have an idle worker ask again and again while it waits)."""
     of_kinds = _of_kinds(kinds, other_kinds)
     queued = (
         select(func.min(SyncJob.run_after))

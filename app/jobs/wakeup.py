@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.listen import listen_forever
-from app.jobs.outbox import NOTIFY_CHANNEL, WAKE_FLAG
+from app.jobs.outbox import NOTIFY_CHANNEL, WAKE_KINDS
 
 TakesKind = Callable[[str], bool]
 
@@ -48,7 +48,7 @@ class Waker:
 
     def after_commit(self, session: AsyncSession) -> None:
         """Call after a commit: wakes local workers when the transaction enqueued jobs."""
-        kinds: set[str] | None = session.info.pop(WAKE_FLAG, None)
+        kinds: set[str] | None = session.info.pop(WAKE_KINDS, None)
         if kinds:
             self.committed(kinds)
 
