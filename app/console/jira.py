@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.console.deps import DbDep, FormDep, IdPath, SettingsDep, SignedInDep
@@ -179,19 +180,7 @@ def _problem(exc: ApiError, fields: Any) -> FormProblem:
 async def create_instance(
     request: Request, db: DbDep, settings: SettingsDep, session: SignedInDep, form: FormDep
 ) -> Response:
-    try:
-        data = validate_elements(
-            JiraInstanceInput, instance_elements(form, renameable=True), JIRA_INSTANCE_READ_ONLY
-        )
-        created = await instances.create_instance(
-            db, data, _services(request).secrets, allow_private=settings.allow_private_jira_hosts
-        )
-    except (FormProblem, ApiError) as exc:
-        problem = exc if isinstance(exc, FormProblem) else _problem(exc, INSTANCE_FIELDS)
-        return await _refused(
-            request, db, settings, session, None, problem, values=_submitted(form)
-        )
-    return redirect(f"{PREFIX}/jira?instance={created.id}&notice=created")
+    return await _store(request, db, settings, session, form, None)
 
 
 @router.post("/{instance_id}")
@@ -204,26 +193,40 @@ async def save_instance(
     form: FormDep,
 ) -> Response:
     instance = await instances.get_instance(db, instance_id)
-    renameable = instance.name != DEFAULT_INSTANCE_NAME
+    return await _store(request, db, settings, session, form, instance)
+
+
+async def _store(
+    request: Request,
+    db: AsyncSession,
+    settings: Settings,
+    session: Any,
+    form: FormData,
+    instance: JiraInstance | None,
+) -> Response:
+    """Create an instance from the form (`instance` None) or save the form into it."""
+    renameable = instance is None or instance.name != DEFAULT_INSTANCE_NAME
+    secrets, allow_private = _services(request).secrets, settings.allow_private_jira_hosts
     try:
         data = validate_elements(
             JiraInstanceInput,
             instance_elements(form, renameable=renameable),
             JIRA_INSTANCE_READ_ONLY,
         )
-        await instances.update_instance(
-            db,
-            instance,
-            data,
-            _services(request).secrets,
-            allow_private=settings.allow_private_jira_hosts,
-        )
+        if instance is None:
+            stored = await instances.create_instance(db, data, secrets, allow_private=allow_private)
+            notice = "created"
+        else:
+            await instances.update_instance(
+                db, instance, data, secrets, allow_private=allow_private
+            )
+            stored, notice = instance, "saved"
     except (FormProblem, ApiError) as exc:
         problem = exc if isinstance(exc, FormProblem) else _problem(exc, INSTANCE_FIELDS)
         return await _refused(
             request, db, settings, session, instance, problem, values=_submitted(form)
         )
-    return redirect(f"{PREFIX}/jira?instance={instance_id}&notice=saved")
+    return redirect(f"{PREFIX}/jira?instance={stored.id}&notice={notice}")
 
 
 @router.post("/{instance_id}/test")
