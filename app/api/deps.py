@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.api.formats import Format, format_for_path
-from app.core.db import lost_a_race
+from app.core.db import lost_a_race, transaction
 from app.core.errors import LostRace, Unauthorized
 from app.core.security import tokens_equal
 from app.core.settings import Settings
@@ -61,19 +61,14 @@ EventSenderDep = Annotated[EventSender, Depends(get_event_sender)]
 async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction: committed when the block ends, rolled back on error (`LostRace` when a
     concurrent transaction took the same rows first); jobs it enqueued start at once."""
-    async with request.app.state.session_factory() as session:
-        try:
+    state = request.app.state
+    try:
+        async with transaction(state.session_factory, state.waker.after_commit) as session:
             yield session
-            await session.commit()
-        except DBAPIError as exc:
-            await session.rollback()
-            if lost_a_race(exc):
-                raise LostRace from exc
-            raise
-        except BaseException:
-            await session.rollback()
-            raise
-    request.app.state.waker.after_commit(session)
+    except DBAPIError as exc:
+        if lost_a_race(exc):
+            raise LostRace from exc
+        raise
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from app.console.cookies import COOKIE_NAME, ConsoleSession, csrf_matches, decode, signing_key
+from app.core.db import transaction
 from app.core.settings import Settings
 from app.core.wire import MAX_ID
 
@@ -35,14 +36,9 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed before the answer is sent, rolled back on error;
     jobs it enqueued start at once."""
-    async with request.app.state.session_factory() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-    request.app.state.waker.after_commit(session)
+    state = request.app.state
+    async with transaction(state.session_factory, state.waker.after_commit) as session:
+        yield session
 
 
 DbDep = Annotated[AsyncSession, Depends(get_db, scope="function")]

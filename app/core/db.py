@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -117,3 +118,19 @@ async def rows_by_id(
     table: Any = model
     rows = await session.scalars(select(model).where(table.id.in_(wanted)))
     return {row.id: row for row in rows}  # type: ignore[attr-defined]
+
+
+@asynccontextmanager
+async def transaction(
+    sessions: async_sessionmaker[AsyncSession], after_commit: Callable[[AsyncSession], None]
+) -> AsyncIterator[AsyncSession]:
+    """One unit of work: committed when the block ends, rolled back on error; `after_commit`
+    runs once it is committed (the workers are woken for the jobs it enqueued)."""
+    async with sessions() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+    after_commit(session)

@@ -10,6 +10,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.core.db import transaction
 from app.core.settings import Settings
 from app.jobs import outbox
 from app.jobs.wakeup import Waker
@@ -36,11 +37,5 @@ class WorkerContext(Generic[ServicesT]):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work of a job: committed on success, rolled back on error."""
-        async with self.sessions() as session:
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
-        self.waker.after_commit(session)
+        async with transaction(self.sessions, self.waker.after_commit) as session:
+            yield session
