@@ -56,13 +56,6 @@ def time_value(moment: datetime) -> ColumnElement[datetime]:
     return literal(moment, DateTime(timezone=True))
 
 
-async def has_linked_tickets(session: AsyncSession, issue: JiraIssue) -> bool:
-    found = await session.scalar(
-        select(col(Ticket.id)).where(col(Ticket.jira_issue_ref) == issue.id).limit(1)
-    )
-    return found is not None
-
-
 # Built once (a hot statement: each applied delivery writes it), its values bound per call; on
 # the table, since the ORM reads values given with an entity's INSERT as rows to insert.
 _LOG_PER_TICKET = insert(SyncLog.__table__).from_select(  # type: ignore[attr-defined]

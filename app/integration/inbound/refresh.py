@@ -17,11 +17,7 @@ from app.integration.events import IssueLinked
 from app.integration.inbound.apply import apply_issue_changes, remember_version
 from app.integration.inbound.deleted import mark_deleted
 from app.integration.inbound.failures import fail_instance_wide
-from app.integration.inbound.linked_tickets import (
-    ApplyReport,
-    LinkedTickets,
-    has_linked_tickets,
-)
+from app.integration.inbound.linked_tickets import ApplyReport, LinkedTickets
 from app.integration.inbound.receive import replay_unlinked
 from app.integration.inbound.rules import changes_from_issue, is_stale
 from app.integration.job_kinds import RefreshIssue
@@ -80,7 +76,8 @@ async def apply_fetched_issue(
         issue = await issue_row(session, instance_id, fetched.id, lock=True)
         if instance is None or issue is None or issue.deleted:
             return None
-        if not await has_linked_tickets(session, issue):
+        tickets = LinkedTickets(session, instance, issue)
+        if not await tickets.id_list():
             return None
         updated = parse_jira_time(fetched.fields.get("updated"))
         if is_stale(updated, None, issue.jira_updated, issue.last_changelog_id):
@@ -95,9 +92,7 @@ async def apply_fetched_issue(
             field_names=field_names,
             mapped=await mapped_field_names(session, instance_id),
         )
-        report = await apply_issue_changes(
-            LinkedTickets(session, instance, issue), changes, set_product=initial
-        )
+        report = await apply_issue_changes(tickets, changes, set_product=initial)
         if fetched.key and fetched.key != issue.issue_key:
             issue.issue_key = fetched.key
         remember_version(issue, updated, None)
