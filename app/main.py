@@ -24,6 +24,7 @@ from app.console.pages import ConsoleHeadersMiddleware
 from app.console.routes import include_console
 from app.console.throttle import SignInThrottle
 from app.core.db import create_engine, is_sqlite_url
+from app.core.heap import startup_heap_frozen
 from app.core.logging import configure_logging, get_logger
 from app.core.migrations import upgrade_to_head
 from app.core.settings import Settings, get_settings
@@ -82,6 +83,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await stack.enter_async_context(
                 running_worker(app.state.worker_context, job_registry())
             )
+        stack.enter_context(startup_heap_frozen())
         log.info(
             "app.started",
             database=make_url(settings.database_url).get_backend_name(),

@@ -18,6 +18,7 @@ import app.outgoing.wiring as outgoing
 from app.core.db import create_engine
 from app.core.db import session_factory as plain_session_factory
 from app.core.events import EventBus
+from app.core.heap import startup_heap_frozen
 from app.core.logging import configure_logging
 from app.core.settings import Settings, get_settings
 from app.integration.services import JobContext, Services, feature_services
@@ -108,6 +109,7 @@ async def run_worker_forever() -> None:
         async with app_services(settings, sessions=sessions) as services:
             ctx = worker_context(settings, sessions, Waker(), services)
             async with running_worker(ctx, job_registry()):
-                await stopped.wait()
+                with startup_heap_frozen():
+                    await stopped.wait()
     finally:
         await engine.dispose()
