@@ -24,6 +24,7 @@ from app.console.pages import ConsoleHeadersMiddleware
 from app.console.routes import include_console
 from app.console.throttle import SignInThrottle
 from app.core.db import create_engine, is_sqlite_url
+from app.core.foreground import Foreground
 from app.core.heap import startup_heap_frozen
 from app.core.logging import configure_logging, get_logger
 from app.core.migrations import upgrade_to_head
@@ -81,7 +82,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         )
         if settings.run_worker:
             await stack.enter_async_context(
-                running_worker(app.state.worker_context, job_registry())
+                running_worker(
+                    app.state.worker_context, job_registry(), app.state.foreground.give_way
+                )
             )
         stack.enter_context(startup_heap_frozen())
         log.info(
@@ -123,6 +126,7 @@ def create_app(
     app.state.settings = settings
     app.state.jira_transport = jira_transport
     app.state.event_transport = event_transport
+    app.state.foreground = Foreground()  # requests under way; the in-process worker gives way
     install_error_handlers(app)
     app.add_middleware(RetryLostRacesMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)

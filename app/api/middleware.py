@@ -17,7 +17,8 @@ log = get_logger("app.access")
 
 
 class RequestContextMiddleware:
-    """Gives every request an id (kept from `X-Request-ID` when sent) and writes one access line."""
+    """Gives every request an id (kept from `X-Request-ID` when sent), writes one access line,
+    and counts it under way (`app.state.foreground`: the in-process worker gives way to it)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -45,7 +46,8 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            with scope["app"].state.foreground.serving():
+                await self.app(scope, receive, send_with_id)
         finally:
             query = scope.get("query_string", b"").decode("latin-1")
             path = scope["path"] + (f"?{redact_query(query)}" if query else "")

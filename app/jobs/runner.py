@@ -14,7 +14,7 @@ from app.core.db import is_sqlite_url
 from app.jobs.context import WorkerContext
 from app.jobs.kinds import DEFAULT_LANE, JobRegistry
 from app.jobs.wakeup import listen_for_jobs
-from app.jobs.worker import Worker
+from app.jobs.worker import GiveWay, Worker
 
 
 def new_worker_id() -> str:
@@ -22,10 +22,15 @@ def new_worker_id() -> str:
 
 
 @asynccontextmanager
-async def running_worker(ctx: WorkerContext[Any], registry: JobRegistry) -> AsyncIterator[Worker]:
+async def running_worker(
+    ctx: WorkerContext[Any],
+    registry: JobRegistry,
+    give_way: GiveWay | None = None,
+) -> AsyncIterator[Worker]:
     """Run a worker per lane (and, on PostgreSQL, the LISTEN connection) until the block ends;
-    the default lane's worker is yielded."""
-    workers = [Worker(ctx, registry, lane=lane) for lane in registry.lanes]
+    the default lane's worker is yielded. `give_way` is awaited before each claim (`serve`:
+    the requests under way come first)."""
+    workers = [Worker(ctx, registry, lane=lane, give_way=give_way) for lane in registry.lanes]
     stop = asyncio.Event()
     tasks = [asyncio.create_task(worker.run(stop)) for worker in workers]
     worker = next(w for w in workers if w.lane == DEFAULT_LANE)

@@ -35,6 +35,11 @@ from app.jobs.models import SyncJob
 log = get_logger(__name__)
 
 
+GiveWay = Callable[[int], Awaitable[int]]
+"""Inside `serve`: awaited before a claim with the free slots; how many to fill now, once the
+requests under way have the event loop they need (`core/foreground.py`)."""
+
+
 class LeaseLost(Exception):
     """The job's lease ran out and another worker claimed it."""
 
@@ -56,8 +61,10 @@ class Worker:
         registry: JobRegistry,
         rng: random.Random | None = None,
         lane: str | None = None,
+        give_way: GiveWay | None = None,
     ) -> None:
         self.ctx = ctx
+        self.give_way = give_way
         self.registry = registry
         self.rng = rng or random.Random()
         self.lane = lane
@@ -154,11 +161,14 @@ class Worker:
             await asyncio.gather(*(self.execute(job) for job in batch))
 
     async def _claim_and_start(self, backoff: Backoff) -> bool:
-        """Claim ready jobs into the free slots and start them; True when they filled every
-        free slot (others may be ready), False when fewer were ready (or no slot was free)."""
+        """Claim ready jobs into the free slots (as many as `give_way` lets it) and start them;
+        True when they filled those slots (others may be ready), False when fewer were ready
+        (or no slot was free)."""
         free = self.slots - len(self._running)
         if free <= 0:
             return False
+        if self.give_way is not None:
+            free = await self.give_way(free)
         try:
             async with self.ctx.transaction() as session:
                 batch = await jobs.claim(

@@ -1,5 +1,5 @@
 """The request body limit: 413 by Content-Length or while streaming, nothing read beyond it; a
-write that lost a race runs again."""
+write that lost a race runs again; a request is counted under way while it is answered."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
 
-from app.api.middleware import RACE_ATTEMPTS, RetryLostRacesMiddleware
+from app.api.middleware import RACE_ATTEMPTS, RequestContextMiddleware, RetryLostRacesMiddleware
 from app.core.errors import LostRace
+from app.core.foreground import Foreground
 from tests.conftest import api_client
 from tests.support.api import parse_answer
 
@@ -116,3 +119,24 @@ class TestLostRaces:
             with pytest.raises(LostRace):
                 await http.get("/api/json/Things")
         assert len(bodies) == 1
+
+
+@pytest.mark.parametrize("handler_fails", [False, True])
+async def test_a_request_is_counted_under_way_while_it_is_answered(handler_fails: bool) -> None:
+    seen: list[int] = []
+
+    async def endpoint(request: Request) -> Response:
+        seen.append(request.app.state.foreground.in_flight)
+        if handler_fails:
+            raise RuntimeError("the handler failed")
+        return Response(status_code=204)
+
+    app = Starlette(
+        routes=[Route("/thing", endpoint)], middleware=[Middleware(RequestContextMiddleware)]
+    )
+    app.state.foreground = Foreground()
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        await client.get("/thing")
+    assert seen == [1]
+    assert app.state.foreground.in_flight == 0

@@ -619,3 +619,37 @@ class TestLanes:
         (job,) = await all_jobs(ctx)
         assert (job.status, job.attempts) == (JobStatus.FAILED, 3)
         assert failures == ["Gave up after 3 attempts: RuntimeError: a bug"]
+
+
+class TestGivingWay:
+    async def test_the_worker_starts_only_the_jobs_give_way_lets_it(
+        self, db: Any, settings: Any
+    ) -> None:
+        """Inside `serve` the worker asks before each claim how many of its free slots to fill
+        (one while requests are under way): with one, its jobs run one after another."""
+        ctx = make_context(db, settings.model_copy(update={"worker_concurrency": 4}))
+        registry = JobRegistry()
+        running, most_at_once, done = 0, 0, asyncio.Event()
+        asked: list[int] = []
+
+        async def step(_ctx: Any, job: Job[Any]) -> None:
+            nonlocal running, most_at_once
+            running += 1
+            most_at_once = max(most_at_once, running)
+            for _ in range(3):
+                await asyncio.sleep(0)  # another claim would start a job alongside
+            running -= 1
+            if job.payload.n == 5:
+                done.set()
+
+        async def one_at_a_time(free: int) -> int:
+            asked.append(free)
+            return min(free, 1)
+
+        registry.register(kind("test.step"), step)
+        await add_jobs(ctx, *[("test.step", {"n": n}, None) for n in range(1, 6)])
+        async with running_worker(ctx, registry, give_way=one_at_a_time):
+            await asyncio.wait_for(done.wait(), 5)
+        assert most_at_once == 1
+        assert max(asked) == 4  # it asked with every free slot
+        assert {job.status for job in await all_jobs(ctx)} == {JobStatus.DONE}
