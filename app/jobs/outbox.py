@@ -3,13 +3,15 @@ them, claimed by workers with row locks, retried with backoff and finished exact
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import DateTime, Integer, and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col
 
 from app.core.db import utcnow
@@ -67,7 +69,7 @@ def _first_in_order() -> Any:
     return or_(col(SyncJob.ordering_key).is_(None), col(SyncJob.id).in_(firsts))
 
 
-def _claimable(now: datetime) -> Any:
+def _claimable(now: BindParameter[datetime]) -> Any:
     ready = or_(
         and_(col(SyncJob.status) == JobStatus.QUEUED, col(SyncJob.run_after) <= now),
         and_(col(SyncJob.status) == JobStatus.RUNNING, col(SyncJob.lease_until) < now),
@@ -90,25 +92,53 @@ async def claim(
     (when given) and never `other_kinds` (the default lane: every kind but the other lanes').
     """
     now = utcnow()
-    candidates = select(col(SyncJob.id)).where(_claimable(now), *_of_kinds(kinds, other_kinds))
-    candidates = candidates.order_by(col(SyncJob.id)).limit(limit)
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    statement = _claim_statement(_is_postgres(session), _lane(kinds), tuple(other_kinds))
+    parameters = {
+        "now": now,
+        "lease_until": now + timedelta(seconds=lease_seconds),
+        "worker_id": worker_id,
+        "limit": limit,
+    }
+    jobs = (await session.scalars(statement, parameters)).all()
+    return sorted(jobs, key=lambda job: job.id or 0)
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+def _lane(kinds: Sequence[str] | None) -> tuple[str, ...] | None:
+    return None if kinds is None else tuple(kinds)
+
+
+@functools.cache
+def _claim_statement(
+    postgres: bool, kinds: tuple[str, ...] | None, other_kinds: tuple[str, ...]
+) -> Any:
+    """Built once per lane (a worker claims with the same one again and again): making the
+    statement cost more than running it. Its values are bound at each claim."""
+    now = bindparam("now", type_=DateTime(timezone=True))
+    candidates = (
+        select(col(SyncJob.id))
+        .where(_claimable(now), *_of_kinds(kinds, other_kinds))
+        .order_by(col(SyncJob.id))
+        .limit(bindparam("limit", type_=Integer))
+    )
+    if postgres:
         candidates = candidates.with_for_update(skip_locked=True)
-    statement = (
+    return (
         update(SyncJob)
         .where(col(SyncJob.id).in_(candidates.scalar_subquery()))
         .values(
             status=JobStatus.RUNNING,
-            locked_by=worker_id,
-            lease_until=now + timedelta(seconds=lease_seconds),
+            locked_by=bindparam("worker_id"),
+            lease_until=bindparam("lease_until"),
             attempts=col(SyncJob.attempts) + 1,
             updated_at=now,
         )
         .returning(SyncJob)
         .execution_options(synchronize_session=False)
     )
-    jobs = (await session.scalars(statement)).all()
-    return sorted(jobs, key=lambda job: job.id or 0)
 
 
 async def queued_behind(
@@ -119,25 +149,29 @@ async def queued_behind(
     together with its own, in its transaction (see `finish_taken`). Locked for that
     transaction (SQLite has one writer at a time); no other worker claims them meanwhile, since
     the running job holds their ordering key."""
-    query = (
-        select(SyncJob)
-        .where(
-            col(SyncJob.ordering_key) == ordering_key,
-            col(SyncJob.id) > job_id,
-            col(SyncJob.status) == JobStatus.QUEUED,
-        )
-        .order_by(col(SyncJob.id))
-        .limit(limit)
-    )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        query = query.with_for_update()
+    parameters = {"ordering_key": ordering_key, "job_id": job_id, "limit": limit}
     now = utcnow()
     behind: list[SyncJob] = []
-    for job in await session.scalars(query):
+    for job in await session.scalars(_behind_statement(_is_postgres(session)), parameters):
         if job.kind != kind or job.run_after > now:
             break
         behind.append(job)
     return behind
+
+
+@functools.cache
+def _behind_statement(postgres: bool) -> Any:
+    query = (
+        select(SyncJob)
+        .where(
+            col(SyncJob.ordering_key) == bindparam("ordering_key"),
+            col(SyncJob.id) > bindparam("job_id"),
+            col(SyncJob.status) == JobStatus.QUEUED,
+        )
+        .order_by(col(SyncJob.id))
+        .limit(bindparam("limit", type_=Integer))
+    )
+    return query.with_for_update() if postgres else query
 
 
 async def finish_taken(session: AsyncSession, job_ids: Sequence[int], worker_id: str) -> int:
@@ -145,20 +179,27 @@ async def finish_taken(session: AsyncSession, job_ids: Sequence[int], worker_id:
     (`queued_behind`): they are done exactly when that work commits."""
     if not job_ids:
         return 0
-    now = utcnow()
-    result = await session.execute(
-        update(SyncJob)
-        .where(col(SyncJob.id).in_(list(job_ids)), col(SyncJob.status) == JobStatus.QUEUED)
-        .values(
-            status=JobStatus.DONE,
-            locked_by=worker_id,
-            attempts=col(SyncJob.attempts) + 1,
-            lease_until=None,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    parameters = {"job_ids": list(job_ids), "worker_id": worker_id, "now": utcnow()}
+    result = await session.execute(_FINISH_TAKEN, parameters)
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# Built once, bound at each use: a job's own statements cost more to make than to run.
+_FINISH_TAKEN = (
+    update(SyncJob)
+    .where(
+        col(SyncJob.id).in_(bindparam("job_ids", expanding=True)),
+        col(SyncJob.status) == JobStatus.QUEUED,
+    )
+    .values(
+        status=JobStatus.DONE,
+        locked_by=bindparam("worker_id"),
+        attempts=col(SyncJob.attempts) + 1,
+        lease_until=None,
+        updated_at=bindparam("now"),
+    )
+    .execution_options(synchronize_session=False)
+)
 
 
 async def renew_lease(
@@ -180,17 +221,21 @@ async def renew_lease(
 async def finish(session: AsyncSession, job_ids: Sequence[int], worker_id: str) -> int:
     """Mark jobs done, but not one another worker took over after our lease ran out; how many
     were marked."""
-    result = await session.execute(
-        update(SyncJob)
-        .where(
-            col(SyncJob.id).in_(list(job_ids)),
-            col(SyncJob.locked_by) == worker_id,
-            col(SyncJob.status) == JobStatus.RUNNING,
-        )
-        .values(status=JobStatus.DONE, lease_until=None, updated_at=utcnow(), last_error=None)
-        .execution_options(synchronize_session=False)
-    )
+    parameters = {"job_ids": list(job_ids), "worker_id": worker_id, "now": utcnow()}
+    result = await session.execute(_FINISH, parameters)
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+_FINISH = (
+    update(SyncJob)
+    .where(
+        col(SyncJob.id).in_(bindparam("job_ids", expanding=True)),
+        col(SyncJob.locked_by) == bindparam("worker_id"),
+        col(SyncJob.status) == JobStatus.RUNNING,
+    )
+    .values(status=JobStatus.DONE, lease_until=None, updated_at=bindparam("now"), last_error=None)
+    .execution_options(synchronize_session=False)
+)
 
 
 async def retry_later(
@@ -238,7 +283,7 @@ async def requeue_failed(session: AsyncSession, job_id: int) -> bool:
     if kind is None:
         return False
     _wake_at_commit(session, kind)
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if _is_postgres(session):
         await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, kind)))
     return True
 
@@ -268,6 +313,14 @@ async def next_due(
     A job queued behind another of its ordering key is not counted: it becomes ready when that
     one finishes, and the worker finishing it (of the same lane) looks for work again (counting
     it would have an idle worker ask again and again while it waits)."""
+    row = (await session.execute(_next_due_statement(_lane(kinds), tuple(other_kinds)))).one()
+    moments = [moment for moment in row if moment is not None]
+    return min(moments) if moments else None
+
+
+@functools.cache
+def _next_due_statement(kinds: tuple[str, ...] | None, other_kinds: tuple[str, ...]) -> Any:
+    """Built once per lane, like the claim."""
     of_kinds = _of_kinds(kinds, other_kinds)
     queued = (
         select(func.min(SyncJob.run_after))
@@ -279,9 +332,7 @@ async def next_due(
         .where(col(SyncJob.status) == JobStatus.RUNNING, *of_kinds)
         .scalar_subquery()
     )
-    row = (await session.execute(select(queued, leased))).one()
-    moments = [moment for moment in row if moment is not None]
-    return min(moments) if moments else None
+    return select(queued, leased)
 
 
 async def prune_done(session: AsyncSession, older_than: datetime) -> int:
