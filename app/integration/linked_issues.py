@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,10 +42,17 @@ async def issue_row(
     transaction, so the changes of one issue are applied one at a time."""
     if issue_id is None:
         return None
-    query = select(JiraIssue).where(
-        col(JiraIssue.instance_id) == instance_id, col(JiraIssue.issue_id) == issue_id
+    query = _ISSUE_ROW_LOCKED if lock else _ISSUE_ROW
+    row: JiraIssue | None = await session.scalar(
+        query, {"instance_id": instance_id, "issue_id": issue_id}
     )
-    if lock:
-        query = query.with_for_update()
-    row: JiraIssue | None = await session.scalar(query)
     return row
+
+
+# Built once, bound at each use (every delivery applied reads it: making the statement would
+# cost more than running it).
+_ISSUE_ROW = select(JiraIssue).where(
+    col(JiraIssue.instance_id) == bindparam("instance_id"),
+    col(JiraIssue.issue_id) == bindparam("issue_id"),
+)
+_ISSUE_ROW_LOCKED = _ISSUE_ROW.with_for_update()

@@ -56,8 +56,20 @@ def time_value(moment: datetime) -> ColumnElement[datetime]:
     return literal(moment, DateTime(timezone=True))
 
 
-# Built once (a hot statement: each applied delivery writes it), its values bound per call; on
-# the table, since the ORM reads values given with an entity's INSERT as rows to insert.
+# Built once (hot statements: each applied delivery runs them), their values bound per call;
+# the sync-log insert on the table, since the ORM reads values given with an entity's INSERT as
+# rows to insert.
+_LINKED_IDS = (
+    select(col(Ticket.id))
+    .where(col(Ticket.jira_issue_ref) == bindparam("issue_ref", type_=Integer))
+    .order_by(col(Ticket.id))
+)
+_TOUCH = (
+    sa_update(Ticket)
+    .where(col(Ticket.jira_issue_ref) == bindparam("issue_ref", type_=Integer))
+    .values(date_modified=bindparam("now", type_=DateTime(timezone=True)))
+    .execution_options(synchronize_session=False)  # loaded tickets are read anew
+)
 _LOG_PER_TICKET = insert(SyncLog.__table__).from_select(  # type: ignore[attr-defined]
     [
         "jira_instance_id",
@@ -104,7 +116,7 @@ class LinkedTickets:
 
     async def id_list(self) -> list[int]:
         if self._id_list is None:
-            rows = await self.session.scalars(self.ids().order_by(col(Ticket.id)))
+            rows = await self.session.scalars(_LINKED_IDS, {"issue_ref": self.issue.id})
             self._id_list = [i for i in rows if i]
         return self._id_list
 
@@ -152,12 +164,7 @@ class LinkedTickets:
 
     async def touch(self) -> None:
         if not self._touched:
-            await self.session.execute(
-                sa_update(Ticket)
-                .where(self.linked)
-                .values(date_modified=self.now)
-                .execution_options(synchronize_session=False)  # loaded tickets are read anew
-            )
+            await self.session.execute(_TOUCH, {"issue_ref": self.issue.id, "now": self.now})
             self._touched = True
 
     async def add_actions(
