@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -296,30 +297,45 @@ async def discard_failed(session: AsyncSession, job_id: int) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-def _of_kinds(kinds: Sequence[str] | None, other_kinds: Sequence[str]) -> list[Any]:
+def _of_kinds(
+    kinds: Sequence[str] | None, other_kinds: Sequence[str], jobs: Any = SyncJob
+) -> list[Any]:
     conditions: list[Any] = []
     if kinds is not None:
-        conditions.append(col(SyncJob.kind).in_(list(kinds)))
+        conditions.append(col(jobs.kind).in_(list(kinds)))
     if other_kinds:
-        conditions.append(col(SyncJob.kind).not_in(list(other_kinds)))
+        conditions.append(col(jobs.kind).not_in(list(other_kinds)))
     return conditions
 
 
-async def next_due(
-    session: AsyncSession, kinds: Sequence[str] | None = None, other_kinds: Sequence[str] = ()
-) -> datetime | None:
-    """When the next queued job (of a lane) becomes ready or a running job's lease runs out.
+@dataclass(frozen=True)
+class Lookahead:
+    """What a worker's claim left behind: when the next job becomes ready (`due`), and whether
+    a job waits behind another of its ordering key (`waiting`: finishing that one readies it)."""
 
-    A job queued behind another of its ordering key is not counted: it becomes ready when that
-    one finishes, and the worker finishing it (of the same lane) looks for work again (counting
-    it would have an idle worker ask again and again while it waits)."""
-    row = (await session.execute(_next_due_statement(_lane(kinds), tuple(other_kinds)))).one()
-    moments = [moment for moment in row if moment is not None]
-    return min(moments) if moments else None
+    due: datetime | None
+    waiting: bool
+
+
+async def lookahead(
+    session: AsyncSession, kinds: Sequence[str] | None = None, other_kinds: Sequence[str] = ()
+) -> Lookahead:
+    """When the next queued job (of a lane) becomes ready or a running job's lease runs out,
+    and whether a job waits behind another of its ordering key.
+
+    A job waiting so is not counted as due: it becomes ready when the one ahead finishes, and
+    the worker finishing that one (of the same lane) looks for work again (counting it would
+    have an idle worker ask again and again while it waits). A worker whose jobs have none
+    waiting behind them does not look again when they finish."""
+    queued, leased, waiting = (
+        await session.execute(_lookahead_statement(_lane(kinds), tuple(other_kinds)))
+    ).one()
+    moments = [moment for moment in (queued, leased) if moment is not None]
+    return Lookahead(min(moments) if moments else None, bool(waiting))
 
 
 @functools.cache
-def _next_due_statement(kinds: tuple[str, ...] | None, other_kinds: tuple[str, ...]) -> Any:
+def _lookahead_statement(kinds: tuple[str, ...] | None, other_kinds: tuple[str, ...]) -> Any:
     """Built once per lane, like the claim."""
     of_kinds = _of_kinds(kinds, other_kinds)
     queued = (
@@ -332,7 +348,18 @@ def _next_due_statement(kinds: tuple[str, ...] | None, other_kinds: tuple[str, .
         .where(col(SyncJob.status) == JobStatus.RUNNING, *of_kinds)
         .scalar_subquery()
     )
-    return select(queued, leased)
+    # An ordering key with more than one job still to run (the partial index again).
+    shared_key = (
+        select(col(_PENDING.ordering_key))
+        .where(
+            text(f"{_PENDING_NAME}.{PENDING_SQL}"),
+            col(_PENDING.ordering_key).is_not(None),
+            *_of_kinds(kinds, other_kinds, _PENDING),
+        )
+        .group_by(col(_PENDING.ordering_key))
+        .having(func.count() > 1)
+    )
+    return select(queued, leased, shared_key.exists())
 
 
 async def prune_done(session: AsyncSession, older_than: datetime) -> int:

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -92,8 +92,10 @@ class Worker:
         )
         self._running: set[asyncio.Task[None]] = set()
         self._finisher = Finisher(self._write_done)
-        # When the next job becomes ready, read with a claim that found fewer than it could take.
-        self._next_due: datetime | None = None
+        # Read with a claim that found fewer jobs than it could take: when the next becomes
+        # ready, and whether one waits behind another. None: the claim filled its slots (or
+        # a job did not end well), so more may be ready when a job finishes.
+        self._lookahead: jobs.Lookahead | None = None
 
     def _takes(self, kind: str) -> bool:
         return kind in self.kinds if self.kinds is not None else kind not in self.other_kinds
@@ -179,8 +181,8 @@ class Worker:
                     self.kinds,
                     self.other_kinds,
                 )
-                self._next_due = (
-                    await jobs.next_due(session, self.kinds, self.other_kinds)
+                self._lookahead = (
+                    await jobs.lookahead(session, self.kinds, self.other_kinds)
                     if len(batch) < free
                     else None
                 )
@@ -198,13 +200,15 @@ class Worker:
 
     def _job_finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
-        # A slot is free, and jobs ordered after this one (of this lane: jobs sharing an
-        # ordering key are of one lane) may be ready.
-        self._wake.set()
+        # A slot is free: look for work when more may be ready, or a job waits behind one of
+        # this lane's (jobs sharing an ordering key are of one lane). Jobs committed since the
+        # claim woke it already; each wake's claim reads the lookahead anew.
+        if self._lookahead is None or self._lookahead.waiting:
+            self._wake.set()
 
     async def _wait_for_work(self, stop_waiter: asyncio.Future[bool]) -> None:
         timeout = IDLE_CHECK_SECONDS
-        due = self._next_due
+        due = self._lookahead.due if self._lookahead is not None else None
         if len(self._running) < self.slots and due is not None:
             timeout = max(0.0, min(timeout, (due - utcnow()).total_seconds()))
         wake: asyncio.Future[None] = asyncio.ensure_future(self.ctx.waker.wait(timeout, self._wake))
@@ -233,6 +237,7 @@ class Worker:
             await self._schedule_next_run(job.kind)
         except LeaseLost:
             bound.warning("sync.job.lease_lost")  # another worker has it now; let it finish
+            self._lookahead = None
             return
         except JobError as exc:
             await self._failed(job, typed, exc.message, exc.transient, exc.retry_after)
@@ -325,6 +330,7 @@ class Worker:
         """Retry later or fail; a failed job's kind hears of it when its payload could be read.
         A crash (not a JobError) is retried at most JOB_MAX_ATTEMPTS times, whatever the kind."""
         settings = self.ctx.settings
+        self._lookahead = None  # its retry's moment, or its key freed: look again when it ends
         bound = log.bind(job_id=job.id, kind=job.kind, attempt=job.attempts, error=message)
         unlimited = typed is not None and typed.payload.retries_until_permanent and not crashed
         if transient and (unlimited or job.attempts < settings.job_max_attempts):

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import col
 
+from app.core.backoff import Backoff
 from app.core.db import asyncpg_dsn, create_engine, session_factory, utcnow
 from app.core.security import SecretBox
 from app.integration.services import Services
@@ -292,27 +293,94 @@ class TestLeases:
             assert await jobs.finish(session, [claimed.id or 0], "slow") == 0
 
 
-class TestNextDue:
+class TestLookahead:
     async def test_a_job_waiting_behind_a_running_one_is_not_due_until_that_one_ends(
         self, db: Any, settings: Any
     ) -> None:
         """Else an idle worker would ask for work again and again while the job waits: the
-        worker that finishes the running one wakes its process's workers instead."""
+        worker that finishes the running one looks for work again instead."""
         ctx = make_context(db, settings)
         await add_jobs(ctx, ("test.first", {}, "k"), ("test.second", {}, "k"))
         async with ctx.transaction() as session:
             (running,) = await jobs.claim(session, "w1", 10, 60)
-            due = await jobs.next_due(session)
-        assert due is not None
-        assert abs((due - running.lease_until).total_seconds()) < 1  # its lease, nothing else
+            ahead = await jobs.lookahead(session)
+        assert ahead.waiting
+        assert ahead.due is not None
+        assert abs((ahead.due - running.lease_until).total_seconds()) < 1  # its lease only
         async with ctx.transaction() as session:
             await jobs.finish(session, [running.id or 0], "w1")
-            due = await jobs.next_due(session)
-        assert due is not None
-        assert due <= utcnow()  # the second one, ready now
+            ahead = await jobs.lookahead(session)
+        assert not ahead.waiting  # the second one is first in line now
+        assert ahead.due is not None
+        assert ahead.due <= utcnow()  # and ready
+
+    @pytest.mark.parametrize(
+        ("queued", "waiting"),
+        [
+            ([("test.a", "k1"), ("test.a", "k2")], False),
+            ([("test.a", None), ("test.a", None)], False),
+            ([("test.a", "k1"), ("test.a", "k1")], True),
+            ([("test.a", "k1"), ("test.b", "k1")], True),
+        ],
+    )
+    async def test_waiting_means_two_jobs_of_one_ordering_key_still_to_run(
+        self, db: Any, settings: Any, queued: list[tuple[str, str | None]], waiting: bool
+    ) -> None:
+        ctx = make_context(db, settings)
+        await add_jobs(ctx, *[(name, {}, key) for name, key in queued])
+        async with ctx.transaction() as session:
+            assert (await jobs.lookahead(session)).waiting is waiting
+
+    async def test_another_lanes_waiting_jobs_are_not_this_lanes(
+        self, db: Any, settings: Any
+    ) -> None:
+        ctx = make_context(db, settings)
+        await add_jobs(ctx, ("test.a", {}, "k1"), ("test.a", {}, "k1"))
+        async with ctx.transaction() as session:
+            assert (await jobs.lookahead(session, kinds=["test.a"])).waiting
+            assert not (await jobs.lookahead(session, kinds=["test.b"])).waiting
+            assert not (await jobs.lookahead(session, other_kinds=["test.a"])).waiting
 
 
 class TestWakeUp:
+    @pytest.mark.parametrize(("behind", "looks_again"), [(False, False), (True, True)])
+    async def test_a_finished_job_has_its_worker_look_again_only_when_one_waits_behind_it(
+        self, db: Any, settings: Any, behind: bool, looks_again: bool
+    ) -> None:
+        """With nothing waiting behind it, the claim that found fewer jobs than free slots
+        already saw all there was: looking again would cost a claim per job for nothing."""
+        ctx = make_context(db, settings)
+        registry = JobRegistry()
+        registry.register(kind("test.step"), lambda _ctx, _job: asyncio.sleep(0))
+        await add_jobs(ctx, *[("test.step", {"n": n}, "k") for n in range(2 if behind else 1)])
+        worker = Worker(ctx, registry)
+        assert not await worker._claim_and_start(Backoff(asyncio.Event()))
+        worker._wake.clear()
+        (running,) = worker._running
+        await running
+        await asyncio.sleep(0)  # its done-callback runs
+        assert worker._wake.is_set() is looks_again
+
+    async def test_a_job_that_failed_has_its_worker_look_again(
+        self, db: Any, settings: Any
+    ) -> None:
+        """Its retry's moment is not in the lookahead the claim read."""
+        ctx = make_context(db, settings)
+        registry = JobRegistry()
+
+        async def flaky(_ctx: Any, _job: Job[Any]) -> None:
+            raise JobError("Jira is down", transient=True)
+
+        registry.register(kind("test.flaky"), flaky)
+        await add_jobs(ctx, ("test.flaky", {}, None))
+        worker = Worker(ctx, registry)
+        assert not await worker._claim_and_start(Backoff(asyncio.Event()))
+        worker._wake.clear()
+        (running,) = worker._running
+        await running
+        await asyncio.sleep(0)
+        assert worker._wake.is_set()
+
     async def test_a_committed_job_wakes_the_running_worker(self, db: Any, settings: Any) -> None:
         ctx = make_context(db, settings)
         done = asyncio.Event()
