@@ -342,6 +342,17 @@ class TestLookahead:
             assert not (await jobs.lookahead(session, other_kinds=["test.a"])).waiting
 
 
+async def looks_again_after_its_job(worker: Worker) -> bool:
+    """Claim (fewer jobs than free slots: one), let the job end, and tell whether the worker
+    was woken to look for work again."""
+    assert not await worker._claim_and_start(Backoff(asyncio.Event()))
+    worker._wake.clear()
+    (running,) = worker._running
+    await running
+    await asyncio.sleep(0)  # its done-callback runs
+    return worker._wake.is_set()
+
+
 class TestWakeUp:
     @pytest.mark.parametrize(("behind", "looks_again"), [(False, False), (True, True)])
     async def test_a_finished_job_has_its_worker_look_again_only_when_one_waits_behind_it(
@@ -353,13 +364,7 @@ class TestWakeUp:
         registry = JobRegistry()
         registry.register(kind("test.step"), lambda _ctx, _job: asyncio.sleep(0))
         await add_jobs(ctx, *[("test.step", {"n": n}, "k") for n in range(2 if behind else 1)])
-        worker = Worker(ctx, registry)
-        assert not await worker._claim_and_start(Backoff(asyncio.Event()))
-        worker._wake.clear()
-        (running,) = worker._running
-        await running
-        await asyncio.sleep(0)  # its done-callback runs
-        assert worker._wake.is_set() is looks_again
+        assert await looks_again_after_its_job(Worker(ctx, registry)) is looks_again
 
     async def test_a_job_that_failed_has_its_worker_look_again(
         self, db: Any, settings: Any
@@ -373,13 +378,7 @@ class TestWakeUp:
 
         registry.register(kind("test.flaky"), flaky)
         await add_jobs(ctx, ("test.flaky", {}, None))
-        worker = Worker(ctx, registry)
-        assert not await worker._claim_and_start(Backoff(asyncio.Event()))
-        worker._wake.clear()
-        (running,) = worker._running
-        await running
-        await asyncio.sleep(0)
-        assert worker._wake.is_set()
+        assert await looks_again_after_its_job(Worker(ctx, registry))
 
     async def test_a_committed_job_wakes_the_running_worker(self, db: Any, settings: Any) -> None:
         ctx = make_context(db, settings)
