@@ -180,9 +180,7 @@ async def finish_taken(session: AsyncSession, job_ids: Sequence[int], worker_id:
     (`queued_behind`): they are done exactly when that work commits."""
     if not job_ids:
         return 0
-    parameters = {"job_ids": list(job_ids), "worker_id": worker_id, "now": utcnow()}
-    result = await session.execute(_FINISH_TAKEN, parameters)
-    return int(getattr(result, "rowcount", 0) or 0)
+    return await _mark_done(session, _FINISH_TAKEN, job_ids, worker_id)
 
 
 # Built once, bound at each use: a job's own statements cost more to make than to run.
@@ -222,8 +220,16 @@ async def renew_lease(
 async def finish(session: AsyncSession, job_ids: Sequence[int], worker_id: str) -> int:
     """Mark jobs done, but not one another worker took over after our lease ran out; how many
     were marked."""
+    return await _mark_done(session, _FINISH, job_ids, worker_id)
+
+
+async def _mark_done(
+    session: AsyncSession, statement: Any, job_ids: Sequence[int], worker_id: str
+) -> int:
+    """Run one of the built-once done-marking statements (`_FINISH`, `_FINISH_TAKEN`) for
+    these jobs; how many rows it marked."""
     parameters = {"job_ids": list(job_ids), "worker_id": worker_id, "now": utcnow()}
-    result = await session.execute(_FINISH, parameters)
+    result = await session.execute(statement, parameters)
     return int(getattr(result, "rowcount", 0) or 0)
 
 

@@ -59,14 +59,11 @@ def time_value(moment: datetime) -> ColumnElement[datetime]:
 # Built once (hot statements: each applied delivery runs them), their values bound per call;
 # the sync-log insert on the table, since the ORM reads values given with an entity's INSERT as
 # rows to insert.
-_LINKED_IDS = (
-    select(col(Ticket.id))
-    .where(col(Ticket.jira_issue_ref) == bindparam("issue_ref", type_=Integer))
-    .order_by(col(Ticket.id))
-)
+_LINKED_TO_BOUND_ISSUE = col(Ticket.jira_issue_ref) == bindparam("issue_ref", type_=Integer)
+_LINKED_IDS = select(col(Ticket.id)).where(_LINKED_TO_BOUND_ISSUE).order_by(col(Ticket.id))
 _TOUCH = (
     sa_update(Ticket)
-    .where(col(Ticket.jira_issue_ref) == bindparam("issue_ref", type_=Integer))
+    .where(_LINKED_TO_BOUND_ISSUE)
     .values(date_modified=bindparam("now", type_=DateTime(timezone=True)))
     .execution_options(synchronize_session=False)  # loaded tickets are read anew
 )
@@ -90,7 +87,7 @@ _LOG_PER_TICKET = insert(SyncLog.__table__).from_select(  # type: ignore[attr-de
         bindparam("status", type_=String),
         bindparam("message", type_=String),
         bindparam("now", type_=DateTime(timezone=True)),
-    ).where(col(Ticket.jira_issue_ref) == bindparam("issue_ref", type_=Integer)),
+    ).where(_LINKED_TO_BOUND_ISSUE),
 )
 
 
