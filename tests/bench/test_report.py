@@ -1,0 +1,56 @@
+"""`make bench` reports the service as it ships beside the tuned configuration, each against the
+bare endpoint of the same run, with applied throughput and the CPU per applied delivery; the
+committed results are a full run's."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from bench import report
+
+RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results.json"
+
+
+def _numeric_keys(pairs: list[tuple[str, Any]]) -> dict[Any, Any]:
+    """JSON keeps the run's numeric keys (worker counts, concurrencies) as strings."""
+    return {int(key) if key.isdigit() else key: value for key, value in pairs}
+
+
+def committed_results() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(RESULTS.read_text(), object_pairs_hook=_numeric_keys)
+    return document
+
+
+def test_the_committed_results_are_a_full_run_with_the_table_they_print() -> None:
+    document = committed_results()
+    assert document["quick"] is False
+    assert document["table"] == report.table(document["figures"])
+
+
+def test_the_table_leads_with_the_defaults_beside_tuned_and_bare_from_the_same_run() -> None:
+    figures = committed_results()["figures"]
+    ingest = figures["webhook_ingest"]
+    measured = {row.figure: row.value for row in report.rows(figures)}
+    first = next(iter(measured))
+    assert "as shipped" in first
+    bare = ingest["bare"]["saturation"]["throughput"]
+    ratios = measured["1. Ratio to bare: as shipped / tuned"]
+    assert ratios == (
+        f"{ingest['defaults']['saturation']['throughput'] / bare:.2f} / "
+        f"{ingest['tuned']['saturation']['throughput'] / bare:.2f}"
+    )
+
+
+def test_the_table_reports_applied_throughput_and_cpu_per_applied_delivery() -> None:
+    figures = committed_results()["figures"]
+    applied = figures["applied"]
+    measured = {row.figure: row.value for row in report.rows(figures)}
+    shipped = next(value for name, value in measured.items() if name.startswith("7. Applied, as"))
+    said = re.search(r"applied ([\d,.]+)/s", shipped)
+    assert said is not None
+    assert abs(float(said[1].replace(",", "")) - applied["defaults"]["applied_per_second"]) < 1
+    cpu = next(value for name, value in measured.items() if "CPU per delivery" in name)
+    assert f"{applied['tuned']['cpu_us_per_delivery_apply_process']:,} µs" in cpu
