@@ -109,6 +109,8 @@ async def run_at(
         "applied_per_second": round(applied_in_run / run.duration, 1),
         "ingest_p99_ms": round(run.percentile(0.99) * 1000, 2),
         "errors": run.errors,
+        "unsent": run.unsent,
+        "statuses": {str(status): count for status, count in sorted(run.statuses.items())},
         "backlog_at_end": backlog_at_end,
         "backlog_growth_per_second": round(growth, 1),
         "backlog_grows": growth > 0.02 * rate,

@@ -13,6 +13,7 @@ from bench.rawhttp import Answer, HttpError, RawClient
 
 RequestFactory = Callable[[int], tuple[str, str, dict[str, str], bytes]]
 AnswerHook = Callable[[int, Answer, float], None]  # request index, answer, wall-clock send time
+MAX_IN_FLIGHT = 2000  # requests waiting for an answer, at most; more are counted, not sent
 
 
 @dataclass
@@ -20,7 +21,8 @@ class LoadResult:
     offered_rate: float
     duration: float
     latencies: list[float] = field(default_factory=list)
-    errors: int = 0
+    errors: int = 0  # every request that did not get a 2xx or 3xx, the unsent included
+    unsent: int = 0  # not sent: `max_in_flight` requests were already waiting for answers
     statuses: dict[int, int] = field(default_factory=dict)
 
     @property
@@ -52,7 +54,7 @@ async def open_model(
     make_request: RequestFactory,
     rate: float,
     duration: float,
-    max_in_flight: int = 2000,
+    max_in_flight: int = MAX_IN_FLIGHT,
     on_answer: AnswerHook | None = None,
     first_index: int = 0,
 ) -> LoadResult:
@@ -88,6 +90,7 @@ async def open_model(
                 await asyncio.sleep(delay)  # the schedule itself: this is the offered load
             if len(in_flight) >= max_in_flight:
                 result.errors += 1  # the client's own ceiling: counted, never silently queued
+                result.unsent += 1
                 continue
             task = asyncio.create_task(fire(first_index + index, due))
             in_flight.add(task)

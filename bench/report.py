@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from bench.load import MAX_IN_FLIGHT
+
 
 @dataclass(frozen=True)
 class Row:
@@ -47,10 +49,26 @@ def _applied_row(name: str, run: dict[str, Any], target: str, passed: bool | Non
         f"ingested {_f(run['ingested_per_second'])}/s, applied {_f(run['applied_per_second'])}/s,"
         f" backlog {trend} ({run['backlog_growth_per_second']:+.1f}/s, {run['backlog_at_end']:,}"
         f" at the end, drained in {run['drained_after_seconds']} s), ingest p99"
-        f" {run['ingest_p99_ms']} ms",
+        f" {run['ingest_p99_ms']} ms{unanswered(run)}",
         target,
         passed,
     )
+
+
+def unanswered(run: dict[str, Any]) -> str:
+    """The deliveries offered but not taken: not sent (the load's ceiling of requests waiting
+    for an answer was reached), answered with an error, or not answered at all."""
+    if not run["errors"]:
+        return ""
+    unsent = run.get("unsent", 0)
+    refused = sum(count for status, count in run.get("statuses", {}).items() if int(status) >= 400)
+    failed = run["errors"] - unsent - refused
+    parts = [
+        f"{unsent:,} not sent ({MAX_IN_FLIGHT:,} already waiting)" if unsent else "",
+        f"{refused:,} answered 4xx/5xx" if refused else "",
+        f"{failed:,} without an answer" if failed else "",
+    ]
+    return ", " + ", ".join(part for part in parts if part)
 
 
 def _applied_rows(applied: dict[str, Any] | None) -> list[Row]:

@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bench import report
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results.json"
@@ -54,3 +56,35 @@ def test_the_table_reports_applied_throughput_and_cpu_per_applied_delivery() -> 
     assert abs(float(said[1].replace(",", "")) - applied["defaults"]["applied_per_second"]) < 1
     cpu = next(value for name, value in measured.items() if "CPU per delivery" in name)
     assert f"{applied['tuned']['cpu_us_per_delivery_apply_process']:,} µs" in cpu
+
+
+def applied_run(errors: int, unsent: int = 0, statuses: dict[str, int] | None = None) -> Any:
+    return {"errors": errors, "unsent": unsent, "statuses": statuses or {"202": 100}}
+
+
+@pytest.mark.parametrize(
+    ("run", "said"),
+    [
+        (applied_run(0), ""),
+        (applied_run(30, unsent=30), ", 30 not sent (2,000 already waiting)"),
+        (applied_run(5, statuses={"202": 90, "503": 5}), ", 5 answered 4xx/5xx"),
+        (applied_run(7), ", 7 without an answer"),
+        (
+            applied_run(5_977, unsent=5_970, statuses={"202": 9, "500": 2}),
+            ", 5,970 not sent (2,000 already waiting), 2 answered 4xx/5xx, 5 without an answer",
+        ),
+    ],
+)
+def test_figure_7_says_how_many_deliveries_were_not_taken_and_why(run: Any, said: str) -> None:
+    assert report.unanswered(run) == said
+
+
+def test_the_committed_applied_rows_show_the_deliveries_not_taken() -> None:
+    figures = committed_results()["figures"]
+    measured = {row.figure: row.value for row in report.rows(figures)}
+    for name in ("as shipped", "tuned"):
+        run = figures["applied"]["defaults" if name == "as shipped" else "tuned"]
+        row = next(
+            value for key, value in measured.items() if key.startswith(f"7. Applied, {name}")
+        )
+        assert row.endswith(f"ingest p99 {run['ingest_p99_ms']} ms{report.unanswered(run)}")
