@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import SQLModel
 
 NAMING_CONVENTION = {
@@ -106,18 +107,36 @@ def session_factory(
 
 
 RowT = TypeVar("RowT", bound=SQLModel)
+_ROWS_HELD = "db.rows_by_id.held"
 
 
 async def rows_by_id(
     session: AsyncSession, model: type[RowT], ids: Iterable[int | None]
 ) -> dict[int, RowT]:
-    """The rows of `model` with these ids (Nones skipped), in one query, by id."""
+    """The rows of `model` with these ids (Nones skipped), by id: the ones the session has
+    loaded as they are there (what a query would give back: the session's objects), the others
+    in one query. A ticket's answer is rendered twice in a change that sends an event (before
+    and after), and its issue, instance, type and status are loaded already."""
     wanted = {ident for ident in ids if ident is not None}
-    if not wanted:
-        return {}
-    table: Any = model
-    rows = await session.scalars(select(model).where(table.id.in_(wanted)))
-    return {row.id: row for row in rows}  # type: ignore[attr-defined]
+    found = _loaded(session, model, wanted)
+    if missing := wanted - found.keys():
+        table: Any = model
+        rows = list(await session.scalars(select(model).where(table.id.in_(missing))))
+        found.update({row.id: row for row in rows})  # type: ignore[attr-defined]
+        # The session's identity map holds its rows weakly: these stay for its next look.
+        session.info.setdefault(_ROWS_HELD, []).extend(rows)
+    return found
+
+
+def _loaded(session: AsyncSession, model: type[RowT], ids: set[int]) -> dict[int, RowT]:
+    """The rows among `ids` the session holds with nothing expired (an expired attribute would
+    be loaded on access, which an async session cannot do)."""
+    loaded: dict[int, RowT] = {}
+    for ident in ids:
+        row = session.identity_map.get(identity_key(model, ident))
+        if row is not None and not inspect(row).expired_attributes:
+            loaded[ident] = row
+    return loaded
 
 
 @asynccontextmanager

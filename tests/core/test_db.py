@@ -1,19 +1,23 @@
-"""The engine's pool on PostgreSQL: a connection the server closed is replaced before use."""
+"""The engine's pool on PostgreSQL: a connection the server closed is replaced before use; rows
+read by id come from the session when it holds them."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from app.core.db import create_engine
+from app.core.db import create_engine, rows_by_id
 from app.core.settings import Settings
+from app.helpdesk.models import TicketType
 
-pytestmark = pytest.mark.postgres
 
-
+@pytest.mark.postgres
 async def test_a_pooled_connection_the_server_closed_is_replaced_before_use(
     settings: Settings,
 ) -> None:
@@ -40,3 +44,76 @@ async def test_a_pooled_connection_the_server_closed_is_replaced_before_use(
         assert answer != backend
     finally:
         await engine.dispose()
+
+
+class Statements:
+    """The statements a session sends, counted."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.count = 0
+        assert session.bind is not None
+        event.listen(session.bind.sync_engine, "before_cursor_execute", self._counted)
+        self._engine = session.bind.sync_engine
+
+    def _counted(self, *_args: Any) -> None:
+        self.count += 1
+
+    def close(self) -> None:
+        event.remove(self._engine, "before_cursor_execute", self._counted)
+
+
+async def type_ids(session: AsyncSession) -> list[int]:
+    """Two ticket types, written and then let go by the session."""
+    session.add_all([TicketType(name="Incident"), TicketType(name="Question")])
+    await session.commit()
+    session.expunge_all()
+    return list(await session.scalars(select(col(TicketType.id)).order_by(col(TicketType.id))))
+
+
+async def test_rows_the_session_holds_are_not_read_again(session: AsyncSession) -> None:
+    ids = await type_ids(session)
+    statements = Statements(session)
+    try:
+        first = {
+            ident: row.name
+            for ident, row in (await rows_by_id(session, TicketType, [ids[0], None])).items()
+        }
+        assert statements.count == 1
+        gc.collect()  # nothing else refers to the rows read: the session keeps them
+        both = await rows_by_id(session, TicketType, ids[:2])
+        assert statements.count == 2, "only the row not held yet is read"
+        again = await rows_by_id(session, TicketType, ids[:2])
+        assert statements.count == 2
+    finally:
+        statements.close()
+    assert first == {ids[0]: "Incident"}
+    assert both[ids[0]] is again[ids[0]]
+    assert {ident: row.name for ident, row in again.items()} == {
+        ids[0]: "Incident",
+        ids[1]: "Question",
+    }
+
+
+async def test_a_row_expired_in_the_session_is_read_anew(session: AsyncSession) -> None:
+    ids = await type_ids(session)
+    held = (await rows_by_id(session, TicketType, ids[:1]))[ids[0]]
+    await session.execute(
+        update(TicketType)
+        .where(col(TicketType.id) == ids[0])
+        .values(name="Renamed")
+        .execution_options(synchronize_session=False)
+    )
+    assert (await rows_by_id(session, TicketType, ids[:1]))[ids[0]].name != "Renamed"
+    session.expire(held)
+    assert (await rows_by_id(session, TicketType, ids[:1]))[ids[0]].name == "Renamed"
+
+
+async def test_a_row_deleted_in_the_session_is_not_given(session: AsyncSession) -> None:
+    added = TicketType(name="Short-lived")
+    session.add(added)
+    await session.flush()
+    ident = added.id or 0
+    assert ident in await rows_by_id(session, TicketType, [ident])
+    await session.delete(added)
+    await session.flush()
+    assert await rows_by_id(session, TicketType, [ident]) == {}

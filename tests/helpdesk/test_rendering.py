@@ -104,7 +104,7 @@ def statements(db: AsyncEngine) -> Iterator[list[str]]:
     event.remove(db.sync_engine, "before_cursor_execute", record)
 
 
-async def test_a_page_costs_the_same_queries_as_one_ticket(
+async def test_a_page_costs_no_more_queries_than_one_ticket(
     session: AsyncSession, catalog: Catalog, statements: list[str]
 ) -> None:
     session.add(Version(product_id=catalog.demo_product, version_number="2.0"))
@@ -121,5 +121,5 @@ async def test_a_page_costs_the_same_queries_as_one_ticket(
     one = len(statements)
     statements.clear()
     answers = await ticket_answers(session, page)
-    assert len(statements) == one
+    assert len(statements) <= one  # none per ticket (the first one's rows the session holds)
     assert [answer["Points"] for answer in answers] == list(range(20))
