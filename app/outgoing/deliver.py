@@ -46,21 +46,26 @@ def _services(ctx: EventContext) -> EventServices:
 
 
 async def run_deliver(ctx: EventContext, job: Job[DeliverEvent]) -> None:
+    """The job is done in the transaction that writes the delivery's outcome (`finish_in`),
+    unless the delivery is to be tried again."""
     services = _services(ctx)
     async with ctx.transaction() as session:
         delivery = await session.get(EventDelivery, job.payload.delivery_id)
         if delivery is None or delivery.status != DeliveryStatus.PENDING:
+            await ctx.finish_in(session, job.id)
             return  # delivered, failed or deleted meanwhile (a job may run again)
         subscription = await session.get(EventSubscription, delivery.subscription_id)
         if subscription is None or not subscription.active:
             _fail(delivery, "The subscription is inactive or deleted; not sent.")
             session.add(delivery)
+            await ctx.finish_in(session, job.id)
             return
         try:
             secret = services.secrets.decrypt(subscription.secret_encrypted)
         except ValueError:
             _fail(delivery, "The subscription's Secret cannot be decrypted with this SECRET_KEY.")
             session.add(delivery)
+            await ctx.finish_in(session, job.id)
             return
         url = subscription.url
         event_id, body, event_type = delivery.event_id, delivery.body, delivery.event_type
@@ -99,6 +104,7 @@ async def _record(ctx: EventContext, job: Job[DeliverEvent], answer: Answer) -> 
     async with ctx.transaction() as session:
         delivery = await session.get(EventDelivery, job.payload.delivery_id)
         if delivery is None or delivery.status != DeliveryStatus.PENDING:
+            await ctx.finish_in(session, job.id)
             return None
         delivery.attempts += 1
         delivery.last_status_code = answer.status_code
@@ -135,6 +141,8 @@ async def _record(ctx: EventContext, job: Job[DeliverEvent], answer: Answer) -> 
             if verdict is Verdict.GONE:
                 await _deactivate(ctx, delivery.subscription_id, session)
         session.add(delivery)
+        if delay is None:
+            await ctx.finish_in(session, job.id)
         return delay
 
 

@@ -13,13 +13,15 @@ import pytest
 from sqlalchemy import select, update
 
 from app.core.db import utcnow
+from app.jobs.models import JobStatus
 from app.jobs.runner import running_worker
+from app.outgoing.job_kinds import DeliverEvent
 from app.outgoing.models import EventDelivery, EventSubscription
 from app.outgoing.sender import new_secret
 from app.wiring import job_registry
 from tests.support.helpdesk import API, create_ticket, get_ticket, ok
 from tests.support.inbound import deliver, issue_updated, item
-from tests.support.jobs import drain
+from tests.support.jobs import drain, jobs_of_kind, worker_writes_no_end
 from tests.support.outgoing_fixtures import Switch, subscribe
 from tests.support.receiver import Receiver
 from tests.support.world import ISSUE_ID, linked_world, seed_helpdesk
@@ -216,6 +218,61 @@ class TestMetrics:
         assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 1, 1]
         exposed = (await events_client.get("/metrics")).text
         assert 'outgoing_events_sent_total{type="ticket.updated"}' in exposed
+
+
+class TestDone:
+    """A delivery's job is done in the transaction that writes its outcome: the worker has
+    nothing more to write for it (no transaction of its own to end it)."""
+
+    @pytest.fixture(autouse=True)
+    def no_end_by_the_worker(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        worker_writes_no_end(monkeypatch)
+
+    async def deliver_one(
+        self, client: httpx.AsyncClient, app: Any, receiver: Receiver
+    ) -> tuple[EventDelivery, list[str]]:
+        await seed_helpdesk(client)
+        ticket = await create_ticket(client)
+        await subscribe(client, receiver)
+        await rename(client, ticket["ID"], "x")
+        await drain(app)
+        (delivery,) = await rows(app)
+        return delivery, [job.status for job in await jobs_of_kind(app, DeliverEvent.kind)]
+
+    async def test_a_delivered_event(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
+    ) -> None:
+        delivery, statuses = await self.deliver_one(events_client, events_app, receiver)
+        assert (delivery.status, statuses) == ("Delivered", [JobStatus.DONE])
+
+    async def test_a_refused_event(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
+    ) -> None:
+        receiver.script(400)
+        delivery, statuses = await self.deliver_one(events_client, events_app, receiver)
+        assert (delivery.status, statuses) == ("Failed", [JobStatus.DONE])
+
+    async def test_an_event_for_a_subscription_turned_off(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
+    ) -> None:
+        await seed_helpdesk(events_client)
+        ticket = await create_ticket(events_client)
+        await subscribe(events_client, receiver)
+        await rename(events_client, ticket["ID"], "x")
+        async with events_app.state.session_factory() as session:
+            await session.execute(update(EventSubscription).values(active=False))
+            await session.commit()
+        await drain(events_app)
+        (delivery,) = await rows(events_app)
+        statuses = [job.status for job in await jobs_of_kind(events_app, DeliverEvent.kind)]
+        assert (delivery.status, statuses) == ("Failed", [JobStatus.DONE])
+
+    async def test_an_event_to_try_again_is_not_done(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
+    ) -> None:
+        receiver.script(429, retry_after="120")
+        delivery, statuses = await self.deliver_one(events_client, events_app, receiver)
+        assert (delivery.status, statuses) == ("Pending", [JobStatus.QUEUED])
 
 
 class TestBroken:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -17,6 +18,16 @@ async def drain(app: Any) -> int:
 
     Retries due at once run too: the simulator-backed test apps have no retry delays."""
     return await Worker(app.state.worker_context, job_registry()).drain()
+
+
+def worker_writes_no_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From here on the worker writes no job's end (done) itself: the jobs done are those their
+    handler finished in its own transaction (`finish_in`)."""
+
+    async def nothing(_worker: Worker, _finished: list[Any]) -> None:
+        pass
+
+    monkeypatch.setattr(Worker, "_write_done", nothing)
 
 
 async def jobs_of_kind(app: Any, kind: str) -> list[SyncJob]:

@@ -148,6 +148,7 @@ async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
     async with ctx.transaction() as session:
         source = await load_push(session, ticket_id, action_id)
         if source is None or source.comment_id is not None:
+            await ctx.finish_in(session, job.id)
             return  # deleted meanwhile, or already pushed by an earlier attempt
         instance = source.instance
         issue_id, issue_key = source.issue_id, source.issue_key
@@ -162,6 +163,7 @@ async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
                 f"(link status {source.link_status})",
                 ticket_id=ticket_id,
             )
+            await ctx.finish_in(session, job.id)
             return
         body = comment_body(source.description, source.creator_name)
         properties = {
@@ -217,6 +219,7 @@ async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
             ticket_id=ticket_id,
             jira_key=issue_key,
         )
+        await ctx.finish_in(session, job.id)  # done exactly when the comment's id is kept
 
 
 async def on_push_failed(ctx: JobContext, job: Job[PushComment], failure: Failure) -> None:

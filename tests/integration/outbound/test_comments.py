@@ -7,9 +7,11 @@ from typing import Any
 import httpx
 import pytest
 
+from app.integration.job_kinds import PushComment
+from app.jobs.models import JobStatus
 from tests.conftest import BOTH_JIRAS
 from tests.support.helpdesk import API, add_action, create_ticket, get_action, ok
-from tests.support.jobs import drain
+from tests.support.jobs import drain, jobs_of_kind, worker_writes_no_end
 from tests.support.outbound import comment_lines, sync_logs
 from tests.support.world import Helpdesk, LinkedTicket, linked_ticket
 
@@ -93,6 +95,42 @@ class TestPushComment:
         await drain(sim_app)
         logs = [log.message for log in await sync_logs(sim_app)]
         assert any("not linked to Jira" in message for message in logs)
+
+
+class TestDone:
+    """A push's job is done in the transaction that keeps its outcome: the worker has nothing
+    more to write for it."""
+
+    async def test_a_comment_pushed(
+        self,
+        sim_app: Any,
+        sim_client: httpx.AsyncClient,
+        jira_sim: Any,
+        linked: LinkedTicket,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        worker_writes_no_end(monkeypatch)  # the link's job ended before
+        await add_action(sim_client, linked.ticket["ID"], "Pushed")
+        await drain(sim_app)
+        assert comment_lines(jira_sim.issue(linked.issue_key)) == ["Pushed"]
+        assert [job.status for job in await jobs_of_kind(sim_app, PushComment.kind)] == [
+            JobStatus.DONE
+        ]
+
+    async def test_a_comment_dropped_because_the_link_failed(
+        self,
+        sim_app: Any,
+        sim_client: httpx.AsyncClient,
+        helpdesk: Helpdesk,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        ticket = await create_ticket(sim_client, JiraKey="DEMO-404")
+        await add_action(sim_client, ticket["ID"], "Lost cause")
+        worker_writes_no_end(monkeypatch)  # the link's job fails: the worker writes that
+        await drain(sim_app)
+        assert [job.status for job in await jobs_of_kind(sim_app, PushComment.kind)] == [
+            JobStatus.DONE
+        ]
 
 
 class TestFormatting:
