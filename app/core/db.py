@@ -123,9 +123,14 @@ async def rows_by_id(
         table: Any = model
         rows = list(await session.scalars(select(model).where(table.id.in_(missing))))
         found.update({row.id: row for row in rows})  # type: ignore[attr-defined]
-        # The session's identity map holds its rows weakly: these stay for its next look.
-        session.info.setdefault(_ROWS_HELD, []).extend(rows)
+        keep_for_session(session, rows)
     return found
+
+
+def keep_for_session(session: AsyncSession, rows: Iterable[SQLModel]) -> None:
+    """Rows read that `rows_by_id` may be asked for later in the session: its identity map holds
+    rows weakly, and these stay."""
+    session.info.setdefault(_ROWS_HELD, []).extend(rows)
 
 
 def _loaded(session: AsyncSession, model: type[RowT], ids: set[int]) -> dict[int, RowT]:

@@ -8,13 +8,14 @@ import gc
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from app.core.db import create_engine, rows_by_id
 from app.core.settings import Settings
 from app.helpdesk.models import TicketType
+from tests.support.statements import statements_sent
 
 
 @pytest.mark.postgres
@@ -46,22 +47,6 @@ async def test_a_pooled_connection_the_server_closed_is_replaced_before_use(
         await engine.dispose()
 
 
-class Statements:
-    """The statements a session sends, counted."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.count = 0
-        assert session.bind is not None
-        event.listen(session.bind.sync_engine, "before_cursor_execute", self._counted)
-        self._engine = session.bind.sync_engine
-
-    def _counted(self, *_args: Any) -> None:
-        self.count += 1
-
-    def close(self) -> None:
-        event.remove(self._engine, "before_cursor_execute", self._counted)
-
-
 async def type_ids(session: AsyncSession) -> list[int]:
     """Two ticket types, written and then let go by the session."""
     session.add_all([TicketType(name="Incident"), TicketType(name="Question")])
@@ -70,22 +55,21 @@ async def type_ids(session: AsyncSession) -> list[int]:
     return list(await session.scalars(select(col(TicketType.id)).order_by(col(TicketType.id))))
 
 
-async def test_rows_the_session_holds_are_not_read_again(session: AsyncSession) -> None:
+async def test_rows_the_session_holds_are_not_read_again(
+    session: AsyncSession, db: AsyncEngine
+) -> None:
     ids = await type_ids(session)
-    statements = Statements(session)
-    try:
+    with statements_sent(db) as sent:
         first = {
             ident: row.name
             for ident, row in (await rows_by_id(session, TicketType, [ids[0], None])).items()
         }
-        assert statements.count == 1
+        assert len(sent) == 1
         gc.collect()  # nothing else refers to the rows read: the session keeps them
         both = await rows_by_id(session, TicketType, ids[:2])
-        assert statements.count == 2, "only the row not held yet is read"
+        assert len(sent) == 2, "only the row not held yet is read"
         again = await rows_by_id(session, TicketType, ids[:2])
-        assert statements.count == 2
-    finally:
-        statements.close()
+        assert len(sent) == 2
     assert first == {ids[0]: "Incident"}
     assert both[ids[0]] is again[ids[0]]
     assert {ident: row.name for ident, row in again.items()} == {

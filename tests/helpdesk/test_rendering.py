@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.helpdesk.models import TicketStatus, Version
 from app.helpdesk.rendering import JiraLinkView, ticket_answers
+from tests.support.statements import statements_sent
 from tests.support.world import Catalog, add_custom_field, new_ticket
 
 
@@ -93,15 +92,8 @@ class TestTicketAnswers:
 
 @pytest.fixture
 def statements(db: AsyncEngine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append(statement)
-
-    event.listen(db.sync_engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(db.sync_engine, "before_cursor_execute", record)
+    with statements_sent(db) as sent:
+        yield sent
 
 
 async def test_a_page_costs_no_more_queries_than_one_ticket(

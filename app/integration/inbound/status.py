@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from app.core.db import keep_for_session
 from app.helpdesk import history
 from app.helpdesk.models import Ticket, TicketStatus, TicketType
 from app.integration.inbound.linked_tickets import ACTOR, ApplyReport, LinkedTickets
@@ -75,10 +76,14 @@ async def apply_issue_type(tickets: LinkedTickets, jira_type: str, report: Apply
 async def _status_options(session: AsyncSession, of_types: Any) -> dict[int, list[StatusOption]]:
     """The statuses of the ticket types `of_types` selects, per type (types without any are
     left out)."""
+    statuses = list(
+        await session.scalars(
+            select(TicketStatus).where(col(TicketStatus.ticket_type_id).in_(of_types))
+        )
+    )
+    keep_for_session(session, statuses)  # the tickets' answers after the change show them
     options: dict[int, list[StatusOption]] = {}
-    for status in await session.scalars(
-        select(TicketStatus).where(col(TicketStatus.ticket_type_id).in_(of_types))
-    ):
+    for status in statuses:
         options.setdefault(status.ticket_type_id, []).append(
             StatusOption(status.id or 0, status.name, status.is_default)
         )
