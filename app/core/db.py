@@ -134,12 +134,12 @@ def keep_for_session(session: AsyncSession, rows: Iterable[SQLModel]) -> None:
 
 
 def _loaded(session: AsyncSession, model: type[RowT], ids: set[int]) -> dict[int, RowT]:
-    """The rows among `ids` the session holds with nothing expired (an expired attribute would
-    be loaded on access, which an async session cannot do)."""
+    """The rows among `ids` the session holds with every column loaded (an expired or deferred
+    one would be loaded on access, which an async session cannot do)."""
     loaded: dict[int, RowT] = {}
     for ident in ids:
         row = session.identity_map.get(identity_key(model, ident))
-        if row is not None and not inspect(row).expired_attributes:
+        if row is not None and not inspect(row).unloaded:
             loaded[ident] = row
     return loaded
 

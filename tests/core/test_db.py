@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import defer
 from sqlmodel import col
 
-from app.core.db import create_engine, rows_by_id
+from app.core.db import create_engine, keep_for_session, rows_by_id
 from app.core.settings import Settings
 from app.helpdesk.models import TicketType
 from tests.support.statements import statements_sent
@@ -101,3 +102,12 @@ async def test_a_row_deleted_in_the_session_is_not_given(session: AsyncSession) 
     await session.delete(added)
     await session.flush()
     assert await rows_by_id(session, TicketType, [ident]) == {}
+
+
+async def test_a_row_held_without_a_column_is_read_again(session: AsyncSession) -> None:
+    ids = await type_ids(session)
+    query = select(TicketType).where(col(TicketType.id) == ids[0]).options(defer(TicketType.name))
+    partial = (await session.scalars(query)).one()
+    keep_for_session(session, [partial])
+    (row,) = (await rows_by_id(session, TicketType, ids[:1])).values()
+    assert row.name == "Incident"  # loaded: not read on access (an async session cannot)
