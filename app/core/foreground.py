@@ -3,9 +3,8 @@ in the same process (`serve`'s in-process worker), which gives way to it. While 
 under way, the worker starts a job only when the event loop turns quickly, and one at a time:
 each job it adds slows the loop's turn, so it stops adding them while the requests need the
 loop. In a burst the webhook route keeps answering at its own pace, and deliveries wait, stored,
-for the worker. (The jobs it has started still share the loop with the requests, turn by turn:
-a load that needs more than the process's one core for long slows the route too; the README's
-figure 7 measures it, and a worker process of its own avoids it.)"""
+for the worker. (Under a long overload the route still slows while the worker applies: the
+README's figure 7 measures it; a worker process of its own avoids it.)"""
 
 from __future__ import annotations
 
