@@ -65,7 +65,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.webhook_inbox = None
         if not is_sqlite_url(settings.database_url):
             inbox = await PostgresInboxPool.open(
-                settings.database_url, settings.db_pool_size, app.state.waker
+                settings.database_url, settings.inbox_pool_size, app.state.waker
             )
             stack.push_async_callback(inbox.close)
             app.state.webhook_inbox = inbox

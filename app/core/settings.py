@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    # The webhook route's own connections (PostgreSQL), each held for one statement. While the
+    # worker in the same process applies, a statement's answer waits for the event loop's turn;
+    # 10 then took 835 deliveries/s with a 4 s p99, 30 with 152 ms, 60 with 96 ms (README).
+    inbox_pool_size: int = Field(default=32, ge=1)
 
     job_max_attempts: int = 8
     job_lease_seconds: float = 60.0

@@ -15,6 +15,7 @@ from app.integration.inbound.inbox import NewDelivery, Outcome, SessionInbox, St
 from app.integration.inbound.inbox_postgres import PostgresInboxPool
 from app.jobs.models import SyncJob
 from app.jobs.wakeup import Waker
+from app.main import create_app
 from tests.support.world import linked_world
 
 
@@ -70,6 +71,16 @@ class TestPostgresInbox:
         finally:
             await pool.close()
         assert await apply_jobs(session) == 1
+
+    async def test_the_app_sizes_its_inbox_pool_by_its_own_setting(
+        self, make_settings: Any, db: Any
+    ) -> None:
+        """Not by the engine's pool: the route's statements wait for the event loop's turn
+        while the in-process worker applies, and need more connections than the engine."""
+        settings = make_settings(inbox_pool_size=3, db_pool_size=5)
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            assert app.state.webhook_inbox.pool.get_max_size() == 3
 
     async def test_a_deleted_instance_is_not_found(self, settings: Any, db: Any) -> None:
         pool = await PostgresInboxPool.open(settings.database_url, 2, Waker())
