@@ -31,7 +31,7 @@ from app.core.migrations import upgrade_to_head
 from app.core.settings import Settings, get_settings
 from app.integration.inbound.inbox_postgres import PostgresInboxPool
 from app.jobs.runner import running_worker
-from app.jobs.wakeup import Waker
+from app.jobs.wakeup import Waker, notifying_other_processes
 from app.wiring import app_services, job_registry, session_factory, worker_context
 
 log = get_logger(__name__)
@@ -62,6 +62,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.waker = Waker()
     app.state.console_throttle = SignInThrottle()
     async with AsyncExitStack() as stack:
+        await stack.enter_async_context(
+            notifying_other_processes(app.state.waker, settings.database_url)
+        )
         app.state.webhook_inbox = None
         if not is_sqlite_url(settings.database_url):
             inbox = await PostgresInboxPool.open(

@@ -25,7 +25,7 @@ from app.integration.services import JobContext, Services, feature_services
 from app.jobs import maintenance
 from app.jobs.kinds import JobRegistry
 from app.jobs.runner import new_worker_id, running_worker
-from app.jobs.wakeup import Waker
+from app.jobs.wakeup import Waker, notifying_other_processes
 from app.outgoing.emit import EmitOptions
 from app.outgoing.sender import EventSender, event_sender
 
@@ -106,8 +106,12 @@ async def run_worker_forever() -> None:
         loop.add_signal_handler(signum, stopped.set)
     try:
         sessions = session_factory(engine, settings)
-        async with app_services(settings, sessions=sessions) as services:
-            ctx = worker_context(settings, sessions, Waker(), services)
+        waker = Waker()
+        async with (
+            notifying_other_processes(waker, settings.database_url),
+            app_services(settings, sessions=sessions) as services,
+        ):
+            ctx = worker_context(settings, sessions, waker, services)
             async with running_worker(ctx, job_registry()):
                 with startup_heap_frozen():
                     await stopped.wait()

@@ -45,14 +45,22 @@ async def listen_forever(
     *,
     on_listening: Callable[[], None] = _nothing,
     on_lost: Callable[[], None] = _nothing,
+    own_sender: Callable[[], int | None] = lambda: None,
 ) -> None:
     """Listen on `channel` until `stop` is set (at once, even mid-connect), reconnecting with
     backoff.
 
-    `on_message(payload)` runs for every NOTIFY. Notifications sent while no connection listens
-    are lost, so `on_listening()` runs each time listening (re)starts and `on_lost()` each time
-    the connection is gone: callers catch up or stop trusting what they kept.
+    `on_message(payload)` runs for every NOTIFY but those sent by the backend that
+    `own_sender()` names (the process's own `Notifier`: the process knew of them first).
+    Notifications sent while no connection listens are lost, so `on_listening()` runs each time
+    listening (re)starts and `on_lost()` each time the connection is gone: callers catch up or
+    stop trusting what they kept.
     """
+
+    def heard(_connection: object, sender: int, _channel: str, payload: object) -> None:
+        if sender != own_sender():
+            on_message(str(payload))
+
     dsn = asyncpg_dsn(database_url)
     backoff = Backoff(stop)
     while not stop.is_set():
@@ -67,7 +75,7 @@ async def listen_forever(
         backoff.reset()
         lost = asyncio.Event()
         try:
-            await connection.add_listener(channel, lambda *args: on_message(str(args[-1])))
+            await connection.add_listener(channel, heard)
             connection.add_termination_listener(lambda _conn, event=lost: event.set())
             on_listening()
             stop_task = asyncio.ensure_future(stop.wait())

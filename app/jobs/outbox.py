@@ -23,8 +23,8 @@ from app.jobs.models import PENDING_SQL, JobStatus, SyncJob
 if TYPE_CHECKING:
     from app.core.settings import Settings
 
-# PostgreSQL notifies this channel on every insert into sync_jobs, naming the kinds inserted
-# (trigger, migrations 20261123_40 and 20261130_40).
+# PostgreSQL: a process notifies this channel after committing jobs, naming their kinds
+# (`jobs/wakeup.py`), so that the workers of the other processes wake.
 NOTIFY_CHANNEL = "sync_jobs"
 # In a session's info: the kinds of the jobs its transaction enqueued (wakes at commit).
 WAKE_KINDS = "sync_jobs_enqueued"
@@ -42,8 +42,8 @@ _PENDING = aliased(SyncJob, name=_PENDING_NAME)
 async def enqueue(
     session: AsyncSession, payload: JobPayload, *, run_after: datetime | None = None
 ) -> SyncJob:
-    """Add a job to the caller's transaction; workers are woken when it commits (in this
-    process by the unit of work's waker, in others by the `sync_jobs` NOTIFY trigger)."""
+    """Add a job to the caller's transaction; workers are woken when it commits (by the unit
+    of work's waker: in this process, and in the others by its NOTIFY)."""
     job = SyncJob(
         kind=payload.kind,
         payload=payload.model_dump(mode="json"),
@@ -290,8 +290,6 @@ async def requeue_failed(session: AsyncSession, job_id: int) -> bool:
     if kind is None:
         return False
     _wake_at_commit(session, kind)
-    if _is_postgres(session):
-        await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, kind)))
     return True
 
 

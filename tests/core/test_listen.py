@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
+import pytest
+
 from app.core.backoff import Backoff, BackoffPolicy
+from app.core.db import asyncpg_dsn
 from app.core.listen import listen_forever
 
 
@@ -57,3 +61,34 @@ async def test_backoff_doubles_to_its_cap_resets_and_ends_a_pause_when_stopped()
     long = Backoff(stop, BackoffPolicy(3600, 3600))
     async with asyncio.timeout(5):
         await long.pause()
+
+
+@pytest.mark.postgres
+async def test_notifications_from_its_own_sender_are_not_heard(database_url: str) -> None:
+    """The process's own notifier tells other processes what this one knew first."""
+    own = await asyncpg.connect(asyncpg_dsn(database_url))
+    other = await asyncpg.connect(asyncpg_dsn(database_url))
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    started = asyncio.Event()
+    stop = asyncio.Event()
+    listener = asyncio.create_task(
+        listen_forever(
+            database_url,
+            "test_listen",
+            heard.put_nowait,
+            stop,
+            on_listening=started.set,
+            own_sender=own.get_server_pid,
+        )
+    )
+    try:
+        await asyncio.wait_for(started.wait(), 10)
+        await own.execute("SELECT pg_notify('test_listen', 'own')")
+        await other.execute("SELECT pg_notify('test_listen', 'other')")
+        # Notifications arrive in commit order: 'own' would have come first.
+        assert await asyncio.wait_for(heard.get(), 10) == "other"
+    finally:
+        stop.set()
+        await listener
+        await own.close()
+        await other.close()

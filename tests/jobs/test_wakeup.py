@@ -38,15 +38,25 @@ def test_the_kinds_a_notification_names(payload: str, kinds: list[str] | None) -
     assert kinds_notified(payload) == kinds
 
 
-def test_a_commit_wakes_local_workers_unless_the_notify_will() -> None:
-    """While the process LISTENs, its own commits are heard of by NOTIFY: no second wake."""
+class RecordingNotifier:
+    sender = None
+
+    def __init__(self) -> None:
+        self.sent: list[set[str]] = []
+
+    def send(self, names: set[str]) -> None:
+        self.sent.append(set(names))
+
+
+def test_a_commit_wakes_local_workers_and_tells_the_notifier() -> None:
+    """The process's own workers are woken at once, in memory; the other processes' through the
+    notifier (whose NOTIFY this process does not hear again: `listen_forever`)."""
     waker = Waker()
     worker = waker.channel()
+    notifier = RecordingNotifier()
+    waker.notifier = notifier  # type: ignore[assignment]
 
-    waker.committed(["jira.apply_webhook"])
+    waker.committed(["jira.apply_webhook", "events.deliver"])
+
     assert worker.is_set()
-
-    worker.clear()
-    waker.listening = True
-    waker.committed(["jira.apply_webhook"])
-    assert not worker.is_set()
+    assert notifier.sent == [{"jira.apply_webhook", "events.deliver"}]

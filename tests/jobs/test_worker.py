@@ -30,7 +30,7 @@ from app.jobs.kinds import (
 )
 from app.jobs.models import JobStatus, SyncJob
 from app.jobs.runner import running_worker
-from app.jobs.wakeup import Waker
+from app.jobs.wakeup import Waker, notifying_other_processes
 from app.jobs.worker import CLAIM_BACKOFF, Worker
 from app.wiring import job_registry
 from tests.support.live import free_port
@@ -485,8 +485,8 @@ class TestSeveralWorkers:
         assert runs == {n: 1 for n in range(200)}
 
     async def test_a_committed_job_notifies_other_processes(self, db: Any, settings: Any) -> None:
-        """Workers in other processes hear of a committed job (the `sync_jobs` NOTIFY trigger),
-        and of its kind: a lane that takes none of the kinds is not woken."""
+        """Workers in other processes hear of a committed job (the waker's NOTIFY), and of its
+        kind: a lane that takes none of the kinds is not woken."""
         ctx = make_context(db, settings)
         heard: asyncio.Queue[str] = asyncio.Queue()
         listener = await asyncpg.connect(asyncpg_dsn(settings.database_url))
@@ -494,19 +494,33 @@ class TestSeveralWorkers:
             await listener.add_listener(
                 jobs.NOTIFY_CHANNEL, lambda *args: heard.put_nowait(args[-1])
             )
-            async with ctx.transaction() as session:
-                await jobs.enqueue(session, kind("test.notify")())
-                await jobs.enqueue(session, kind("test.other")())
-                await jobs.enqueue(session, kind("test.notify")())
-            payloads = {await asyncio.wait_for(heard.get(), 5)}
-            while not heard.empty():
-                payloads.add(heard.get_nowait())
+            async with notifying_other_processes(ctx.waker, settings.database_url):
+                async with ctx.transaction() as session:
+                    await jobs.enqueue(session, kind("test.notify")())
+                    await jobs.enqueue(session, kind("test.other")())
+                    await jobs.enqueue(session, kind("test.notify")())
+                payload = await asyncio.wait_for(heard.get(), 5)
         finally:
             await listener.close()
-        assert {kind for payload in payloads for kind in payload.split(",")} == {
-            "test.notify",
-            "test.other",
-        }
+        assert payload == "test.notify,test.other"  # one notification for the transaction
+
+    async def test_a_job_insert_notifies_nobody_by_itself(self, db: Any, settings: Any) -> None:
+        """PostgreSQL commits the transactions that NOTIFY one at a time, so the insert itself
+        (e.g. every webhook delivery's) must not: the waker's notifier does, after it."""
+        ctx = make_context(db, settings)
+        heard: asyncio.Queue[str] = asyncio.Queue()
+        listener = await asyncpg.connect(asyncpg_dsn(settings.database_url))
+        try:
+            await listener.add_listener(
+                jobs.NOTIFY_CHANNEL, lambda *args: heard.put_nowait(args[-1])
+            )
+            async with ctx.transaction() as session:  # a waker with no notifier
+                await jobs.enqueue(session, kind("test.quiet")())
+            await listener.execute(f"NOTIFY {jobs.NOTIFY_CHANNEL}, 'after the insert'")
+            # Notifications arrive in commit order: the insert's would have come first.
+            assert await asyncio.wait_for(heard.get(), 5) == "after the insert"
+        finally:
+            await listener.close()
 
 
 class TestLeaseRenewal:

@@ -5,7 +5,8 @@ Every Jira event for every project reaches the receiver, and Jira gives up on an
 round trip on one pooled connection (two when the instance's credentials are not in memory, see
 `webhook_credentials`): one statement that inserts the delivery unless its id was seen, decides
 from the links whether it concerns tickets, and queues its apply job (atomic on its own). The
-job insert wakes the workers through the `sync_jobs` NOTIFY trigger. Same decisions as
+waker then wakes the workers (those of other processes by a NOTIFY sent apart: a NOTIFY in the
+statement would make every delivery's commit wait for the others'). Same decisions as
 `SessionInbox`.
 """
 
