@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import cast
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import col
@@ -48,6 +48,14 @@ from app.jobs.kinds import Job, JobRegistry
 log = get_logger(__name__)
 # The stored body is for people and replays: the job's payload carries what it says.
 _WITHOUT_BODY = defer(cast(QueryableAttribute[str], WebhookDelivery.body))
+# Built once, bound at each use: every job reads both (`session.get` would make its statement
+# each time, which costs more than running it).
+_DELIVERY = (
+    select(WebhookDelivery)
+    .where(col(WebhookDelivery.id) == bindparam("id", type_=Integer))
+    .options(_WITHOUT_BODY)
+)
+_INSTANCE = select(JiraInstance).where(col(JiraInstance.id) == bindparam("id", type_=Integer))
 # At most this many deliveries queued behind a job are applied with it (one transaction).
 COALESCE_LIMIT = 100
 
@@ -64,7 +72,7 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
     checked: CommentPlan | None = None
     while True:
         async with ctx.transaction() as session:
-            delivery = await session.get(WebhookDelivery, delivery_pk, options=[_WITHOUT_BODY])
+            delivery = await session.scalar(_DELIVERY, {"id": delivery_pk})
             if delivery is None or delivery.processed_at is not None:
                 await ctx.finish_in(session, job.id)
                 return
@@ -72,7 +80,7 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
             bound = log.bind(
                 delivery=delivery.delivery_id, event=parsed.event, issue_id=parsed.issue_id
             )
-            instance = await session.get(JiraInstance, delivery.jira_instance_id)
+            instance = await session.scalar(_INSTANCE, {"id": delivery.jira_instance_id})
             issue = (
                 await issue_row(session, instance.id or 0, parsed.issue_id, lock=True)
                 if instance is not None

@@ -56,14 +56,14 @@ def time_value(moment: datetime) -> ColumnElement[datetime]:
     return literal(moment, DateTime(timezone=True))
 
 
-# Built once (hot statements: each applied delivery runs them), their values bound per call;
-# the sync-log insert on the table, since the ORM reads values given with an entity's INSERT as
-# rows to insert.
-_LINKED_TO_BOUND_ISSUE = col(Ticket.jira_issue_ref) == bindparam("issue_ref", type_=Integer)
-_LINKED_IDS = select(col(Ticket.id)).where(_LINKED_TO_BOUND_ISSUE).order_by(col(Ticket.id))
+# Built once (hot statements: each applied delivery runs them), their values bound per call
+# (`LinkedTickets.bound`); the sync-log insert on the table, since the ORM reads values given
+# with an entity's INSERT as rows to insert.
+LINKED_TO_BOUND_ISSUE = col(Ticket.jira_issue_ref) == bindparam("issue_ref", type_=Integer)
+_LINKED_IDS = select(col(Ticket.id)).where(LINKED_TO_BOUND_ISSUE).order_by(col(Ticket.id))
 _TOUCH = (
     sa_update(Ticket)
-    .where(_LINKED_TO_BOUND_ISSUE)
+    .where(LINKED_TO_BOUND_ISSUE)
     .values(date_modified=bindparam("now", type_=DateTime(timezone=True)))
     .execution_options(synchronize_session=False)  # loaded tickets are read anew
 )
@@ -87,7 +87,7 @@ _LOG_PER_TICKET = insert(SyncLog.__table__).from_select(  # type: ignore[attr-de
         bindparam("status", type_=String),
         bindparam("message", type_=String),
         bindparam("now", type_=DateTime(timezone=True)),
-    ).where(_LINKED_TO_BOUND_ISSUE),
+    ).where(LINKED_TO_BOUND_ISSUE),
 )
 
 
@@ -103,6 +103,11 @@ class LinkedTickets:
         # linked does not change meanwhile, and they are touched once.
         self._id_list: list[int] | None = None
         self._touched = False
+
+    def bound(self, **values: object) -> dict[str, object]:
+        """The values of a statement built once about the linked tickets (`issue_ref`, `now`),
+        and `values`."""
+        return {"issue_ref": self.issue.id, "now": self.now, **values}
 
     @cached_property
     def linked(self) -> ColumnElement[bool]:
@@ -143,15 +148,13 @@ class LinkedTickets:
         """A CrmSyncLogs row per linked ticket (INSERT … SELECT)."""
         await self.session.execute(
             _LOG_PER_TICKET,
-            {
-                "instance_id": self.instance.id,
-                "issue_ref": self.issue.id,
-                "jira_key": self.issue.issue_key,
-                "event": event,
-                "status": LogStatus.ERROR if error else LogStatus.OK,
-                "message": message,
-                "now": self.now,
-            },
+            self.bound(
+                instance_id=self.instance.id,
+                jira_key=self.issue.issue_key,
+                event=event,
+                status=LogStatus.ERROR if error else LogStatus.OK,
+                message=message,
+            ),
         )
 
     async def error(self, event: str, message: str) -> None:
@@ -161,7 +164,7 @@ class LinkedTickets:
 
     async def touch(self) -> None:
         if not self._touched:
-            await self.session.execute(_TOUCH, {"issue_ref": self.issue.id, "now": self.now})
+            await self.session.execute(_TOUCH, self.bound())
             self._touched = True
 
     async def add_actions(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import DateTime, Integer, String, bindparam, insert, select
 from sqlalchemy import update as sa_update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -14,13 +14,52 @@ from sqlmodel import col
 
 from app.core.db import keep_for_session
 from app.helpdesk import history
-from app.helpdesk.models import Ticket, TicketStatus, TicketType
-from app.integration.inbound.linked_tickets import ACTOR, ApplyReport, LinkedTickets
+from app.helpdesk.models import HistoryEntry, Ticket, TicketStatus, TicketType
+from app.integration.inbound.linked_tickets import (
+    ACTOR,
+    LINKED_TO_BOUND_ISSUE,
+    ApplyReport,
+    LinkedTickets,
+)
 from app.integration.inbound.rules import StatusOption, target_status, target_ticket_type
 from app.integration.models import JiraMapping, MappingType
 
 _OLD_TYPE = aliased(TicketType)  # built once: an alias is costly to make per statement
 _OLD_STATUS = aliased(TicketStatus)
+
+# A status change's statements, built once (each applied status change runs them), bound per
+# call by `LinkedTickets.bound`: the statuses of the linked tickets' types; then per type, a
+# History line for each linked ticket of the type not in the target status yet (on the table:
+# see `linked_tickets`), and the change.
+_STATUSES_OF_LINKED_TYPES = select(TicketStatus).where(
+    col(TicketStatus.ticket_type_id).in_(
+        select(col(Ticket.ticket_type_id)).where(LINKED_TO_BOUND_ISSUE)
+    )
+)
+_TO_CHANGE = (
+    LINKED_TO_BOUND_ISSUE,
+    col(Ticket.ticket_type_id) == bindparam("type_id", type_=Integer),
+    col(Ticket.status_id) != bindparam("target", type_=Integer),
+)
+_STATUS_HISTORY = insert(HistoryEntry.__table__).from_select(  # type: ignore[attr-defined]
+    ["ticket_id", "description", "date_created"],
+    select(
+        col(Ticket.id),
+        history.STATUS_CHANGED.sql(
+            old=_OLD_STATUS.name, new=bindparam("new_name", type_=String), actor=ACTOR
+        ),
+        bindparam("now", type_=DateTime(timezone=True)),
+    )
+    .select_from(Ticket)
+    .join(_OLD_STATUS, col(_OLD_STATUS.id) == col(Ticket.status_id))
+    .where(*_TO_CHANGE),
+)
+_SET_STATUS = (
+    sa_update(Ticket)
+    .where(*_TO_CHANGE)
+    .values(status_id=bindparam("target", type_=Integer))
+    .execution_options(synchronize_session=False)  # loaded tickets are read anew
+)
 
 
 async def apply_issue_type(tickets: LinkedTickets, jira_type: str, report: ApplyReport) -> None:
@@ -43,7 +82,9 @@ async def apply_issue_type(tickets: LinkedTickets, jira_type: str, report: Apply
         report.notes.append(message)
         await tickets.log("jira.issue_type", message, error=True)
         return
-    options = await _status_options(session, [target])
+    options = await _status_options(
+        session, select(TicketStatus).where(col(TicketStatus.ticket_type_id) == target)
+    )
     if not options.get(target):
         message = f"Ticket type {types[target]!r} has no statuses; ticket type unchanged"
         report.errors.append(message)
@@ -73,14 +114,11 @@ async def apply_issue_type(tickets: LinkedTickets, jira_type: str, report: Apply
     report.changes.append(f"ticket type -> {types[target]}")
 
 
-async def _status_options(session: AsyncSession, of_types: Any) -> dict[int, list[StatusOption]]:
-    """The statuses of the ticket types `of_types` selects, per type (types without any are
-    left out)."""
-    statuses = list(
-        await session.scalars(
-            select(TicketStatus).where(col(TicketStatus.ticket_type_id).in_(of_types))
-        )
-    )
+async def _status_options(
+    session: AsyncSession, query: Any, values: dict[str, object] | None = None
+) -> dict[int, list[StatusOption]]:
+    """The statuses `query` selects, per type (types without any are left out)."""
+    statuses = list(await session.scalars(query, values))
     keep_for_session(session, statuses)  # the tickets' answers after the change show them
     options: dict[int, list[StatusOption]] = {}
     for status in statuses:
@@ -104,26 +142,16 @@ async def apply_status(
         await tickets.add_actions(text, ACTOR, None, None)
         report.changes.append(f"status action: {previous} -> {jira_to}")
         return
-    linked_types = select(col(Ticket.ticket_type_id)).where(tickets.linked).distinct()
-    options = await _status_options(session, linked_types)
+    options = await _status_options(session, _STATUSES_OF_LINKED_TYPES, tickets.bound())
     changed = False
     for type_id in sorted(options):
         target = target_status(options.get(type_id, []), jira_to)
         if target is None:
             continue
-        where = (col(Ticket.ticket_type_id) == type_id, col(Ticket.status_id) != target)
         new_name = next(o.name for o in options[type_id] if o.id == target)
-        await tickets.history(
-            history.STATUS_CHANGED.sql(old=_OLD_STATUS.name, new=new_name, actor=ACTOR),
-            *where,
-            joins=((_OLD_STATUS, _OLD_STATUS.id == Ticket.status_id, False),),
-        )
-        result = await session.execute(
-            sa_update(Ticket)
-            .where(tickets.linked, *where)
-            .values(status_id=target)
-            .execution_options(synchronize_session=False)  # loaded tickets are read anew
-        )
+        values = tickets.bound(type_id=type_id, target=target, new_name=new_name)
+        await session.execute(_STATUS_HISTORY, values)
+        result = await session.execute(_SET_STATUS, values)
         changed = changed or bool(getattr(result, "rowcount", 0))
     if changed:
         report.changes.append(f"status -> {jira_to}")
