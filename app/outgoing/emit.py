@@ -56,14 +56,18 @@ def event_body(event_type: str, data: dict[str, Any]) -> str:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
 
 
+# Built once: every change to tickets from Jira asks it.
+_ACTIVE_SUBSCRIPTIONS = (
+    select(EventSubscription)
+    .where(col(EventSubscription.active).is_(True))
+    .order_by(col(EventSubscription.id))
+)
+
+
 async def active_subscriptions(session: AsyncSession) -> list[EventSubscription]:
     """The active subscriptions, read once per transaction."""
     if SUBSCRIPTIONS not in session.info:
-        rows = await session.scalars(
-            select(EventSubscription)
-            .where(col(EventSubscription.active).is_(True))
-            .order_by(col(EventSubscription.id))
-        )
+        rows = await session.scalars(_ACTIVE_SUBSCRIPTIONS)
         session.info[SUBSCRIPTIONS] = list(rows.all())
     found: list[EventSubscription] = session.info[SUBSCRIPTIONS]
     return found

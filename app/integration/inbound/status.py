@@ -18,6 +18,8 @@ from app.helpdesk.models import HistoryEntry, Ticket, TicketStatus, TicketType
 from app.integration.inbound.linked_tickets import (
     ACTOR,
     LINKED_TO_BOUND_ISSUE,
+    TICKET_LINKED_TO_BOUND_ISSUE,
+    TICKETS,
     ApplyReport,
     LinkedTickets,
 )
@@ -55,10 +57,13 @@ _STATUS_HISTORY = insert(HistoryEntry.__table__).from_select(  # type: ignore[at
     .where(*_TO_CHANGE),
 )
 _SET_STATUS = (
-    sa_update(Ticket)
-    .where(*_TO_CHANGE)
+    sa_update(TICKETS)
+    .where(
+        TICKET_LINKED_TO_BOUND_ISSUE,
+        TICKETS.c.ticket_type_id == bindparam("type_id", type_=Integer),
+        TICKETS.c.status_id != bindparam("target", type_=Integer),
+    )
     .values(status_id=bindparam("target", type_=Integer))
-    .execution_options(synchronize_session=False)  # loaded tickets are read anew
 )
 
 
