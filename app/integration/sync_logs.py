@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.core.db import utcnow
 from app.helpdesk.history import SYNC_ERROR, add_history
 from app.integration.models import Direction, LogStatus, SyncLog
 from app.jira.pacing import QuotaPause
@@ -23,17 +25,24 @@ async def log_sync(
     jira_key: str | None = None,
     error: bool = False,
 ) -> None:
-    session.add(
-        SyncLog(
-            jira_instance_id=instance_id,
-            ticket_id=ticket_id,
-            jira_key=jira_key,
-            direction=direction,
-            event=event,
-            status=LogStatus.ERROR if error else LogStatus.OK,
-            message=message,
-        )
+    await session.execute(
+        _INSERT_LOG,
+        {
+            "jira_instance_id": instance_id,
+            "ticket_id": ticket_id,
+            "jira_key": jira_key,
+            "direction": direction,
+            "event": event,
+            "status": LogStatus.ERROR if error else LogStatus.OK,
+            "message": message,
+            "date_created": utcnow(),
+        },
     )
+
+
+# Written at once on the table, built once: every job writes a line or more, and an object
+# added to the session would cost its flush more than this statement costs.
+_INSERT_LOG = insert(SyncLog.__table__)  # type: ignore[attr-defined]
 
 
 async def log_ticket_error(

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, String, Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -118,27 +118,39 @@ class PushSource:
     instance: JiraInstance | None
 
 
-async def load_push(session: AsyncSession, ticket_id: int, action_id: int) -> PushSource | None:
-    """One query, plain columns but for the instance (None: the ticket or the action is gone)."""
-    query = (
-        select(
-            col(Action.description),
-            col(Action.creator_name),
-            col(Action.is_visible_on_portal),
-            col(Action.jira_comment_id),
-            col(Ticket.jira_sync_status),
-            col(Ticket.jira_instance_id),
-            col(JiraIssue.issue_id),
-            col(JiraIssue.issue_key),
-            JiraInstance,
-        )
-        .select_from(Ticket)
-        .join(Action, col(Action.id) == action_id)
-        .outerjoin(JiraIssue, col(JiraIssue.id) == Ticket.jira_issue_ref)
-        .outerjoin(JiraInstance, col(JiraInstance.id) == Ticket.jira_instance_id)
-        .where(col(Ticket.id) == ticket_id)
+# A push's own statements, built once and bound per job (making them cost more than running
+# them): what it reads, in one query, plain columns but for the instance; and the comment's id
+# kept on the action (on the table: nothing loaded needs the ORM's update).
+_PUSH_SOURCE = (
+    select(
+        col(Action.description),
+        col(Action.creator_name),
+        col(Action.is_visible_on_portal),
+        col(Action.jira_comment_id),
+        col(Ticket.jira_sync_status),
+        col(Ticket.jira_instance_id),
+        col(JiraIssue.issue_id),
+        col(JiraIssue.issue_key),
+        JiraInstance,
     )
-    row = (await session.execute(query)).one_or_none()
+    .select_from(Ticket)
+    .join(Action, col(Action.id) == bindparam("action_id", type_=Integer))
+    .outerjoin(JiraIssue, col(JiraIssue.id) == Ticket.jira_issue_ref)
+    .outerjoin(JiraInstance, col(JiraInstance.id) == Ticket.jira_instance_id)
+    .where(col(Ticket.id) == bindparam("ticket_id", type_=Integer))
+)
+_ACTIONS: Table = Action.__table__  # type: ignore[attr-defined]
+_KEEP_COMMENT_ID = (
+    update(_ACTIONS)
+    .where(_ACTIONS.c.id == bindparam("action_id", type_=Integer))
+    .values(jira_comment_id=bindparam("comment_id", type_=String))
+)
+
+
+async def load_push(session: AsyncSession, ticket_id: int, action_id: int) -> PushSource | None:
+    """None: the ticket or the action is gone."""
+    values = {"ticket_id": ticket_id, "action_id": action_id}
+    row = (await session.execute(_PUSH_SOURCE, values)).one_or_none()
     return None if row is None else PushSource(*row)
 
 
@@ -196,9 +208,7 @@ async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
             )
         raise JobError(message, transient=False) from exc
     async with ctx.transaction() as session:
-        await session.execute(
-            update(Action).where(col(Action.id) == action_id).values(jira_comment_id=comment.id)
-        )
+        await session.execute(_KEEP_COMMENT_ID, {"action_id": action_id, "comment_id": comment.id})
         if job.attempts > 1 and earlier is None:  # an earlier attempt may yet be applied late
             check = CheckLateComment(
                 ticket_id=ticket_id,
