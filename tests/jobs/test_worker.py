@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -488,39 +490,39 @@ class TestSeveralWorkers:
         """Workers in other processes hear of a committed job (the waker's NOTIFY), and of its
         kind: a lane that takes none of the kinds is not woken."""
         ctx = make_context(db, settings)
-        heard: asyncio.Queue[str] = asyncio.Queue()
-        listener = await asyncpg.connect(asyncpg_dsn(settings.database_url))
-        try:
-            await listener.add_listener(
-                jobs.NOTIFY_CHANNEL, lambda *args: heard.put_nowait(args[-1])
-            )
+        async with listening_to_jobs(settings) as (_, heard):
             async with notifying_other_processes(ctx.waker, settings.database_url):
                 async with ctx.transaction() as session:
                     await jobs.enqueue(session, kind("test.notify")())
                     await jobs.enqueue(session, kind("test.other")())
                     await jobs.enqueue(session, kind("test.notify")())
                 payload = await asyncio.wait_for(heard.get(), 5)
-        finally:
-            await listener.close()
         assert payload == "test.notify,test.other"  # one notification for the transaction
 
     async def test_a_job_insert_notifies_nobody_by_itself(self, db: Any, settings: Any) -> None:
         """PostgreSQL commits the transactions that NOTIFY one at a time, so the insert itself
         (e.g. every webhook delivery's) must not: the waker's notifier does, after it."""
         ctx = make_context(db, settings)
-        heard: asyncio.Queue[str] = asyncio.Queue()
-        listener = await asyncpg.connect(asyncpg_dsn(settings.database_url))
-        try:
-            await listener.add_listener(
-                jobs.NOTIFY_CHANNEL, lambda *args: heard.put_nowait(args[-1])
-            )
+        async with listening_to_jobs(settings) as (listener, heard):
             async with ctx.transaction() as session:  # a waker with no notifier
                 await jobs.enqueue(session, kind("test.quiet")())
             await listener.execute(f"NOTIFY {jobs.NOTIFY_CHANNEL}, 'after the insert'")
             # Notifications arrive in commit order: the insert's would have come first.
             assert await asyncio.wait_for(heard.get(), 5) == "after the insert"
-        finally:
-            await listener.close()
+
+
+@asynccontextmanager
+async def listening_to_jobs(
+    settings: Any,
+) -> AsyncIterator[tuple[asyncpg.Connection, asyncio.Queue[str]]]:
+    """A connection of its own LISTENing for committed jobs, and the payloads it hears."""
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    listener = await asyncpg.connect(asyncpg_dsn(settings.database_url))
+    try:
+        await listener.add_listener(jobs.NOTIFY_CHANNEL, lambda *args: heard.put_nowait(args[-1]))
+        yield listener, heard
+    finally:
+        await listener.close()
 
 
 class TestLeaseRenewal:
