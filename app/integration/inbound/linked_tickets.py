@@ -58,17 +58,15 @@ def time_value(moment: datetime) -> ColumnElement[datetime]:
 
 
 # Built once (hot statements: each applied delivery runs them), their values bound per call
-# (`LinkedTickets.bound`); the sync-log insert on the table, since the ORM reads values given
-# with an entity's INSERT as rows to insert.
-LINKED_TO_BOUND_ISSUE = col(Ticket.jira_issue_ref) == bindparam("issue_ref", type_=Integer)
-_LINKED_IDS = select(col(Ticket.id)).where(LINKED_TO_BOUND_ISSUE).order_by(col(Ticket.id))
-# The UPDATEs on the table: an ORM-enabled one costs about a third more to run, and loaded
-# tickets are read anew anyway.
+# (`LinkedTickets.bound`). The writes name the tables: the ORM reads values given with an
+# entity's INSERT as rows to insert, and an ORM-enabled UPDATE costs about a third more to run
+# (loaded tickets are read anew anyway). One condition on the table's column serves them all.
 TICKETS: Table = Ticket.__table__  # type: ignore[attr-defined]
-TICKET_LINKED_TO_BOUND_ISSUE = TICKETS.c.jira_issue_ref == bindparam("issue_ref", type_=Integer)
+LINKED_TO_BOUND_ISSUE = TICKETS.c.jira_issue_ref == bindparam("issue_ref", type_=Integer)
+_LINKED_IDS = select(col(Ticket.id)).where(LINKED_TO_BOUND_ISSUE).order_by(col(Ticket.id))
 _TOUCH = (
     sa_update(TICKETS)
-    .where(TICKET_LINKED_TO_BOUND_ISSUE)
+    .where(LINKED_TO_BOUND_ISSUE)
     .values(date_modified=bindparam("now", type_=DateTime(timezone=True)))
 )
 _LOG_PER_TICKET = insert(SyncLog.__table__).from_select(  # type: ignore[attr-defined]

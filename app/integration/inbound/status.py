@@ -18,7 +18,6 @@ from app.helpdesk.models import HistoryEntry, Ticket, TicketStatus, TicketType
 from app.integration.inbound.linked_tickets import (
     ACTOR,
     LINKED_TO_BOUND_ISSUE,
-    TICKET_LINKED_TO_BOUND_ISSUE,
     TICKETS,
     ApplyReport,
     LinkedTickets,
@@ -40,8 +39,8 @@ _STATUSES_OF_LINKED_TYPES = select(TicketStatus).where(
 )
 _TO_CHANGE = (
     LINKED_TO_BOUND_ISSUE,
-    col(Ticket.ticket_type_id) == bindparam("type_id", type_=Integer),
-    col(Ticket.status_id) != bindparam("target", type_=Integer),
+    TICKETS.c.ticket_type_id == bindparam("type_id", type_=Integer),
+    TICKETS.c.status_id != bindparam("target", type_=Integer),
 )
 _STATUS_HISTORY = insert(HistoryEntry.__table__).from_select(  # type: ignore[attr-defined]
     ["ticket_id", "description", "date_created"],
@@ -53,17 +52,11 @@ _STATUS_HISTORY = insert(HistoryEntry.__table__).from_select(  # type: ignore[at
         bindparam("now", type_=DateTime(timezone=True)),
     )
     .select_from(Ticket)
-    .join(_OLD_STATUS, col(_OLD_STATUS.id) == col(Ticket.status_id))
+    .join(_OLD_STATUS, col(_OLD_STATUS.id) == TICKETS.c.status_id)
     .where(*_TO_CHANGE),
 )
 _SET_STATUS = (
-    sa_update(TICKETS)
-    .where(
-        TICKET_LINKED_TO_BOUND_ISSUE,
-        TICKETS.c.ticket_type_id == bindparam("type_id", type_=Integer),
-        TICKETS.c.status_id != bindparam("target", type_=Integer),
-    )
-    .values(status_id=bindparam("target", type_=Integer))
+    sa_update(TICKETS).where(*_TO_CHANGE).values(status_id=bindparam("target", type_=Integer))
 )
 
 
