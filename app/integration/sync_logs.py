@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.core.db import utcnow
+from app.core.db import table_of, utcnow
 from app.helpdesk.history import SYNC_ERROR, add_history
 from app.integration.models import Direction, LogStatus, SyncLog
 from app.jira.pacing import QuotaPause
@@ -42,7 +42,7 @@ async def log_sync(
 
 # Written at once on the table, built once: every job writes a line or more, and an object
 # added to the session would cost its flush more than this statement costs.
-_INSERT_LOG = insert(SyncLog.__table__)  # type: ignore[attr-defined]
+_INSERT_LOG = insert(table_of(SyncLog))
 
 
 async def log_ticket_error(

@@ -9,11 +9,13 @@ turns the subscription off."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
 from typing import Any, Protocol
 
+from sqlalchemy import DateTime, Integer, Row, String, and_, bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from app.core.backoff import BackoffPolicy, Jitter
-from app.core.db import utcnow
+from app.core.db import table_of, utcnow
 from app.core.logging import get_logger
 from app.core.security import SecretBox
 from app.jobs.context import WorkerContext
@@ -21,7 +23,7 @@ from app.jobs.kinds import Failure, Job, JobError
 from app.outgoing.job_kinds import DeliverEvent
 from app.outgoing.metrics import EVENT_ATTEMPTS, EVENT_LATENCY, EVENTS_FAILED, EVENTS_SENT
 from app.outgoing.models import DeliveryStatus, EventDelivery, EventSubscription
-from app.outgoing.rules import Answer, Verdict, describe, judge, retry_delay
+from app.outgoing.rules import Answer, Verdict, after_attempt, describe
 from app.outgoing.sender import EventSender
 
 log = get_logger(__name__)
@@ -45,42 +47,94 @@ def _services(ctx: EventContext) -> EventServices:
     return services
 
 
+# Built once, bound per job (every event sent runs them): the delivery, while Pending, with
+# what sending it needs of its subscription (None there: the subscription is gone).
+_DELIVERIES = table_of(EventDelivery)
+_SUBSCRIPTIONS = table_of(EventSubscription)
+_TO_SEND = (
+    select(
+        _DELIVERIES.c.attempts,
+        _DELIVERIES.c.event_id,
+        _DELIVERIES.c.event_type,
+        _DELIVERIES.c.body,
+        _DELIVERIES.c.subscription_id,
+        _DELIVERIES.c.date_created,
+        _DELIVERIES.c.retry_until,
+        _SUBSCRIPTIONS.c.url,
+        _SUBSCRIPTIONS.c.secret_encrypted,
+        _SUBSCRIPTIONS.c.active,
+    )
+    .select_from(
+        _DELIVERIES.outerjoin(_SUBSCRIPTIONS, _SUBSCRIPTIONS.c.id == _DELIVERIES.c.subscription_id)
+    )
+    .where(
+        _DELIVERIES.c.id == bindparam("delivery_id", type_=Integer),
+        _DELIVERIES.c.status == DeliveryStatus.PENDING,
+    )
+)
+# An outcome is written over the attempt it belongs to only: not once another attempt has
+# ended (a job that lost its lease and ran twice) or the delivery is gone.
+_STILL_AS_READ = and_(
+    _DELIVERIES.c.id == bindparam("delivery_id", type_=Integer),
+    _DELIVERIES.c.status == DeliveryStatus.PENDING,
+    _DELIVERIES.c.attempts == bindparam("attempts_before", type_=Integer),
+)
+_RECORD_ATTEMPT = (
+    update(_DELIVERIES)
+    .where(_STILL_AS_READ)
+    .values(
+        status=bindparam("status", type_=String),
+        attempts=bindparam("attempts", type_=Integer),
+        last_status_code=bindparam("status_code", type_=Integer),
+        last_error=bindparam("error", type_=String),
+        next_attempt_at=bindparam("next_attempt_at", type_=DateTime(timezone=True)),
+        # A replayed delivery keeps the moment it was first delivered until it is again.
+        date_delivered=func.coalesce(
+            bindparam("delivered_at", type_=DateTime(timezone=True)),
+            _DELIVERIES.c.date_delivered,
+        ),
+    )
+)
+_FAIL_UNSENT = (
+    update(_DELIVERIES)
+    .where(_STILL_AS_READ)
+    .values(
+        status=DeliveryStatus.FAILED,
+        last_error=bindparam("error", type_=String),
+        next_attempt_at=None,
+    )
+)
+
+
 async def run_deliver(ctx: EventContext, job: Job[DeliverEvent]) -> None:
     """The job is done in the transaction that writes the delivery's outcome (`finish_in`),
     unless the delivery is to be tried again."""
     services = _services(ctx)
+    delivery_id = job.payload.delivery_id
     async with ctx.transaction() as session:
-        delivery = await session.get(EventDelivery, job.payload.delivery_id)
-        if delivery is None or delivery.status != DeliveryStatus.PENDING:
+        row = (await session.execute(_TO_SEND, {"delivery_id": delivery_id})).one_or_none()
+        if row is None:
             await ctx.finish_in(session, job.id)
             return  # delivered, failed or deleted meanwhile (a job may run again)
-        subscription = await session.get(EventSubscription, delivery.subscription_id)
-        if subscription is None or not subscription.active:
-            _fail(delivery, "The subscription is inactive or deleted; not sent.")
-            session.add(delivery)
+        reason = None
+        if not row.active:  # None: the subscription is deleted
+            reason = "The subscription is inactive or deleted; not sent."
+        else:
+            try:
+                secret = services.secrets.decrypt(row.secret_encrypted)
+            except ValueError:
+                reason = "The subscription's Secret cannot be decrypted with this SECRET_KEY."
+        if reason is not None:
+            params = {"delivery_id": delivery_id, "attempts_before": row.attempts}
+            await session.execute(_FAIL_UNSENT, {**params, "error": reason})
+            EVENTS_FAILED.labels(row.event_type).inc()
             await ctx.finish_in(session, job.id)
             return
-        try:
-            secret = services.secrets.decrypt(subscription.secret_encrypted)
-        except ValueError:
-            _fail(delivery, "The subscription's Secret cannot be decrypted with this SECRET_KEY.")
-            session.add(delivery)
-            await ctx.finish_in(session, job.id)
-            return
-        url = subscription.url
-        event_id, body, event_type = delivery.event_id, delivery.body, delivery.event_type
-    answer = await services.events.send(url, secret, event_id, body)
-    delay = await _record(ctx, job, answer)
+    answer = await services.events.send(row.url, secret, row.event_id, row.body)
+    delay = await _record(ctx, job, row, answer)
     if delay is not None:
         raise JobError(describe(answer), transient=True, retry_after=delay)
-    log.info("events.delivery.done", delivery=job.payload.delivery_id, type=event_type)
-
-
-def _fail(delivery: EventDelivery, reason: str) -> None:
-    delivery.status = DeliveryStatus.FAILED
-    delivery.last_error = reason
-    delivery.next_attempt_at = None
-    EVENTS_FAILED.labels(delivery.event_type).inc()
+    log.info("events.delivery.done", delivery=delivery_id, type=row.event_type)
 
 
 async def on_deliver_failed(ctx: EventContext, job: Job[DeliverEvent], failure: Failure) -> None:
@@ -89,64 +143,55 @@ async def on_deliver_failed(ctx: EventContext, job: Job[DeliverEvent], failure: 
     async with ctx.transaction() as session:
         delivery = await session.get(EventDelivery, job.payload.delivery_id)
         if delivery is not None and delivery.status == DeliveryStatus.PENDING:
-            _fail(delivery, failure.message)
+            delivery.status = DeliveryStatus.FAILED
+            delivery.last_error = failure.message
+            delivery.next_attempt_at = None
             session.add(delivery)
+            EVENTS_FAILED.labels(delivery.event_type).inc()
 
 
-async def _record(ctx: EventContext, job: Job[DeliverEvent], answer: Answer) -> float | None:
-    """Write the attempt's outcome; the seconds until the next attempt when there is one."""
-    verdict = judge(answer)
+async def _record(
+    ctx: EventContext, job: Job[DeliverEvent], sent: Row[*tuple[Any, ...]], answer: Answer
+) -> float | None:
+    """Write the attempt's outcome (`after_attempt`); the seconds until the next attempt when
+    there is one."""
     settings = ctx.settings
     policy = BackoffPolicy(
         settings.event_retry_base_seconds, settings.event_retry_max_seconds, Jitter.HALF
     )
     now = utcnow()
+    outcome = after_attempt(answer, sent.attempts, now, sent.retry_until, policy, random.random)
     async with ctx.transaction() as session:
-        delivery = await session.get(EventDelivery, job.payload.delivery_id)
-        if delivery is None or delivery.status != DeliveryStatus.PENDING:
+        written = await session.execute(
+            _RECORD_ATTEMPT,
+            {
+                "delivery_id": job.payload.delivery_id,
+                "attempts_before": sent.attempts,
+                "status": outcome.status,
+                "attempts": outcome.attempts,
+                "status_code": answer.status_code,
+                "error": outcome.last_error,
+                "next_attempt_at": outcome.next_attempt_at,
+                "delivered_at": outcome.delivered_at,
+            },
+        )
+        if not getattr(written, "rowcount", 0):  # another attempt ended meanwhile, or deleted
             await ctx.finish_in(session, job.id)
             return None
-        delivery.attempts += 1
-        delivery.last_status_code = answer.status_code
-        delivery.last_error = None if verdict is Verdict.DELIVERED else describe(answer)
-        EVENT_ATTEMPTS.labels(delivery.event_type, verdict.value).inc()
-        delay: float | None = None
-        if verdict is Verdict.RETRY:
-            delay = retry_delay(
-                delivery.attempts,
-                answer.retry_after,
-                now,
-                delivery.retry_until,
-                policy,
-                random.random,
-            )
-            if delay is None:
-                delivery.last_error = (
-                    f"Gave up after {delivery.attempts} attempts: {delivery.last_error}"
-                )
-        if verdict is Verdict.DELIVERED:
-            delivery.status = DeliveryStatus.DELIVERED
-            delivery.date_delivered = now
-            delivery.next_attempt_at = None
-            EVENTS_SENT.labels(delivery.event_type).inc()
-            EVENT_LATENCY.labels(delivery.event_type).observe(
-                (now - delivery.date_created).total_seconds()
-            )
-        elif delay is not None:
-            delivery.next_attempt_at = now + timedelta(seconds=delay)
-        else:
-            delivery.status = DeliveryStatus.FAILED
-            delivery.next_attempt_at = None
-            EVENTS_FAILED.labels(delivery.event_type).inc()
-            if verdict is Verdict.GONE:
-                await _deactivate(ctx, delivery.subscription_id, session)
-        session.add(delivery)
-        if delay is None:
+        EVENT_ATTEMPTS.labels(sent.event_type, outcome.verdict.value).inc()
+        if outcome.status is DeliveryStatus.DELIVERED:
+            EVENTS_SENT.labels(sent.event_type).inc()
+            EVENT_LATENCY.labels(sent.event_type).observe((now - sent.date_created).total_seconds())
+        elif outcome.status is DeliveryStatus.FAILED:
+            EVENTS_FAILED.labels(sent.event_type).inc()
+            if outcome.verdict is Verdict.GONE:
+                await _deactivate(sent.subscription_id, session)
+        if outcome.delay is None:
             await ctx.finish_in(session, job.id)
-        return delay
+        return outcome.delay
 
 
-async def _deactivate(ctx: EventContext, subscription_id: int, session: Any) -> None:
+async def _deactivate(subscription_id: int, session: AsyncSession) -> None:
     subscription = await session.get(EventSubscription, subscription_id)
     if subscription is not None and subscription.active:
         subscription.active = False

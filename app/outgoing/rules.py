@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from app.core.backoff import BackoffPolicy
+from app.outgoing.models import DeliveryStatus
 
 TICKET_UPDATED = "ticket.updated"
 ACTION_CREATED = "action.created"
@@ -129,6 +130,45 @@ def retry_delay(
     if now + timedelta(seconds=delay) > retry_until:
         return None
     return delay
+
+
+@dataclass(frozen=True)
+class Attempted:
+    """What one attempt's answer makes of a Pending delivery (`after_attempt`): the columns to
+    write, and the seconds until the next attempt when there is one."""
+
+    verdict: Verdict
+    status: DeliveryStatus
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    delay: float | None
+
+
+def after_attempt(
+    answer: Answer,
+    attempts_before: int,
+    now: datetime,
+    retry_until: datetime,
+    policy: BackoffPolicy,
+    draw: Callable[[], float],
+) -> Attempted:
+    """Delivered; tried again after a delay (backoff, or a longer Retry-After) while that falls
+    before `retry_until`; else Failed (at once for a refusal or 410 Gone, which also turns the
+    subscription off)."""
+    verdict = judge(answer)
+    attempts = attempts_before + 1
+    if verdict is Verdict.DELIVERED:
+        return Attempted(verdict, DeliveryStatus.DELIVERED, attempts, None, None, now, None)
+    error = describe(answer)
+    if verdict is Verdict.RETRY:
+        delay = retry_delay(attempts, answer.retry_after, now, retry_until, policy, draw)
+        if delay is not None:
+            next_at = now + timedelta(seconds=delay)
+            return Attempted(verdict, DeliveryStatus.PENDING, attempts, error, next_at, None, delay)
+        error = f"Gave up after {attempts} attempts: {error}"
+    return Attempted(verdict, DeliveryStatus.FAILED, attempts, error, None, None, None)
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

@@ -316,6 +316,44 @@ class TestBroken:
         assert delivery.last_error == "Gave up after 8 attempts: RuntimeError: a bug"
 
 
+class TestRaces:
+    async def test_an_outcome_is_not_written_over_an_attempt_that_ended_meanwhile(
+        self,
+        events_client: httpx.AsyncClient,
+        events_app: Any,
+        receiver: Receiver,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """A run of the job that lost its lease while the receiver answered: the run that took
+        it over has written its attempt (a 503) by the time this one's 204 comes back."""
+        await seed_helpdesk(events_client)
+        ticket = await create_ticket(events_client)
+        await subscribe(events_client, receiver)
+        sender = events_app.state.services.events
+        send = sender.send
+
+        async def answered_after_another_attempt(*args: Any, **kwargs: Any) -> Any:
+            answer = await send(*args, **kwargs)
+            async with events_app.state.session_factory() as session:
+                await session.execute(
+                    update(EventDelivery).values(
+                        attempts=EventDelivery.attempts + 1, last_status_code=503
+                    )
+                )
+                await session.commit()
+            return answer
+
+        monkeypatch.setattr(sender, "send", answered_after_another_attempt)
+        await rename(events_client, ticket["ID"], "x")
+        await drain(events_app)
+        (delivery,) = await rows(events_app)
+        assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
+            "Pending",
+            1,
+            503,
+        )
+
+
 class TestSecrets:
     async def test_the_secret_is_never_logged(
         self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver

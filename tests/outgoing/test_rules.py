@@ -9,10 +9,13 @@ import pytest
 
 from app.core.backoff import BackoffPolicy
 from app.outgoing.job_kinds import delivery_ordering_key
+from app.outgoing.models import DeliveryStatus
 from app.outgoing.rules import (
     Answer,
+    Attempted,
     Change,
     Verdict,
+    after_attempt,
     diff_ticket,
     judge,
     parse_retry_after,
@@ -137,6 +140,96 @@ def test_retry_delay(
     attempts: int, retry_after: float | None, until: datetime, delay: float | None
 ) -> None:
     assert retry_delay(attempts, retry_after, NOW, until, POLICY, lambda: 0.5) == delay
+
+
+LATER = NOW + timedelta(hours=72)
+
+
+@pytest.mark.parametrize(
+    ("answer", "attempts_before", "until", "expected"),
+    [
+        (
+            Answer(status_code=204),
+            0,
+            LATER,
+            Attempted(Verdict.DELIVERED, DeliveryStatus.DELIVERED, 1, None, None, NOW, None),
+        ),
+        (
+            Answer(status_code=503),
+            3,
+            LATER,
+            Attempted(
+                Verdict.RETRY,
+                DeliveryStatus.PENDING,
+                4,
+                "The receiver answered HTTP 503; it will be tried again.",
+                NOW + timedelta(seconds=8),
+                None,
+                8.0,
+            ),
+        ),
+        (
+            Answer(status_code=429, retry_after=120.0),
+            0,
+            LATER,
+            Attempted(
+                Verdict.RETRY,
+                DeliveryStatus.PENDING,
+                1,
+                "The receiver answered HTTP 429; it will be tried again.",
+                NOW + timedelta(seconds=120),
+                None,
+                120.0,
+            ),
+        ),
+        (  # out of time: Failed, and why
+            Answer(error="The receiver did not answer in time."),
+            3,
+            NOW + timedelta(seconds=5),
+            Attempted(
+                Verdict.RETRY,
+                DeliveryStatus.FAILED,
+                4,
+                "Gave up after 4 attempts: The receiver did not answer in time.",
+                None,
+                None,
+                None,
+            ),
+        ),
+        (
+            Answer(status_code=400),
+            0,
+            LATER,
+            Attempted(
+                Verdict.FAILED,
+                DeliveryStatus.FAILED,
+                1,
+                "The receiver refused the event (HTTP 400).",
+                None,
+                None,
+                None,
+            ),
+        ),
+        (
+            Answer(status_code=410),
+            1,
+            LATER,
+            Attempted(
+                Verdict.GONE,
+                DeliveryStatus.FAILED,
+                2,
+                "The receiver answered HTTP 410 Gone: it no longer wants events.",
+                None,
+                None,
+                None,
+            ),
+        ),
+    ],
+)
+def test_after_attempt(
+    answer: Answer, attempts_before: int, until: datetime, expected: Attempted
+) -> None:
+    assert after_attempt(answer, attempts_before, NOW, until, POLICY, lambda: 0.5) == expected
 
 
 @pytest.mark.parametrize(

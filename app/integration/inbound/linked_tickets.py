@@ -14,7 +14,6 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
-    Table,
     bindparam,
     func,
     insert,
@@ -26,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from app.core.db import utcnow
+from app.core.db import table_of, utcnow
 from app.core.events import publish
 from app.helpdesk.history import SYNC_ERROR
 from app.helpdesk.models import Action, ActionSource, HistoryEntry, Ticket
@@ -61,7 +60,7 @@ def time_value(moment: datetime) -> ColumnElement[datetime]:
 # (`LinkedTickets.bound`). The writes name the tables: the ORM reads values given with an
 # entity's INSERT as rows to insert, and an ORM-enabled UPDATE costs about a third more to run
 # (loaded tickets are read anew anyway). One condition on the table's column serves them all.
-TICKETS: Table = Ticket.__table__  # type: ignore[attr-defined]
+TICKETS = table_of(Ticket)
 LINKED_TO_BOUND_ISSUE = TICKETS.c.jira_issue_ref == bindparam("issue_ref", type_=Integer)
 _LINKED_IDS = select(col(Ticket.id)).where(LINKED_TO_BOUND_ISSUE).order_by(col(Ticket.id))
 _TOUCH = (
@@ -69,7 +68,7 @@ _TOUCH = (
     .where(LINKED_TO_BOUND_ISSUE)
     .values(date_modified=bindparam("now", type_=DateTime(timezone=True)))
 )
-_LOG_PER_TICKET = insert(SyncLog.__table__).from_select(  # type: ignore[attr-defined]
+_LOG_PER_TICKET = insert(table_of(SyncLog)).from_select(
     [
         "jira_instance_id",
         "ticket_id",

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from app.core.db import keep_for_session
+from app.core.db import keep_for_session, table_of
 from app.helpdesk import history
 from app.helpdesk.models import HistoryEntry, Ticket, TicketStatus, TicketType
 from app.integration.inbound.linked_tickets import (
@@ -42,7 +42,7 @@ _TO_CHANGE = (
     TICKETS.c.ticket_type_id == bindparam("type_id", type_=Integer),
     TICKETS.c.status_id != bindparam("target", type_=Integer),
 )
-_STATUS_HISTORY = insert(HistoryEntry.__table__).from_select(  # type: ignore[attr-defined]
+_STATUS_HISTORY = insert(table_of(HistoryEntry)).from_select(
     ["ticket_id", "description", "date_created"],
     select(
         col(Ticket.id),

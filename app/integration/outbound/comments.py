@@ -15,11 +15,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Integer, String, Table, bindparam, select, update
+from sqlalchemy import Integer, String, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core.db import utcnow
+from app.core.db import table_of, utcnow
 from app.helpdesk.events import ActionCreated
 from app.helpdesk.models import Action, JiraSyncStatus, Ticket
 from app.integration.access import jira_client
@@ -139,7 +139,7 @@ _PUSH_SOURCE = (
     .outerjoin(JiraInstance, col(JiraInstance.id) == Ticket.jira_instance_id)
     .where(col(Ticket.id) == bindparam("ticket_id", type_=Integer))
 )
-_ACTIONS: Table = Action.__table__  # type: ignore[attr-defined]
+_ACTIONS = table_of(Action)
 _KEEP_COMMENT_ID = (
     update(_ACTIONS)
     .where(_ACTIONS.c.id == bindparam("action_id", type_=Integer))
