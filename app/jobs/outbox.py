@@ -9,7 +9,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, Integer, and_, bindparam, delete, func, or_, select, text, update
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import BindParameter
@@ -34,6 +46,10 @@ def _wake_at_commit(session: AsyncSession, kind: str) -> None:
     session.info.setdefault(WAKE_KINDS, set()).add(kind)
 
 
+_JOBS = table_of(SyncJob)
+# Built once, on the table: every change queues a job or more, and an object added to the
+# session would cost its flush more than this statement costs.
+_INSERT_JOB = insert(_JOBS).returning(_JOBS.c.id)
 # Built once: an alias is costly to make per statement.
 _PENDING_NAME = "pending"
 _PENDING = aliased(SyncJob, name=_PENDING_NAME)
@@ -50,8 +66,7 @@ async def enqueue(
         ordering_key=payload.ordering_key(),
         run_after=run_after or utcnow(),
     )
-    session.add(job)
-    await session.flush()
+    job.id = (await session.execute(_INSERT_JOB, job.model_dump(exclude={"id"}))).scalar_one()
     _wake_at_commit(session, payload.kind)
     JOBS_ENQUEUED.labels(payload.kind).inc()
     return job
@@ -185,7 +200,6 @@ async def finish_taken(session: AsyncSession, job_ids: Sequence[int], worker_id:
 
 # Built once, bound at each use: a job's own statements cost more to make than to run. On the
 # table: an ORM-enabled UPDATE costs about a third more to run, and nothing here needs it.
-_JOBS = table_of(SyncJob)
 _FINISH_TAKEN = (
     update(_JOBS)
     .where(
