@@ -9,19 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (
-    DateTime,
-    Integer,
-    and_,
-    bindparam,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import DateTime, Integer, and_, bindparam, delete, func, or_, select, text, update
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import BindParameter
@@ -49,7 +38,7 @@ def _wake_at_commit(session: AsyncSession, kind: str) -> None:
 _JOBS = table_of(SyncJob)
 # Built once, on the table: every change queues a job or more, and an object added to the
 # session would cost its flush more than this statement costs.
-_INSERT_JOB = insert(_JOBS).returning(_JOBS.c.id)
+_INSERT_JOB = sa_insert(_JOBS).returning(_JOBS.c.id)
 # Built once: an alias is costly to make per statement.
 _PENDING_NAME = "pending"
 _PENDING = aliased(SyncJob, name=_PENDING_NAME)
