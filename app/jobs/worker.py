@@ -35,10 +35,9 @@ from app.jobs.models import SyncJob
 log = get_logger(__name__)
 
 
-GiveWay = Callable[[int, int], Awaitable[int]]
-"""Inside `serve`: awaited before a claim with the free slots and the jobs running; how many to
-fill now (none: ask again when a job ends), once the requests have the event loop they need
-(`core/foreground.py`)."""
+GiveWay = Callable[[int], Awaitable[int]]
+"""Inside `serve`: awaited before a claim with the free slots; how many to fill now, once the
+requests under way have the event loop they need (`core/foreground.py`)."""
 
 
 class LeaseLost(Exception):
@@ -171,10 +170,7 @@ class Worker:
         if free <= 0:
             return False
         if self.give_way is not None:
-            free = await self.give_way(free, len(self._running))
-            if not free:
-                self._lookahead = None  # the job that ends wakes it to ask again
-                return False
+            free = await self.give_way(free)
         try:
             async with self.ctx.transaction() as session:
                 batch = await jobs.claim(

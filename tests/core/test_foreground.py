@@ -1,5 +1,5 @@
-"""Background work in `serve` gives way to the requests: while they keep arriving it runs one job
-at a time, started only when the event loop turns quickly, and all it wants without traffic."""
+"""Background work in `serve` gives way to the requests under way: it starts jobs only when the
+event loop turns quickly, one at a time, and all it wants when no request is under way."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from app.core.foreground import BUSY_TURN_SECONDS, TRAFFIC_GAP_SECONDS, Foreground, loop_turn
+from app.core.foreground import BUSY_TURN_SECONDS, Foreground, loop_turn
 
 STEP_SECONDS = 4 * BUSY_TURN_SECONDS
 
@@ -35,49 +35,19 @@ async def test_a_loop_turn_with_nothing_queued_is_quick_and_one_behind_work_is_n
     await hog
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-async def test_without_traffic_everything_wanted_starts_whatever_the_loop_does() -> None:
+async def test_with_no_request_under_way_everything_wanted_starts_whatever_the_loop_does() -> None:
     foreground = Foreground()
     hog = asyncio.create_task(hold_the_loop(3, []))
-    assert await foreground.give_way(8, running=3) == 8
+    assert await foreground.give_way(8) == 8
     await hog
 
 
-async def test_with_a_request_waiting_on_io_one_job_starts_when_none_runs() -> None:
+async def test_with_a_request_waiting_on_io_one_job_starts_at_once() -> None:
     foreground = Foreground()
     with foreground.serving():
         assert foreground.in_flight == 1
-        assert await foreground.give_way(8, running=0) == 1
-        assert await foreground.give_way(8, running=1) == 0
+        assert await foreground.give_way(8) == 1
     assert foreground.in_flight == 0
-
-
-@pytest.mark.parametrize(
-    ("seconds_since_a_request", "running", "started"),
-    [
-        (0.0, 0, 1),
-        (0.0, 1, 0),  # the job that ends asks again
-        (0.5 * TRAFFIC_GAP_SECONDS, 1, 0),  # requests a moment apart are still traffic
-        (2 * TRAFFIC_GAP_SECONDS, 1, 8),  # the traffic has stopped: every slot
-        (2 * TRAFFIC_GAP_SECONDS, 0, 8),
-    ],
-)
-async def test_traffic_is_a_request_under_way_or_one_a_moment_ago(
-    seconds_since_a_request: float, running: int, started: int
-) -> None:
-    clock = Clock()
-    foreground = Foreground(clock=clock)
-    with foreground.serving():
-        pass
-    clock.now += seconds_since_a_request
-    assert await foreground.give_way(8, running) == started
 
 
 async def test_while_requests_hold_the_loop_nothing_starts_until_they_let_go() -> None:
@@ -90,7 +60,7 @@ async def test_while_requests_hold_the_loop_nothing_starts_until_they_let_go() -
 
     served = asyncio.create_task(request())
     await asyncio.sleep(0)  # the request is under way
-    assert await foreground.give_way(8, running=0) == 1
+    assert await foreground.give_way(8) in (1, 8)
     order.append("job starts")
     await served
     assert order == ["requests done", "job starts"]
