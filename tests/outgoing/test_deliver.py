@@ -33,6 +33,14 @@ async def rows(app: Any) -> list[EventDelivery]:
         return list(found.all())
 
 
+async def subscribed_ticket(client: httpx.AsyncClient, receiver: Receiver) -> dict[str, Any]:
+    """A ticket, and the receiver subscribed to its events."""
+    await seed_helpdesk(client)
+    ticket = await create_ticket(client)
+    await subscribe(client, receiver)
+    return ticket
+
+
 async def rename(client: httpx.AsyncClient, ticket_id: int, name: str) -> None:
     await ok(await client.put(f"{API}/Tickets/{ticket_id}", json={"Name": name}))
 
@@ -41,9 +49,7 @@ class TestRetries:
     async def test_three_500s_then_the_fourth_try_with_the_same_id(
         self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
     ) -> None:
-        await seed_helpdesk(events_client)
-        ticket = await create_ticket(events_client)
-        await subscribe(events_client, receiver)
+        ticket = await subscribed_ticket(events_client, receiver)
         receiver.script(500, 500, 500)
         await rename(events_client, ticket["ID"], "x")
         await drain(events_app)
@@ -61,9 +67,7 @@ class TestRetries:
     async def test_retry_after_is_honoured(
         self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
     ) -> None:
-        await seed_helpdesk(events_client)
-        ticket = await create_ticket(events_client)
-        await subscribe(events_client, receiver)
+        ticket = await subscribed_ticket(events_client, receiver)
         receiver.script(429, retry_after="120")
         before = utcnow()
         await rename(events_client, ticket["ID"], "x")
@@ -81,9 +85,7 @@ class TestRetries:
     async def test_a_4xx_fails_at_once(
         self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
     ) -> None:
-        await seed_helpdesk(events_client)
-        ticket = await create_ticket(events_client)
-        await subscribe(events_client, receiver)
+        ticket = await subscribed_ticket(events_client, receiver)
         receiver.script(422)
         await rename(events_client, ticket["ID"], "x")
         await drain(events_app)
@@ -94,9 +96,7 @@ class TestRetries:
     async def test_out_of_time_it_fails(
         self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
     ) -> None:
-        await seed_helpdesk(events_client)
-        ticket = await create_ticket(events_client)
-        await subscribe(events_client, receiver)
+        ticket = await subscribed_ticket(events_client, receiver)
         receiver.script(503)
         await rename(events_client, ticket["ID"], "x")
         async with events_app.state.session_factory() as session:
@@ -130,9 +130,7 @@ class TestOrder:
     async def test_events_about_one_ticket_arrive_in_order_across_retries(
         self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
     ) -> None:
-        await seed_helpdesk(events_client)
-        ticket = await create_ticket(events_client)
-        await subscribe(events_client, receiver)
+        ticket = await subscribed_ticket(events_client, receiver)
         receiver.script(500, 500)
         for name in ("one", "two", "three"):
             await rename(events_client, ticket["ID"], name)
@@ -198,9 +196,7 @@ class TestMetrics:
     async def test_sent_failed_and_latency_by_type(
         self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
     ) -> None:
-        await seed_helpdesk(events_client)
-        ticket = await create_ticket(events_client)
-        await subscribe(events_client, receiver)
+        ticket = await subscribed_ticket(events_client, receiver)
         names = (
             ("outgoing_events_sent_total", {"type": "ticket.updated"}),
             ("outgoing_events_failed_total", {"type": "ticket.updated"}),
@@ -231,9 +227,7 @@ class TestDone:
     async def deliver_one(
         self, client: httpx.AsyncClient, app: Any, receiver: Receiver
     ) -> tuple[EventDelivery, list[str]]:
-        await seed_helpdesk(client)
-        ticket = await create_ticket(client)
-        await subscribe(client, receiver)
+        ticket = await subscribed_ticket(client, receiver)
         await rename(client, ticket["ID"], "x")
         await drain(app)
         (delivery,) = await rows(app)
@@ -255,9 +249,7 @@ class TestDone:
     async def test_an_event_for_a_subscription_turned_off(
         self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
     ) -> None:
-        await seed_helpdesk(events_client)
-        ticket = await create_ticket(events_client)
-        await subscribe(events_client, receiver)
+        ticket = await subscribed_ticket(events_client, receiver)
         await rename(events_client, ticket["ID"], "x")
         async with events_app.state.session_factory() as session:
             await session.execute(update(EventSubscription).values(active=False))
@@ -279,9 +271,7 @@ class TestBroken:
     async def test_a_secret_this_secret_key_cannot_open_fails_the_delivery(
         self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
     ) -> None:
-        await seed_helpdesk(events_client)
-        ticket = await create_ticket(events_client)
-        await subscribe(events_client, receiver)
+        ticket = await subscribed_ticket(events_client, receiver)
         async with events_app.state.session_factory() as session:
             await session.execute(update(EventSubscription).values(secret_encrypted="garbage"))
             await session.commit()
@@ -301,9 +291,7 @@ class TestBroken:
         receiver: Receiver,
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        await seed_helpdesk(events_client)
-        ticket = await create_ticket(events_client)
-        await subscribe(events_client, receiver)
+        ticket = await subscribed_ticket(events_client, receiver)
 
         async def broken(*_args: Any, **_kwargs: Any) -> None:
             raise RuntimeError("a bug")
@@ -326,9 +314,7 @@ class TestRaces:
     ) -> None:
         """A run of the job that lost its lease while the receiver answered: the run that took
         it over has written its attempt (a 503) by the time this one's 204 comes back."""
-        await seed_helpdesk(events_client)
-        ticket = await create_ticket(events_client)
-        await subscribe(events_client, receiver)
+        ticket = await subscribed_ticket(events_client, receiver)
         sender = events_app.state.services.events
         send = sender.send
 
