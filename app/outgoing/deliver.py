@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from typing import Any, Protocol
 
-from sqlalchemy import DateTime, Integer, Row, String, and_, bindparam, func, select, update
+from sqlalchemy import DateTime, Integer, Row, String, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.backoff import BackoffPolicy, Jitter
@@ -74,14 +74,13 @@ _TO_SEND = (
 )
 # An outcome is written over the attempt it belongs to only: not once another attempt has
 # ended (a job that lost its lease and ran twice) or the delivery is gone.
-_STILL_AS_READ = and_(
-    _DELIVERIES.c.id == bindparam("delivery_id", type_=Integer),
-    _DELIVERIES.c.status == DeliveryStatus.PENDING,
-    _DELIVERIES.c.attempts == bindparam("attempts_before", type_=Integer),
-)
 _RECORD_ATTEMPT = (
     update(_DELIVERIES)
-    .where(_STILL_AS_READ)
+    .where(
+        _DELIVERIES.c.id == bindparam("delivery_id", type_=Integer),
+        _DELIVERIES.c.status == DeliveryStatus.PENDING,
+        _DELIVERIES.c.attempts == bindparam("attempts_before", type_=Integer),
+    )
     .values(
         status=bindparam("status", type_=String),
         attempts=bindparam("attempts", type_=Integer),
@@ -95,14 +94,19 @@ _RECORD_ATTEMPT = (
         ),
     )
 )
-_FAIL_UNSENT = (
+# A Pending delivery failed without an attempt (it cannot be sent, or its job kept crashing).
+_FAIL_PENDING = (
     update(_DELIVERIES)
-    .where(_STILL_AS_READ)
+    .where(
+        _DELIVERIES.c.id == bindparam("delivery_id", type_=Integer),
+        _DELIVERIES.c.status == DeliveryStatus.PENDING,
+    )
     .values(
         status=DeliveryStatus.FAILED,
         last_error=bindparam("error", type_=String),
         next_attempt_at=None,
     )
+    .returning(_DELIVERIES.c.event_type)
 )
 
 
@@ -125,9 +129,7 @@ async def run_deliver(ctx: EventContext, job: Job[DeliverEvent]) -> None:
             except ValueError:
                 reason = "The subscription's Secret cannot be decrypted with this SECRET_KEY."
         if reason is not None:
-            params = {"delivery_id": delivery_id, "attempts_before": row.attempts}
-            await session.execute(_FAIL_UNSENT, {**params, "error": reason})
-            EVENTS_FAILED.labels(row.event_type).inc()
+            await _fail(session, delivery_id, reason)
             await ctx.finish_in(session, job.id)
             return
     answer = await services.events.send(row.url, secret, row.event_id, row.body)
@@ -141,13 +143,14 @@ async def on_deliver_failed(ctx: EventContext, job: Job[DeliverEvent], failure: 
     """The job itself failed (it crashed JOB_MAX_ATTEMPTS times): the delivery says so, and can
     be replayed."""
     async with ctx.transaction() as session:
-        delivery = await session.get(EventDelivery, job.payload.delivery_id)
-        if delivery is not None and delivery.status == DeliveryStatus.PENDING:
-            delivery.status = DeliveryStatus.FAILED
-            delivery.last_error = failure.message
-            delivery.next_attempt_at = None
-            session.add(delivery)
-            EVENTS_FAILED.labels(delivery.event_type).inc()
+        await _fail(session, job.payload.delivery_id, failure.message)
+
+
+async def _fail(session: AsyncSession, delivery_id: int, reason: str) -> None:
+    """Fail the delivery, if it is still Pending, with this reason."""
+    failed = await session.execute(_FAIL_PENDING, {"delivery_id": delivery_id, "error": reason})
+    for event_type in failed.scalars():
+        EVENTS_FAILED.labels(event_type).inc()
 
 
 async def _record(

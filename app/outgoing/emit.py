@@ -66,7 +66,8 @@ _ACTIVE_SUBSCRIPTIONS = (
 
 # Built once, on the table: every event is one row per subscription, and an object added to the
 # session would cost its flush more than this statement costs.
-_INSERT_DELIVERY = insert(table_of(EventDelivery)).returning(table_of(EventDelivery).c.id)
+_DELIVERIES = table_of(EventDelivery)
+_INSERT_DELIVERY = insert(_DELIVERIES).returning(_DELIVERIES.c.id)
 
 
 async def active_subscriptions(session: AsyncSession) -> list[EventSubscription]:
