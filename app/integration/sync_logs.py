@@ -3,7 +3,10 @@ in the ticket's History. Instance-wide errors (authentication) stay out of ticke
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,6 +15,31 @@ from app.core.db import table_of, utcnow
 from app.helpdesk.history import SYNC_ERROR, add_history
 from app.integration.models import Direction, LogStatus, SyncLog
 from app.jira.pacing import QuotaPause
+
+
+@dataclass(frozen=True, slots=True)
+class SyncLine:
+    """One sync log line (`log_sync`), for writing several in one statement (`log_sync_lines`)."""
+
+    instance_id: int | None
+    direction: Direction
+    event: str
+    message: str = ""
+    ticket_id: int | None = None
+    jira_key: str | None = None
+    error: bool = False
+
+    def row(self, at: datetime) -> dict[str, Any]:
+        return {
+            "jira_instance_id": self.instance_id,
+            "ticket_id": self.ticket_id,
+            "jira_key": self.jira_key,
+            "direction": self.direction,
+            "event": self.event,
+            "status": LogStatus.ERROR if self.error else LogStatus.OK,
+            "message": self.message,
+            "date_created": at,
+        }
 
 
 async def log_sync(
@@ -25,19 +53,15 @@ async def log_sync(
     jira_key: str | None = None,
     error: bool = False,
 ) -> None:
-    await session.execute(
-        _INSERT_LOG,
-        {
-            "jira_instance_id": instance_id,
-            "ticket_id": ticket_id,
-            "jira_key": jira_key,
-            "direction": direction,
-            "event": event,
-            "status": LogStatus.ERROR if error else LogStatus.OK,
-            "message": message,
-            "date_created": utcnow(),
-        },
-    )
+    line = SyncLine(instance_id, direction, event, message, ticket_id, jira_key, error)
+    await session.execute(_INSERT_LOG, line.row(utcnow()))
+
+
+async def log_sync_lines(session: AsyncSession, lines: Sequence[SyncLine]) -> None:
+    """Several lines in one statement, in their order."""
+    if lines:
+        at = utcnow()
+        await session.execute(_INSERT_LOG, [line.row(at) for line in lines])
 
 
 # Written at once on the table, built once: every job writes a line or more, and an object

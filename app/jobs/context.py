@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.db import transaction
 from app.core.settings import Settings
-from app.jobs import outbox
+from app.jobs import behind, outbox
+from app.jobs.kinds import Job, PayloadT
 from app.jobs.wakeup import Waker
 
 ServicesT = TypeVar("ServicesT")
@@ -27,12 +28,45 @@ class WorkerContext(Generic[ServicesT]):
     services: ServicesT
     # Jobs their handler marked done in its own transaction (`finish_in`).
     finished_by_handler: set[int] = field(default_factory=set)
+    # The jobs a running job took from behind it (`take_behind`), by its id: the worker renews
+    # their leases with its own.
+    taken_by: dict[int, list[int]] = field(default_factory=dict)
 
-    async def finish_in(self, session: AsyncSession, job_id: int) -> None:
-        """Mark the running job done in the handler's last transaction: it is done exactly when
-        its work commits, and the worker has nothing more to write for it."""
-        await outbox.finish(session, [job_id], self.worker_id)
+    async def finish_in(self, session: AsyncSession, job_id: int, *taken: int) -> None:
+        """Mark the running job (and jobs it took, `take_behind`) done in the handler's last
+        transaction: done exactly when its work commits; the worker has nothing more to write."""
+        await outbox.finish(session, [job_id, *taken], self.worker_id)
         self.finished_by_handler.add(job_id)
+
+    async def take_behind(
+        self, session: AsyncSession, job: Job[PayloadT], limit: int
+    ) -> list[Job[PayloadT]]:
+        """Up to `limit` jobs of its kind queued right behind the running job, never tried,
+        now run by it: each ends done (`finish_in`) or queued again (`release_taken`)."""
+        taken = await behind.take_behind(
+            session, job, limit, self.worker_id, self.settings.job_lease_seconds
+        )
+        self.taken_by.setdefault(job.id, []).extend(one.id for one in taken)
+        return taken
+
+    async def release_taken(
+        self,
+        session: AsyncSession,
+        untried: list[Job[Any]],
+        failed: Job[Any] | None = None,
+        *,
+        error: str = "",
+        retry_after: float = 0.0,
+    ) -> None:
+        """Queue taken jobs again, each to run on its own (`behind.release_taken`)."""
+        await behind.release_taken(
+            session,
+            self.worker_id,
+            [one.id for one in untried],
+            failed.id if failed is not None else None,
+            error=error,
+            retry_after=retry_after,
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

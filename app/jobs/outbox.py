@@ -97,7 +97,7 @@ async def claim(
     (when given) and never `other_kinds` (the default lane: every kind but the other lanes').
     """
     now = utcnow()
-    statement = _claim_statement(_is_postgres(session), _lane(kinds), tuple(other_kinds))
+    statement = _claim_statement(is_postgres(session), _lane(kinds), tuple(other_kinds))
     parameters = {
         "now": now,
         "lease_until": now + timedelta(seconds=lease_seconds),
@@ -108,7 +108,7 @@ async def claim(
     return sorted(jobs, key=lambda job: job.id or 0)
 
 
-def _is_postgres(session: AsyncSession) -> bool:
+def is_postgres(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
@@ -146,105 +146,48 @@ def _claim_statement(
     )
 
 
-async def queued_behind(
-    session: AsyncSession, job_id: int, ordering_key: str, kind: str, limit: int
-) -> list[SyncJob]:
-    """The ready jobs of `kind` queued right behind a running job in its ordering key, oldest
-    first, up to the first job of another kind (or not ready yet): the work a handler may do
-    together with its own, in its transaction (see `finish_taken`). Locked for that
-    transaction (SQLite has one writer at a time); no other worker claims them meanwhile, since
-    the running job holds their ordering key."""
-    parameters = {"ordering_key": ordering_key, "job_id": job_id, "limit": limit}
+async def renew_leases(
+    session: AsyncSession, job_ids: Sequence[int], worker_id: str, lease_seconds: float
+) -> set[int]:
+    """Extend running jobs' leases (a job's own, and those of the jobs it took from behind it);
+    the ids still ours."""
     now = utcnow()
-    behind: list[SyncJob] = []
-    for job in await session.scalars(_behind_statement(_is_postgres(session)), parameters):
-        if job.kind != kind or job.run_after > now:
-            break
-        behind.append(job)
-    return behind
-
-
-@functools.cache
-def _behind_statement(postgres: bool) -> Any:
-    query = (
-        select(SyncJob)
-        .where(
-            col(SyncJob.ordering_key) == bindparam("ordering_key"),
-            col(SyncJob.id) > bindparam("job_id"),
-            col(SyncJob.status) == JobStatus.QUEUED,
-        )
-        .order_by(col(SyncJob.id))
-        .limit(bindparam("limit", type_=Integer))
-    )
-    return query.with_for_update() if postgres else query
-
-
-async def finish_taken(session: AsyncSession, job_ids: Sequence[int], worker_id: str) -> int:
-    """Mark queued jobs whose work a running job did in the caller's transaction as done
-    (`queued_behind`): they are done exactly when that work commits."""
-    if not job_ids:
-        return 0
-    return await _mark_done(session, _FINISH_TAKEN, job_ids, worker_id)
-
-
-# Built once, bound at each use: a job's own statements cost more to make than to run. On the
-# table: an ORM-enabled UPDATE costs about a third more to run, and nothing here needs it.
-_FINISH_TAKEN = (
-    update(_JOBS)
-    .where(
-        _JOBS.c.id.in_(bindparam("job_ids", expanding=True)),
-        _JOBS.c.status == JobStatus.QUEUED,
-    )
-    .values(
-        status=JobStatus.DONE,
-        locked_by=bindparam("worker_id"),
-        attempts=_JOBS.c.attempts + 1,
-        lease_until=None,
-        updated_at=bindparam("now"),
-    )
-)
-
-
-async def renew_lease(
-    session: AsyncSession, job_id: int, worker_id: str, lease_seconds: float
-) -> bool:
-    """Extend a running job's lease; False when the job is no longer ours."""
-    result = await session.execute(
-        update(SyncJob)
-        .where(
-            col(SyncJob.id) == job_id,
-            col(SyncJob.locked_by) == worker_id,
-            col(SyncJob.status) == JobStatus.RUNNING,
-        )
-        .values(lease_until=utcnow() + timedelta(seconds=lease_seconds), updated_at=utcnow())
-    )
-    return bool(getattr(result, "rowcount", 0))
+    parameters = {
+        "job_ids": list(job_ids),
+        "worker_id": worker_id,
+        "lease_until": now + timedelta(seconds=lease_seconds),
+        "now": now,
+    }
+    return set((await session.scalars(_RENEW, parameters)).all())
 
 
 async def finish(session: AsyncSession, job_ids: Sequence[int], worker_id: str) -> int:
     """Mark jobs done, but not one another worker took over after our lease ran out; how many
     were marked."""
-    return await _mark_done(session, _FINISH, job_ids, worker_id)
-
-
-async def _mark_done(
-    session: AsyncSession, statement: Any, job_ids: Sequence[int], worker_id: str
-) -> int:
-    """Run one of the built-once done-marking statements (`_FINISH`, `_FINISH_TAKEN`) for
-    these jobs; how many rows it marked."""
     parameters = {"job_ids": list(job_ids), "worker_id": worker_id, "now": utcnow()}
-    result = await session.execute(statement, parameters)
+    result = await session.execute(_FINISH, parameters)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-_FINISH = (
-    update(_JOBS)
-    .where(
+def update_held() -> Any:
+    """An UPDATE of the running jobs named by `job_ids` that the worker `worker_id` holds (its
+    lease did not run out into another worker's claim)."""
+    return update(_JOBS).where(
         _JOBS.c.id.in_(bindparam("job_ids", expanding=True)),
         _JOBS.c.locked_by == bindparam("worker_id"),
         _JOBS.c.status == JobStatus.RUNNING,
     )
-    .values(status=JobStatus.DONE, lease_until=None, updated_at=bindparam("now"), last_error=None)
+
+
+# Built once, bound at each use: a job's own statements cost more to make than to run. On the
+# table: an ORM-enabled UPDATE costs about a third more to run, and nothing here needs it.
+_FINISH = update_held().values(
+    status=JobStatus.DONE, lease_until=None, updated_at=bindparam("now"), last_error=None
+)
+_RENEW = (
+    update_held()
+    .values(lease_until=bindparam("lease_until"), updated_at=bindparam("now"))
+    .returning(_JOBS.c.id)
 )
 
 

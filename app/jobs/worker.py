@@ -234,6 +234,8 @@ class Worker:
             except BaseException:
                 await self._schedule_next_run(job.kind)
                 raise
+            finally:
+                self.ctx.taken_by.pop(typed.id, None)
             await self._schedule_next_run(job.kind)
         except LeaseLost:
             bound.warning("sync.job.lease_lost")  # another worker has it now; let it finish
@@ -306,12 +308,13 @@ class Worker:
                 task.result()  # re-raises the job's own error
                 return
             try:
+                held = [job.id, *self.ctx.taken_by.get(job.id, ())]
                 async with self.ctx.transaction() as session:
-                    renewed = await jobs.renew_lease(session, job.id, self.ctx.worker_id, lease)
+                    renewed = await jobs.renew_leases(session, held, self.ctx.worker_id, lease)
             except Exception:
                 log.warning("sync.job.lease_renewal_failed", job_id=job.id)
                 continue
-            if not renewed:
+            if job.id not in renewed:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task

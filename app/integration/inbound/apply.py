@@ -42,7 +42,7 @@ from app.integration.sync_logs import log_sync
 from app.jira.deliveries import EventKind, IssueChanges, ParsedDelivery
 from app.jira.errors import JiraError
 from app.jira.webhooks import as_utc, parse_delivery
-from app.jobs import outbox as jobs
+from app.jobs import behind
 from app.jobs.kinds import Job, JobRegistry
 
 log = get_logger(__name__)
@@ -132,11 +132,11 @@ async def _apply_behind(tickets: LinkedTickets, worker_id: str, job: Job[ApplyWe
     ordering_key = job.payload.ordering_key()
     if ordering_key is None or issue.deleted:
         return
-    behind = await jobs.queued_behind(
+    queued_behind = await behind.queued_behind(
         session, job.id, ordering_key, ApplyWebhook.kind, COALESCE_LIMIT
     )
     payloads: list[tuple[int, ApplyWebhook]] = []
-    for queued in behind:
+    for queued in queued_behind:
         try:
             payloads.append((queued.id or 0, ApplyWebhook.model_validate(queued.payload)))
         except ValidationError:
@@ -158,7 +158,7 @@ async def _apply_behind(tickets: LinkedTickets, worker_id: str, job: Job[ApplyWe
         taken.append(job_id)
         if issue.deleted:
             break
-    await jobs.finish_taken(session, taken, worker_id)
+    await behind.finish_taken(session, taken, worker_id)
 
 
 async def _deliveries(session: AsyncSession, ids: list[int]) -> dict[int, WebhookDelivery]:

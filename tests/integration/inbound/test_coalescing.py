@@ -14,7 +14,7 @@ from sqlmodel import col
 from app.inbox.models import WebhookDelivery
 from app.integration.inbound import apply
 from app.integration.job_kinds import ApplyWebhook, RefreshIssue
-from app.jobs import outbox
+from app.jobs import behind, outbox
 from app.jobs.models import JobStatus, SyncJob
 from tests.conftest import SIM_USER
 from tests.support.inbound import (
@@ -157,13 +157,13 @@ async def test_a_job_of_another_kind_in_between_keeps_its_place(
         await own.commit()
     assert (await deliver(http, s.instance_id, change("In Progress", "Done", 2, 2))).is_success
     jobs = await service_jobs(service)
-    lead, refresh, behind = jobs
+    lead, refresh, second = jobs
     async with service.state.session_factory() as own:
-        taken = await outbox.queued_behind(
+        taken = await behind.queued_behind(
             own, lead.id or 0, lead.ordering_key or "", ApplyWebhook.kind, 10
         )
         await own.commit()
-    assert (refresh.kind, behind.kind) == (RefreshIssue.kind, ApplyWebhook.kind)
+    assert (refresh.kind, second.kind) == (RefreshIssue.kind, ApplyWebhook.kind)
     assert taken == []
 
 
@@ -196,14 +196,14 @@ async def test_a_job_not_due_yet_is_not_taken(
     s = await linked_world(session, 1)
     for n, (old, new) in enumerate([("To Do", "In Progress"), ("In Progress", "Done")]):
         assert (await deliver(http, s.instance_id, change(old, new, n + 1, n + 1))).is_success
-    lead, behind = await service_jobs(service)
+    lead, second = await service_jobs(service)
     async with service.state.session_factory() as own:
-        later = await own.get(SyncJob, behind.id)
+        later = await own.get(SyncJob, second.id)
         assert later is not None
         later.run_after = later.run_after.replace(year=2100)
         await own.commit()
         assert (
-            await outbox.queued_behind(
+            await behind.queued_behind(
                 own, lead.id or 0, lead.ordering_key or "", ApplyWebhook.kind, 10
             )
             == []

@@ -8,6 +8,8 @@ import httpx
 import pytest
 
 from app.integration.job_kinds import PushComment
+from app.jira.client import JiraClient
+from app.jira.errors import JiraAmbiguousResult, JiraError, JiraUnavailable
 from app.jobs.models import JobStatus
 from tests.conftest import BOTH_JIRAS
 from tests.support.helpdesk import API, add_action, create_ticket, get_action, ok
@@ -16,6 +18,7 @@ from tests.support.outbound import comment_lines, sync_logs
 from tests.support.world import Helpdesk, LinkedTicket, linked_ticket
 
 pytestmark = BOTH_JIRAS
+DONE = JobStatus.DONE
 
 
 class TestPushComment:
@@ -221,3 +224,93 @@ class TestServiceManagementAudience:
         assert comment.body.startswith("A note")
         shown = jira_sim.renderer().comment(comment)
         assert shown.get("jsdPublic", True) is True  # no Service Management: nothing hidden
+
+
+class TestABurstPostedTogether:
+    """The comments of one ticket queued together are posted by one job, in order, each as its
+    own job would post it."""
+
+    async def burst(self, sim_client: httpx.AsyncClient, linked: LinkedTicket) -> list[int]:
+        return [
+            (await add_action(sim_client, linked.ticket["ID"], f"Burst {n}"))["ID"]
+            for n in range(4)
+        ]
+
+    async def outcome(
+        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, linked: LinkedTicket
+    ) -> list[tuple[str, int]]:
+        """Each push's job status and attempts; checked: each comment posted once, in order,
+        and its id kept on its action."""
+        comments = jira_sim.issue(linked.issue_key).comments
+        assert [comment.body.split("\n")[0] for comment in comments] == [
+            f"Burst {n}" for n in range(4)
+        ]
+        jobs = await jobs_of_kind(sim_app, PushComment.kind)
+        for job, comment in zip(jobs, comments, strict=True):
+            action_id = job.payload["action_id"]
+            action = await get_action(sim_client, linked.ticket["ID"], action_id)
+            assert action["JiraCommentID"] == comment.id
+        return [(job.status, job.attempts) for job in jobs]
+
+    def failing_call(self, monkeypatch: pytest.MonkeyPatch, number: int, error: JiraError) -> None:
+        """The `number`th comment call fails with `error`; `JiraAmbiguousResult`: after Jira
+        added the comment (its answer was lost)."""
+        real = JiraClient.add_comment
+        calls = 0
+
+        async def add_comment(client: JiraClient, *args: Any, **kwargs: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls == number and not isinstance(error, JiraAmbiguousResult):
+                raise error
+            comment = await real(client, *args, **kwargs)
+            if calls == number:
+                raise error
+            return comment
+
+        monkeypatch.setattr(JiraClient, "add_comment", add_comment)
+
+    async def test_by_one_job_each_done_once(
+        self, sim_app: Any, sim_client: httpx.AsyncClient, jira_sim: Any, linked: LinkedTicket
+    ) -> None:
+        actions = await self.burst(sim_client, linked)
+        assert await drain(sim_app) == 1
+        assert await self.outcome(sim_app, sim_client, jira_sim, linked) == [(DONE, 1)] * 4
+        comments = jira_sim.issue(linked.issue_key).comments
+        assert [log.message for log in await sync_logs(sim_app)][-4:] == [
+            f"Action {action} added to {linked.issue_key} as comment {comment.id}"
+            for action, comment in zip(actions, comments, strict=True)
+        ]
+
+    @pytest.mark.parametrize(
+        ("failing", "error", "attempts"),
+        [
+            # those before it kept; it tried again; those after it queued again as they were
+            (2, JiraUnavailable("Jira is down", status=503), [1, 2, 1, 1]),
+            # its answer lost: found by its next attempt, not posted again
+            (2, JiraAmbiguousResult("The answer was lost"), [1, 2, 1, 1]),
+            # the job's own call: the job is retried, the others wait for it untried
+            (1, JiraUnavailable("Jira is down", status=503), [2, 1, 1, 1]),
+        ],
+        ids=["a later one fails", "a later one's answer is lost", "the first fails"],
+    )
+    async def test_when_one_fails(
+        self,
+        sim_app: Any,
+        sim_client: httpx.AsyncClient,
+        jira_sim: Any,
+        linked: LinkedTicket,
+        monkeypatch: pytest.MonkeyPatch,
+        failing: int,
+        error: JiraError,
+        attempts: list[int],
+    ) -> None:
+        await self.burst(sim_client, linked)
+        self.failing_call(monkeypatch, failing, error)
+        await drain(sim_app)
+        assert await self.outcome(sim_app, sim_client, jira_sim, linked) == [
+            (DONE, n) for n in attempts
+        ]
+        messages = [log.message for log in await sync_logs(sim_app)]
+        found = sum("(found from an earlier attempt)" in message for message in messages)
+        assert found == isinstance(error, JiraAmbiguousResult)
