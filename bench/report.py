@@ -28,6 +28,10 @@ def _saturation(run: dict[str, Any]) -> str:
     return f"{_f(run['throughput'])}/s, p50 {run['p50_ms']} ms, p99 {run['p99_ms']} ms"
 
 
+def _cpu(ingest: dict[str, Any], name: str) -> str:
+    return f"{ingest[name]['cpu_us_per_delivery']:,}"
+
+
 def _ingest_rows(ingest: dict[str, Any]) -> list[Row]:
     shipped, bare = ingest["defaults"]["fixed"], ingest["bare"]["fixed"]
     ratio = shipped["p99_ms"] / bare["p99_ms"] if bare["p99_ms"] else float("inf")
@@ -174,6 +178,16 @@ def rows(results: dict[str, Any]) -> list[Row]:
             f"{ingest['info_to_warning']:.2f}",
             ">= 0.95",
             ingest["info_to_warning"] >= 0.95,
+        ),
+        Row(
+            f"1. CPU used per delivery @ {fixed['offered_rate']:.0f}/s, applying included: as "
+            "shipped at INFO / at WARNING (the rate this CPU allows, INFO to WARNING) / tuned "
+            "(API + worker) / bare",
+            f"{_cpu(ingest, 'defaults')} / {_cpu(ingest, 'defaults_warning')} µs "
+            f"({ingest['info_to_warning_by_cpu']:.2f}) / {_cpu(ingest, 'tuned')} / "
+            f"{_cpu(ingest, 'bare')} µs",
+            "-",
+            None,
         ),
         *_ingest_rows(ingest),
         Row(

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from bench import fixtures
 from bench.fixtures import Database, Helpdesk, issue_updated, signed_headers
 from bench.load import LoadResult, find_saturation, median_of, open_model
+from bench.processes import cpu_seconds
 from bench.rawhttp import Answer
 from bench.stack import Stack, bare_server, shipped_service, start_workers, stop_workers
 
@@ -114,20 +115,26 @@ async def webhook_ingest(ctx: Context) -> dict[str, Any]:
         "defaults": (lambda: _shipped(ctx.stack, "INFO"), to_service),
         "defaults_warning": (lambda: _shipped(ctx.stack, "WARNING"), to_service),
         "tuned": (lambda: _tuned(ctx.stack), to_service),
-        "bare": (lambda: bare_server(ctx.stack), to_bare),
+        "bare": (lambda: _bare(ctx.stack), to_bare),
     }
     figures: dict[str, Any] = {name: {"saturation_runs": []} for name in configurations}
     for turn in range(plan.runs):
         for name, (running, factory) in configurations.items():
             runs = figures[name]["saturation_runs"]
-            async with running() as url:
+            async with running() as (url, pids):
                 if turn == 0:
                     await open_model(url, factory, plan.fixed_rate, plan.warmup_seconds)
+                    await _applied_all(ctx.db)  # and a dedicated worker has started
+                    used = -sum(cpu_seconds(pid) for pid in pids)
                     fixed = [
                         (await open_model(url, factory, plan.fixed_rate, plan.fixed_seconds))
                         for _ in range(plan.runs)
                     ]
+                    await _applied_all(ctx.db)
+                    used += sum(cpu_seconds(pid) for pid in pids)
                     figures[name]["fixed"] = median_of([run.summary() for run in fixed])
+                    delivered = sum(run.completed for run in fixed)
+                    figures[name]["cpu_us_per_delivery"] = round(used * 1e6 / max(delivered, 1))
                 start = max(plan.saturation_start, runs[-1]["offered_rate"] / 2.25) if runs else 0
                 run = await find_saturation(
                     url, factory, start or plan.saturation_start, plan.step_seconds
@@ -145,6 +152,13 @@ async def webhook_ingest(ctx: Context) -> dict[str, Any]:
         / figures["defaults_warning"]["saturation"]["throughput"],
         3,
     )
+    # The same question asked at a fixed rate, where the run-to-run spread is far smaller than
+    # at saturation: the rate a CPU-bound process reaches goes as one over its CPU per delivery.
+    figures["info_to_warning_by_cpu"] = round(
+        figures["defaults_warning"]["cpu_us_per_delivery"]
+        / figures["defaults"]["cpu_us_per_delivery"],
+        3,
+    )
     accepted = await ctx.db.fetch(
         "SELECT count(*) FROM webhook_deliveries WHERE delivery_id LIKE 'bench-ingest-%'"
     )
@@ -153,20 +167,44 @@ async def webhook_ingest(ctx: Context) -> dict[str, Any]:
     return figures
 
 
-@asynccontextmanager
-async def _shipped(stack: Stack, log_level: str) -> AsyncIterator[str]:
-    async with shipped_service(stack, log_level) as (url, _):
-        yield url
+# Each configuration as it runs: its URL and the processes whose CPU its deliveries cost.
+Running = AsyncIterator[tuple[str, list[int]]]
 
 
 @asynccontextmanager
-async def _tuned(stack: Stack) -> AsyncIterator[str]:
+async def _shipped(stack: Stack, log_level: str) -> Running:
+    async with shipped_service(stack, log_level) as (url, pid):
+        yield url, [pid]
+
+
+@asynccontextmanager
+async def _tuned(stack: Stack) -> Running:
     """The stack's API (`RUN_WORKER=false`, WARNING logs) and one dedicated worker process."""
     start_workers(stack, 1)
+    assert stack.app is not None
     try:
-        yield stack.app_url
+        yield stack.app_url, [stack.app.pid, stack.workers[-1].pid]
     finally:
         stop_workers(stack)
+
+
+@asynccontextmanager
+async def _bare(stack: Stack) -> Running:
+    async with bare_server(stack) as (url, pid):
+        yield url, [pid]
+
+
+async def _applied_all(db: Database, timeout: float = 60.0) -> None:
+    """Wait until no job is running or ready: what was delivered has been applied."""
+    query = (
+        "SELECT count(*) FROM sync_jobs WHERE status = 'running' "
+        "OR (status = 'queued' AND run_after <= now())"
+    )
+    deadline = time.monotonic() + timeout
+    while (await db.fetch(query))[0][0]:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the deliveries were not applied in time")
+        await asyncio.sleep(0.05)
 
 
 # -- 2. Jira -> ticket ---------------------------------------------------------------------------

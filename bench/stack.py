@@ -186,9 +186,10 @@ async def shipped_service(stack: Stack, log_level: str = "INFO") -> AsyncIterato
 
 
 @asynccontextmanager
-async def bare_server(stack: Stack) -> AsyncIterator[str]:
+async def bare_server(stack: Stack) -> AsyncIterator[tuple[str, int]]:
     """`bench/bare.py` under uvicorn (one process, like the service), on the same database, with
-    uvicorn's access log at INFO: the same treatment as the service's default."""
+    uvicorn's access log at INFO: the same treatment as the service's default; its URL and
+    process id."""
     port = free_port()
     process = stack.spawn(
         [
@@ -208,6 +209,6 @@ async def bare_server(stack: Stack) -> AsyncIterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         await wait_http(f"{url}/docs", process)
-        yield url
+        yield url, process.pid
     finally:
         stop_process(process)
