@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,6 +15,7 @@ from app.core.db import transaction
 from app.core.settings import Settings
 from app.jobs import behind, outbox
 from app.jobs.kinds import Job, PayloadT
+from app.jobs.models import SyncJob
 from app.jobs.wakeup import Waker
 
 ServicesT = TypeVar("ServicesT")
@@ -31,12 +33,25 @@ class WorkerContext(Generic[ServicesT]):
     # The jobs a running job took from behind it (`take_behind`), by its id: the worker renews
     # their leases with its own.
     taken_by: dict[int, list[int]] = field(default_factory=dict)
+    # When the jobs done with a running job were created, by its id: counted with it.
+    done_with: dict[int, list[datetime]] = field(default_factory=dict)
 
-    async def finish_in(self, session: AsyncSession, job_id: int, *taken: int) -> None:
+    async def finish_in(
+        self, session: AsyncSession, job_id: int, taken: Sequence[Job[Any]] = ()
+    ) -> None:
         """Mark the running job (and jobs it took, `take_behind`) done in the handler's last
         transaction: done exactly when its work commits; the worker has nothing more to write."""
-        await outbox.finish(session, [job_id, *taken], self.worker_id)
+        await outbox.finish(session, [job_id, *(one.id for one in taken)], self.worker_id)
         self.finished_by_handler.add(job_id)
+        self.done_with.setdefault(job_id, []).extend(one.created_at for one in taken)
+
+    async def finish_taken(
+        self, session: AsyncSession, job_id: int, queued: Sequence[SyncJob]
+    ) -> None:
+        """Mark jobs queued behind the running job, whose work it did in this transaction, done
+        (`behind.finish_taken`)."""
+        await behind.finish_taken(session, [row.id or 0 for row in queued], self.worker_id)
+        self.done_with.setdefault(job_id, []).extend(row.created_at for row in queued)
 
     async def take_behind(
         self, session: AsyncSession, job: Job[PayloadT], limit: int

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -223,6 +223,7 @@ class Worker:
         kind = self.registry.get(job.kind)
         bound = log.bind(job_id=job.id, kind=job.kind, attempt=job.attempts)
         typed: Job[Any] | None = None
+        done_with: list[datetime] = []  # when the jobs its handler did with it were created
         try:
             if kind is None:
                 raise JobError(f"No handler for job kind {job.kind!r}.", transient=False)
@@ -236,6 +237,7 @@ class Worker:
                 raise
             finally:
                 self.ctx.taken_by.pop(typed.id, None)
+                done_with = self.ctx.done_with.pop(typed.id, [])
             await self._schedule_next_run(job.kind)
         except LeaseLost:
             bound.warning("sync.job.lease_lost")  # another worker has it now; let it finish
@@ -252,8 +254,10 @@ class Worker:
             self.ctx.finished_by_handler.discard(job.id)
         else:
             await self._finisher.finish(job)
-        JOBS_DONE.labels(job.kind).inc()
-        JOB_LATENCY.labels(job.kind).observe((utcnow() - job.created_at).total_seconds())
+        JOBS_DONE.labels(job.kind).inc(1 + len(done_with))
+        now = utcnow()
+        for created_at in (job.created_at, *done_with):
+            JOB_LATENCY.labels(job.kind).observe((now - created_at).total_seconds())
         bound.debug("sync.job.done")  # the job's own lines (and metrics) tell what it did
 
     async def _write_done(self, finished: list[SyncJob]) -> None:

@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+from prometheus_client import REGISTRY
 from sqlalchemy import update
 from sqlmodel import col
 
@@ -18,6 +19,11 @@ from app.jobs.worker import Worker
 from tests.jobs.test_worker import Step, add_jobs, all_jobs, kind, make_context
 
 KEY = "ticket:1"
+LATENCY = "sync_job_latency_seconds_count"
+
+
+def sample(metric: str, kind: str) -> float:
+    return REGISTRY.get_sample_value(metric, {"kind": kind}) or 0.0
 
 
 async def claim_first(ctx: Any) -> SyncJob:
@@ -85,7 +91,7 @@ class TestTakeBehind:
             took.set()
             await release.wait()
             async with own.transaction() as session:
-                await own.finish_in(session, job.id, *(one.id for one in taken))
+                await own.finish_in(session, job.id, taken)
 
         registry = JobRegistry()
         registry.register(kind("test.push"), push_together)
@@ -102,6 +108,23 @@ class TestTakeBehind:
         rows = await all_jobs(ctx)
         assert [(row.status, row.attempts) for row in rows] == [(JobStatus.DONE, 1)] * 3
         assert ctx.taken_by == {}
+
+    async def test_the_jobs_done_with_it_count_as_done(self, db: Any, settings: Any) -> None:
+        ctx = make_context(db, settings)
+        name = "test.counted"
+
+        async def push_together(own: Any, job: Job[Any]) -> None:
+            async with own.transaction() as session:
+                await own.finish_in(session, job.id, await own.take_behind(session, job, 10))
+
+        registry = JobRegistry()
+        registry.register(kind(name), push_together)
+        await add_jobs(ctx, *[(name, {"n": n}, KEY) for n in range(3)])
+        done, waited = sample("sync_jobs_done_total", name), sample(LATENCY, name)
+        await Worker(ctx, registry).execute(await claim_first(ctx))
+        assert sample("sync_jobs_done_total", name) - done == 3
+        assert sample(LATENCY, name) - waited == 3
+        assert ctx.done_with == {}
 
 
 class TestReleaseTaken:

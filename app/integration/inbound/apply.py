@@ -44,6 +44,7 @@ from app.jira.errors import JiraError
 from app.jira.webhooks import as_utc, parse_delivery
 from app.jobs import behind
 from app.jobs.kinds import Job, JobRegistry
+from app.jobs.models import SyncJob
 
 log = get_logger(__name__)
 # The stored body is for people and replays: the job's payload carries what it says.
@@ -109,7 +110,7 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
                 outcome = await _apply_parsed(tickets, parsed, plan)
                 _mark(delivery, outcome)
                 bound.info("jira.webhook.applied", outcome=outcome)
-                await _apply_behind(tickets, ctx.worker_id, job)
+                await _apply_behind(tickets, ctx, job)
                 await ctx.finish_in(session, job.id)
                 return
         assert plan is not None
@@ -122,7 +123,7 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
         checked = plan
 
 
-async def _apply_behind(tickets: LinkedTickets, worker_id: str, job: Job[ApplyWebhook]) -> None:
+async def _apply_behind(tickets: LinkedTickets, ctx: JobContext, job: Job[ApplyWebhook]) -> None:
     """The deliveries about the same issue queued behind this job (a burst of changes, or a
     backlog), applied in its transaction one by one in order, each exactly as its own job would
     (an older change is stale, each comment once, History per change), their jobs done with it.
@@ -135,15 +136,15 @@ async def _apply_behind(tickets: LinkedTickets, worker_id: str, job: Job[ApplyWe
     queued_behind = await behind.queued_behind(
         session, job.id, ordering_key, ApplyWebhook.kind, COALESCE_LIMIT
     )
-    payloads: list[tuple[int, ApplyWebhook]] = []
+    payloads: list[tuple[SyncJob, ApplyWebhook]] = []
     for queued in queued_behind:
         try:
-            payloads.append((queued.id or 0, ApplyWebhook.model_validate(queued.payload)))
+            payloads.append((queued, ApplyWebhook.model_validate(queued.payload)))
         except ValidationError:
             break  # its own job says so
     deliveries = await _deliveries(session, [payload.delivery_id for _, payload in payloads])
-    taken: list[int] = []
-    for job_id, payload in payloads:
+    taken: list[SyncJob] = []
+    for queued, payload in payloads:
         delivery = deliveries.get(payload.delivery_id)
         if delivery is not None and delivery.processed_at is None:
             parsed = await _parsed(session, delivery, payload)
@@ -155,10 +156,10 @@ async def _apply_behind(tickets: LinkedTickets, worker_id: str, job: Job[ApplyWe
             log.bind(
                 delivery=delivery.delivery_id, event=parsed.event, issue_id=parsed.issue_id
             ).info("jira.webhook.applied", outcome=outcome, with_job=job.id)
-        taken.append(job_id)
+        taken.append(queued)
         if issue.deleted:
             break
-    await behind.finish_taken(session, taken, worker_id)
+    await ctx.finish_taken(session, job.id, taken)
 
 
 async def _deliveries(session: AsyncSession, ids: list[int]) -> dict[int, WebhookDelivery]:

@@ -204,7 +204,7 @@ async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
         if target is None:
             lines = [_not_linked(source, ticket_id) for _, source in waiting]
             await log_sync_lines(session, lines)
-            await ctx.finish_in(session, job.id, *(push.id for push in taken))
+            await ctx.finish_in(session, job.id, taken)
             return
     instance, issue_id, issue_key = target
     posted: list[Posted] = []
@@ -233,8 +233,8 @@ async def run_push_comment(ctx: JobContext, job: Job[PushComment]) -> None:
                 retry_after=late if isinstance(failure, JiraAmbiguousResult) else 0.0,
             )
         released = {push.id for push in unposted}
-        done = [push.id for push in taken if push.id not in released]
-        await ctx.finish_in(session, job.id, *done)  # done exactly when the comment ids are kept
+        done = [push for push in taken if push.id not in released]
+        await ctx.finish_in(session, job.id, done)  # done exactly when the comment ids are kept
 
 
 def _not_linked(source: PushSource, ticket_id: int) -> SyncLine:

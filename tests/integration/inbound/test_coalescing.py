@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -31,6 +32,8 @@ from tests.support.inbound import (
 )
 from tests.support.jobs import drain, jobs_of_kind
 from tests.support.world import ISSUE_ID, ISSUE_KEY, linked_world
+
+DONE = "sync_jobs_done_total"
 
 
 def change(
@@ -89,6 +92,7 @@ async def test_a_burst_applied_together_leaves_what_one_at_a_time_leaves(
     arrival: str, http: httpx.AsyncClient, service: Any, session: Any
 ) -> None:
     s = await linked_world(session, 2)
+    counted = REGISTRY.get_sample_value(DONE, {"kind": ApplyWebhook.kind}) or 0.0
     jobs_run = 0
     for payload in BURST:
         assert (await deliver(http, s.instance_id, payload)).is_success
@@ -121,6 +125,8 @@ async def test_a_burst_applied_together_leaves_what_one_at_a_time_leaves(
         job.status == JobStatus.DONE for job in await jobs_of_kind(service, "jira.apply_webhook")
     )
     assert jobs_run == (len(BURST) if arrival == "one at a time" else 1)
+    # every job counted done, whichever job did its work
+    assert REGISTRY.get_sample_value(DONE, {"kind": ApplyWebhook.kind}) == counted + len(BURST)
 
 
 async def test_a_comment_that_jira_must_tell_about_is_applied_by_its_own_job_in_order(
