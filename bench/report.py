@@ -28,8 +28,8 @@ def _saturation(run: dict[str, Any]) -> str:
     return f"{_f(run['throughput'])}/s, p50 {run['p50_ms']} ms, p99 {run['p99_ms']} ms"
 
 
-def _cpu(ingest: dict[str, Any], name: str) -> str:
-    return f"{ingest[name]['cpu_us_per_delivery']:,}"
+def _cpu(ingest: dict[str, Any], name: str, of: str = "") -> str:
+    return f"{ingest[name][f'{of}cpu_us_per_delivery']:,}"
 
 
 def _ingest_rows(ingest: dict[str, Any]) -> list[Row]:
@@ -188,6 +188,15 @@ def rows(results: dict[str, Any]) -> list[Row]:
             f"{_cpu(ingest, 'bare')} µs",
             "-",
             None,
+        ),
+        Row(
+            f"1. What logging costs the ingest path, by CPU per delivery @ "
+            f"{fixed['offered_rate']:.0f}/s: the tuned API process at INFO / at WARNING (the "
+            "rate this CPU allows, INFO to WARNING)",
+            f"{_cpu(ingest, 'tuned_info', 'api_')} / {_cpu(ingest, 'tuned', 'api_')} µs "
+            f"({ingest['info_to_warning_by_api_cpu']:.2f})",
+            ">= 0.95",
+            ingest["info_to_warning_by_api_cpu"] >= 0.95,
         ),
         *_ingest_rows(ingest),
         Row(

@@ -23,6 +23,7 @@ TARGETS = {
     "webhook_ingest_ratio_defaults": ">= 0.6",
     "webhook_ingest_ratio_tuned": ">= 0.8",
     "webhook_ingest_info_to_warning": ">= 0.95",
+    "webhook_ingest_info_to_warning_by_api_cpu": ">= 0.95",
     "jira_to_ticket_one_p99_ms": "< 50",
     "jira_to_ticket_1000_tickets_ms": "< 1000",
     "ticket_to_jira_p50_ms": "< 50",

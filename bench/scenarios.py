@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import statistics
 import time
@@ -15,7 +16,7 @@ from urllib.parse import urlencode
 
 from bench import fixtures
 from bench.fixtures import Database, Helpdesk, issue_updated, signed_headers
-from bench.load import LoadResult, find_saturation, median_of, open_model
+from bench.load import LoadResult, RequestFactory, find_saturation, median_of, open_model
 from bench.processes import cpu_seconds
 from bench.rawhttp import Answer
 from bench.stack import Stack, bare_server, shipped_service, start_workers, stop_workers
@@ -117,24 +118,20 @@ async def webhook_ingest(ctx: Context) -> dict[str, Any]:
         "tuned": (lambda: _tuned(ctx.stack), to_service),
         "bare": (lambda: _bare(ctx.stack), to_bare),
     }
+    # At the fixed rate only: the tuned configuration with its API at INFO, so that the API's
+    # own CPU per delivery at INFO and at WARNING says what logging costs the ingest path.
+    fixed_only = {"tuned_info": (lambda: _tuned(ctx.stack, "INFO"), to_service)}
     figures: dict[str, Any] = {name: {"saturation_runs": []} for name in configurations}
+    for name, (running, factory) in fixed_only.items():
+        async with running() as (url, pids):
+            figures[name] = await _at_fixed_rate(ctx, url, pids, factory)
+        await ctx.db.execute("TRUNCATE sync_jobs")
     for turn in range(plan.runs):
         for name, (running, factory) in configurations.items():
             runs = figures[name]["saturation_runs"]
             async with running() as (url, pids):
                 if turn == 0:
-                    await open_model(url, factory, plan.fixed_rate, plan.warmup_seconds)
-                    await _applied_all(ctx.db)  # and a dedicated worker has started
-                    used = -sum(cpu_seconds(pid) for pid in pids)
-                    fixed = [
-                        (await open_model(url, factory, plan.fixed_rate, plan.fixed_seconds))
-                        for _ in range(plan.runs)
-                    ]
-                    await _applied_all(ctx.db)
-                    used += sum(cpu_seconds(pid) for pid in pids)
-                    figures[name]["fixed"] = median_of([run.summary() for run in fixed])
-                    delivered = sum(run.completed for run in fixed)
-                    figures[name]["cpu_us_per_delivery"] = round(used * 1e6 / max(delivered, 1))
+                    figures[name].update(await _at_fixed_rate(ctx, url, pids, factory))
                 start = max(plan.saturation_start, runs[-1]["offered_rate"] / 2.25) if runs else 0
                 run = await find_saturation(
                     url, factory, start or plan.saturation_start, plan.step_seconds
@@ -154,9 +151,15 @@ async def webhook_ingest(ctx: Context) -> dict[str, Any]:
     )
     # The same question asked at a fixed rate, where the run-to-run spread is far smaller than
     # at saturation: the rate a CPU-bound process reaches goes as one over its CPU per delivery.
+    # As shipped (applying included), and the ingest path alone (the tuned API process).
     figures["info_to_warning_by_cpu"] = round(
         figures["defaults_warning"]["cpu_us_per_delivery"]
         / figures["defaults"]["cpu_us_per_delivery"],
+        3,
+    )
+    figures["info_to_warning_by_api_cpu"] = round(
+        figures["tuned"]["api_cpu_us_per_delivery"]
+        / figures["tuned_info"]["api_cpu_us_per_delivery"],
         3,
     )
     accepted = await ctx.db.fetch(
@@ -178,14 +181,43 @@ async def _shipped(stack: Stack, log_level: str) -> Running:
 
 
 @asynccontextmanager
-async def _tuned(stack: Stack) -> Running:
-    """The stack's API (`RUN_WORKER=false`, WARNING logs) and one dedicated worker process."""
-    start_workers(stack, 1)
-    assert stack.app is not None
-    try:
-        yield stack.app_url, [stack.app.pid, stack.workers[-1].pid]
-    finally:
-        stop_workers(stack)
+async def _tuned(stack: Stack, api_log_level: str = "WARNING") -> Running:
+    """An API with `RUN_WORKER=false` (the stack's own at WARNING, else one at `api_log_level`)
+    and one dedicated worker process (WARNING logs); the API's process first."""
+    async with contextlib.AsyncExitStack() as running:
+        if api_log_level == "WARNING":
+            assert stack.app is not None
+            url, api = stack.app_url, stack.app.pid
+        else:
+            url, api = await running.enter_async_context(
+                shipped_service(stack, api_log_level, run_worker=False)
+            )
+        start_workers(stack, 1)
+        running.callback(stop_workers, stack)
+        yield url, [api, stack.workers[-1].pid]
+
+
+async def _at_fixed_rate(
+    ctx: Context, url: str, pids: list[int], factory: RequestFactory
+) -> dict[str, Any]:
+    """After a warm-up, `plan.runs` runs at the fixed rate: their median, and the CPU the
+    processes (`pids`, the one answering first) used per delivery until all was applied."""
+    plan = ctx.plan
+    await open_model(url, factory, plan.fixed_rate, plan.warmup_seconds)
+    await _applied_all(ctx.db)  # and a dedicated worker has started
+    before = [cpu_seconds(pid) for pid in pids]
+    fixed = [
+        (await open_model(url, factory, plan.fixed_rate, plan.fixed_seconds))
+        for _ in range(plan.runs)
+    ]
+    await _applied_all(ctx.db)
+    used = [cpu_seconds(pid) - at for pid, at in zip(pids, before, strict=True)]
+    delivered = max(sum(run.completed for run in fixed), 1)
+    return {
+        "fixed": median_of([run.summary() for run in fixed]),
+        "cpu_us_per_delivery": round(sum(used) * 1e6 / delivered),
+        "api_cpu_us_per_delivery": round(used[0] * 1e6 / delivered),
+    }
 
 
 @asynccontextmanager

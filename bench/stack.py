@@ -164,10 +164,12 @@ def stop_workers(stack: Stack) -> None:
 
 
 @asynccontextmanager
-async def shipped_service(stack: Stack, log_level: str = "INFO") -> AsyncIterator[tuple[str, int]]:
+async def shipped_service(
+    stack: Stack, log_level: str = "INFO", *, run_worker: bool = True
+) -> AsyncIterator[tuple[str, int]]:
     """A second service process as `python -m app serve` ships: its worker in-process and INFO
-    logs (an access line per request; `log_level` to compare), on the same database; its URL
-    and process id."""
+    logs (an access line per request; `log_level` and `run_worker` to compare), on the same
+    database; its URL and process id."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = stack.spawn(
@@ -175,7 +177,7 @@ async def shipped_service(stack: Stack, log_level: str = "INFO") -> AsyncIterato
         "shipped.log",
         PORT=str(port),
         PUBLIC_URL=url,
-        RUN_WORKER="true",
+        RUN_WORKER=str(run_worker).lower(),
         LOG_LEVEL=log_level,
     )
     try:
