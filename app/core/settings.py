@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     job_retry_base_seconds: float = 0.5
     job_retry_max_seconds: float = 300.0
     worker_concurrency: int = 8
+    # A stopping worker (SIGTERM) lets its jobs in hand end for this long, then cancels the rest
+    # and queues them again at once: a Jira that does not answer never holds a stop up for its
+    # timeout (a container platform kills a process that takes too long to stop).
+    worker_stop_grace_seconds: float = Field(default=5.0, ge=0)
     done_job_retention_seconds: float = 3600.0
     webhook_retention_days: int = 7
     reconcile_interval_seconds: float = 600.0

@@ -169,6 +169,14 @@ async def finish(session: AsyncSession, job_ids: Sequence[int], worker_id: str) 
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def requeue_held(session: AsyncSession, job_ids: Sequence[int], worker_id: str) -> int:
+    """Queue running jobs this worker holds again, ready at once (a worker stopping with jobs
+    it could not finish); their attempts stay counted. How many were queued."""
+    parameters = {"job_ids": list(job_ids), "worker_id": worker_id, "now": utcnow()}
+    result = await session.execute(_REQUEUE, parameters)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def update_held() -> Any:
     """An UPDATE of the running jobs named by `job_ids` that the worker `worker_id` holds (its
     lease did not run out into another worker's claim)."""
@@ -183,6 +191,13 @@ def update_held() -> Any:
 # table: an ORM-enabled UPDATE costs about a third more to run, and nothing here needs it.
 _FINISH = update_held().values(
     status=JobStatus.DONE, lease_until=None, updated_at=bindparam("now"), last_error=None
+)
+_REQUEUE = update_held().values(
+    status=JobStatus.QUEUED,
+    locked_by=None,
+    lease_until=None,
+    run_after=bindparam("now"),
+    updated_at=bindparam("now"),
 )
 _RENEW = (
     update_held()

@@ -90,7 +90,7 @@ class Worker:
         self.retry_policy = BackoffPolicy(
             ctx.settings.job_retry_base_seconds, ctx.settings.job_retry_max_seconds, Jitter.HALF
         )
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: dict[asyncio.Task[None], SyncJob] = {}
         self._finisher = Finisher(self._write_done)
         # Read with a claim that found fewer jobs than it could take: when the next becomes
         # ready, and whether one waits behind another. None: the claim filled its slots (or
@@ -123,8 +123,27 @@ class Worker:
         finally:
             stop_waiter.cancel()
             if self._running:
-                await asyncio.gather(*self._running, return_exceptions=True)
+                await self._let_running_end()
             log.info("sync.worker.stopped", worker=self.ctx.worker_id)
+
+    async def _let_running_end(self) -> None:
+        """The jobs in hand get WORKER_STOP_GRACE_SECONDS to end. Those still running then (a
+        Jira or a receiver that does not answer) are cancelled and queued again at once, with
+        the jobs they took, for this or another worker: their attempt stays counted, so a call
+        they may have made is looked for first. A stop is never held up for a timeout's length."""
+        grace = self.ctx.settings.worker_stop_grace_seconds
+        _, late = await asyncio.wait(set(self._running), timeout=grace)
+        if not late:
+            return
+        held = [self._running[task].id or 0 for task in late]
+        held += [taken for job_id in held for taken in self.ctx.taken_by.get(job_id, ())]
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        log.warning("sync.worker.jobs_interrupted", job_ids=held, grace_seconds=grace)
+        await self._record(
+            held, lambda session: jobs.requeue_held(session, held, self.ctx.worker_id)
+        )
 
     async def _start_periodic_chains(self, stop: asyncio.Event) -> None:
         """Queue each periodic job's first run (unless one is queued). The process may start
@@ -194,12 +213,12 @@ class Worker:
         backoff.reset()
         for job in batch:
             task = asyncio.create_task(self.execute(job))
-            self._running.add(task)
+            self._running[task] = job
             task.add_done_callback(self._job_finished)
         return len(batch) == free
 
     def _job_finished(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
+        self._running.pop(task, None)
         # A slot is free: look for work when more may be ready, or a job waits behind one of
         # this lane's (jobs sharing an ordering key are of one lane). Jobs committed since the
         # claim woke it already; each wake's claim reads the lookahead anew.
@@ -232,9 +251,9 @@ class Worker:
                 await self._run_holding_lease(kind.run, typed)
             except LeaseLost:
                 raise  # the worker that took the job over schedules the next run
-            except BaseException:
+            except Exception:
                 await self._schedule_next_run(job.kind)
-                raise
+                raise  # (cancelled, the worker stopping: it runs again and schedules then)
             finally:
                 self.ctx.taken_by.pop(typed.id, None)
                 done_with = self.ctx.done_with.pop(typed.id, [])
@@ -306,23 +325,26 @@ class Worker:
         unreachable for a whole lease), stop rather than race the worker that took it."""
         task: asyncio.Future[None] = asyncio.ensure_future(run(self.ctx, job))
         lease = self.ctx.settings.job_lease_seconds
-        while True:
-            done, _ = await asyncio.wait({task}, timeout=lease / 3)
-            if done:
-                task.result()  # re-raises the job's own error
-                return
-            try:
-                held = [job.id, *self.ctx.taken_by.get(job.id, ())]
-                async with self.ctx.transaction() as session:
-                    renewed = await jobs.renew_leases(session, held, self.ctx.worker_id, lease)
-            except Exception:
-                log.warning("sync.job.lease_renewal_failed", job_id=job.id)
-                continue
-            if job.id not in renewed:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-                raise LeaseLost
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=lease / 3)
+                if done:
+                    task.result()  # re-raises the job's own error
+                    return
+                try:
+                    held = [job.id, *self.ctx.taken_by.get(job.id, ())]
+                    async with self.ctx.transaction() as session:
+                        renewed = await jobs.renew_leases(session, held, self.ctx.worker_id, lease)
+                except Exception:
+                    log.warning("sync.job.lease_renewal_failed", job_id=job.id)
+                    continue
+                if job.id not in renewed:
+                    raise LeaseLost
+        except (LeaseLost, asyncio.CancelledError):  # the job is no longer this worker's to run
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            raise
 
     async def _failed(
         self,

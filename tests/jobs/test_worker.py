@@ -525,6 +525,55 @@ async def listening_to_jobs(
         await listener.close()
 
 
+class TestStopping:
+    async def test_a_job_that_ends_within_the_grace_is_done(self, db: Any, settings: Any) -> None:
+        ctx = make_context(db, settings)
+        registry = JobRegistry()
+        started, release = asyncio.Event(), asyncio.Event()
+
+        async def slow(_ctx: Any, _job: Job[Any]) -> None:
+            started.set()
+            await release.wait()
+
+        registry.register(kind("test.slow"), slow)
+        await add_jobs(ctx, ("test.slow", {}, None))
+        stop = asyncio.Event()
+        running = asyncio.create_task(Worker(ctx, registry).run(stop))
+        await started.wait()
+        stop.set()
+        release.set()
+        await asyncio.wait_for(running, 5)
+        (job,) = await all_jobs(ctx)
+        assert job.status == JobStatus.DONE
+
+    async def test_a_job_still_running_after_the_grace_is_queued_again_at_once(
+        self, db: Any, settings: Any
+    ) -> None:
+        ctx = make_context(db, settings.model_copy(update={"worker_stop_grace_seconds": 0.2}))
+        registry = JobRegistry()
+        started, cancelled = asyncio.Event(), asyncio.Event()
+
+        async def endless(_ctx: Any, _job: Job[Any]) -> None:  # a Jira that never answers
+            started.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+        registry.register(kind("test.endless"), endless)
+        await add_jobs(ctx, ("test.endless", {}, None))
+        stop = asyncio.Event()
+        running = asyncio.create_task(Worker(ctx, registry).run(stop))
+        await started.wait()
+        stop.set()
+        await asyncio.wait_for(running, 5)  # not the job's lease (60 s), nor forever
+        assert cancelled.is_set()
+        (job,) = await all_jobs(ctx)
+        assert (job.status, job.locked_by, job.attempts) == (JobStatus.QUEUED, None, 1)
+        assert job.run_after <= utcnow()  # ready for the next worker now
+
+
 class TestLeaseRenewal:
     async def test_a_job_longer_than_its_lease_keeps_it(self, db: Any, make_settings: Any) -> None:
         # A one-second lease renewed every third of it: slack for a busy CI machine.
