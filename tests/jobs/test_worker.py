@@ -573,6 +573,28 @@ class TestStopping:
         assert (job.status, job.locked_by, job.attempts) == (JobStatus.QUEUED, None, 1)
         assert job.run_after <= utcnow()  # ready for the next worker now
 
+    async def test_a_periodic_job_cut_short_is_queued_again_and_not_scheduled_twice(
+        self, db: Any, settings: Any
+    ) -> None:
+        ctx = make_context(db, settings.model_copy(update={"worker_stop_grace_seconds": 0.1}))
+        registry = JobRegistry()
+        started = asyncio.Event()
+
+        async def endless(_ctx: Any, _job: Job[Any]) -> None:
+            started.set()
+            await asyncio.Event().wait()
+
+        registry.register_periodic(Tick, endless, lambda _settings: 3600.0)
+        stop = asyncio.Event()
+        running = asyncio.create_task(Worker(ctx, registry).run(stop))
+        await started.wait()
+        stop.set()
+        await asyncio.wait_for(running, 5)
+        # the run cut short runs again (and then schedules the next): one row of the chain
+        assert [(job.kind, job.status) for job in await all_jobs(ctx)] == [
+            (Tick.kind, JobStatus.QUEUED)
+        ]
+
 
 class TestLeaseRenewal:
     async def test_a_job_longer_than_its_lease_keeps_it(self, db: Any, make_settings: Any) -> None:
