@@ -79,6 +79,23 @@ async def add_jobs(ctx: WorkerContext[Any], *specs: tuple[str, dict[str, Any], s
             await jobs.enqueue(session, kind(name)(**payload, key=key))
 
 
+def endless_job(registry: JobRegistry) -> tuple[asyncio.Event, asyncio.Event]:
+    """Registers `test.endless`, a job that runs until it is cancelled; set when it started, and
+    when it was cancelled."""
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def endless(_ctx: Any, _job: Job[Any]) -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    registry.register(kind("test.endless"), endless)
+    return started, cancelled
+
+
 async def all_jobs(ctx: WorkerContext) -> list[SyncJob]:
     async with ctx.transaction() as session:
         return list((await session.scalars(select(SyncJob).order_by(col(SyncJob.id)))).all())
@@ -551,17 +568,7 @@ class TestStopping:
     ) -> None:
         ctx = make_context(db, settings.model_copy(update={"worker_stop_grace_seconds": 0.2}))
         registry = JobRegistry()
-        started, cancelled = asyncio.Event(), asyncio.Event()
-
-        async def endless(_ctx: Any, _job: Job[Any]) -> None:  # a Jira that never answers
-            started.set()
-            try:
-                await asyncio.Event().wait()
-            except asyncio.CancelledError:
-                cancelled.set()
-                raise
-
-        registry.register(kind("test.endless"), endless)
+        started, cancelled = endless_job(registry)  # a Jira that never answers
         await add_jobs(ctx, ("test.endless", {}, None))
         stop = asyncio.Event()
         running = asyncio.create_task(Worker(ctx, registry).run(stop))
@@ -627,16 +634,7 @@ class TestLeaseRenewal:
     async def test_a_job_whose_lease_was_taken_over_stops(self, db: Any, settings: Any) -> None:
         ctx = make_context(db, settings.model_copy(update={"job_lease_seconds": 0.3}))
         registry = JobRegistry()
-        cancelled = asyncio.Event()
-
-        async def endless(_ctx: Any, _job: Job[Any]) -> None:
-            try:
-                await asyncio.Event().wait()
-            except asyncio.CancelledError:
-                cancelled.set()
-                raise
-
-        registry.register(kind("test.endless"), endless)
+        _, cancelled = endless_job(registry)
         await add_jobs(ctx, ("test.endless", {}, None))
         async with ctx.transaction() as session:
             (job,) = await jobs.claim(session, "w1", 1, 0.3)
