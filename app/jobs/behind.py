@@ -27,7 +27,7 @@ from sqlmodel import col
 from app.core.db import table_of, utcnow
 from app.jobs.kinds import Job, PayloadT
 from app.jobs.models import JobStatus, SyncJob
-from app.jobs.outbox import is_postgres, update_held
+from app.jobs.outbox import is_postgres, queue_held_again
 
 _JOBS = table_of(SyncJob)
 
@@ -154,18 +154,7 @@ _TAKE = _QUEUED_ONES.values(
     lease_until=bindparam("lease_until"),
     updated_at=bindparam("now"),
 )
-_RELEASE_UNTRIED = update_held().values(
-    status=JobStatus.QUEUED,
-    locked_by=None,
-    lease_until=None,
-    attempts=_JOBS.c.attempts - 1,
-    updated_at=bindparam("now"),
-)
-_RELEASE_FAILED = update_held().values(
-    status=JobStatus.QUEUED,
-    locked_by=None,
-    lease_until=None,
-    run_after=bindparam("run_after"),
-    last_error=bindparam("error"),
-    updated_at=bindparam("now"),
+_RELEASE_UNTRIED = queue_held_again().values(attempts=_JOBS.c.attempts - 1)
+_RELEASE_FAILED = queue_held_again().values(
+    run_after=bindparam("run_after"), last_error=bindparam("error")
 )

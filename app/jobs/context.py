@@ -43,7 +43,7 @@ class WorkerContext(Generic[ServicesT]):
         transaction: done exactly when its work commits; the worker has nothing more to write."""
         await outbox.finish(session, [job_id, *(one.id for one in taken)], self.worker_id)
         self.finished_by_handler.add(job_id)
-        self.done_with.setdefault(job_id, []).extend(one.created_at for one in taken)
+        self._done_with(job_id, [one.created_at for one in taken])
 
     async def finish_taken(
         self, session: AsyncSession, job_id: int, queued: Sequence[SyncJob]
@@ -51,7 +51,11 @@ class WorkerContext(Generic[ServicesT]):
         """Mark jobs queued behind the running job, whose work it did in this transaction, done
         (`behind.finish_taken`)."""
         await behind.finish_taken(session, [row.id or 0 for row in queued], self.worker_id)
-        self.done_with.setdefault(job_id, []).extend(row.created_at for row in queued)
+        self._done_with(job_id, [row.created_at for row in queued])
+
+    def _done_with(self, job_id: int, created: list[datetime]) -> None:
+        if created:  # nothing to keep for the usual job, done alone
+            self.done_with.setdefault(job_id, []).extend(created)
 
     async def take_behind(
         self, session: AsyncSession, job: Job[PayloadT], limit: int
@@ -61,7 +65,8 @@ class WorkerContext(Generic[ServicesT]):
         taken = await behind.take_behind(
             session, job, limit, self.worker_id, self.settings.job_lease_seconds
         )
-        self.taken_by.setdefault(job.id, []).extend(one.id for one in taken)
+        if taken:
+            self.taken_by.setdefault(job.id, []).extend(one.id for one in taken)
         return taken
 
     async def release_taken(

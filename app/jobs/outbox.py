@@ -187,18 +187,20 @@ def update_held() -> Any:
     )
 
 
+def queue_held_again() -> Any:
+    """`update_held` putting those jobs back in the queue, for any worker to claim (more
+    columns may be set with `.values`)."""
+    return update_held().values(
+        status=JobStatus.QUEUED, locked_by=None, lease_until=None, updated_at=bindparam("now")
+    )
+
+
 # Built once, bound at each use: a job's own statements cost more to make than to run. On the
 # table: an ORM-enabled UPDATE costs about a third more to run, and nothing here needs it.
 _FINISH = update_held().values(
     status=JobStatus.DONE, lease_until=None, updated_at=bindparam("now"), last_error=None
 )
-_REQUEUE = update_held().values(
-    status=JobStatus.QUEUED,
-    locked_by=None,
-    lease_until=None,
-    run_after=bindparam("now"),
-    updated_at=bindparam("now"),
-)
+_REQUEUE = queue_held_again().values(run_after=bindparam("now"))
 _RENEW = (
     update_held()
     .values(lease_until=bindparam("lease_until"), updated_at=bindparam("now"))
