@@ -32,6 +32,12 @@ async def claim_first(ctx: Any) -> SyncJob:
     return first
 
 
+async def first_of_pushes(ctx: Any, count: int) -> SyncJob:
+    """`count` jobs `test.push` (n = 0, 1, …) sharing one ordering key; the first claimed."""
+    await add_jobs(ctx, *[("test.push", {"n": n}, KEY) for n in range(count)])
+    return await claim_first(ctx)
+
+
 def typed(row: SyncJob) -> Job[Step]:
     return Job(
         row.id or 0, row.attempts, row.created_at, kind(row.kind).model_validate(row.payload)
@@ -67,8 +73,7 @@ class TestTakeBehind:
         self, db: Any, settings: Any
     ) -> None:
         ctx = make_context(db, settings)
-        await add_jobs(ctx, *[("test.push", {"n": n}, KEY) for n in range(5)])
-        first = await claim_first(ctx)
+        first = await first_of_pushes(ctx, 5)
         async with ctx.transaction() as session:
             assert [one.payload.n for one in await ctx.take_behind(session, typed(first), 1)] == [1]
         rows = await all_jobs(ctx)
@@ -95,8 +100,7 @@ class TestTakeBehind:
 
         registry = JobRegistry()
         registry.register(kind("test.push"), push_together)
-        await add_jobs(ctx, *[("test.push", {"n": n}, KEY) for n in range(3)])
-        running = asyncio.create_task(Worker(ctx, registry).execute(await claim_first(ctx)))
+        running = asyncio.create_task(Worker(ctx, registry).execute(await first_of_pushes(ctx, 3)))
         await took.wait()
         for _ in range(4):  # well past the first lease: all three are still this worker's
             await asyncio.sleep(0.4)
@@ -132,8 +136,7 @@ class TestReleaseTaken:
         self, db: Any, settings: Any
     ) -> None:
         ctx = make_context(db, settings)
-        await add_jobs(ctx, *[("test.push", {"n": n}, KEY) for n in range(4)])
-        first = await claim_first(ctx)
+        first = await first_of_pushes(ctx, 4)
         async with ctx.transaction() as session:
             failed, *untried = await ctx.take_behind(session, typed(first), 10)
             await ctx.release_taken(session, untried, failed, error="boom", retry_after=60)
@@ -154,8 +157,7 @@ class TestReleaseTaken:
         self, db: Any, settings: Any
     ) -> None:
         ctx = make_context(db, settings)
-        await add_jobs(ctx, *[("test.push", {"n": n}, KEY) for n in range(2)])
-        first = await claim_first(ctx)
+        first = await first_of_pushes(ctx, 2)
         async with ctx.transaction() as session:
             (second,) = await ctx.take_behind(session, typed(first), 10)
             await session.execute(
