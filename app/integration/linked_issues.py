@@ -49,6 +49,17 @@ async def issue_row(
     return row
 
 
+async def issue_row_if_free(
+    session: AsyncSession, instance_id: int, issue_id: str
+) -> JiraIssue | None:
+    """The row of an issue locked for the transaction, unless another transaction holds it:
+    None then, as when there is no row (PostgreSQL; SQLite has one writer at a time)."""
+    row: JiraIssue | None = await session.scalar(
+        _ISSUE_ROW_IF_FREE, {"instance_id": instance_id, "issue_id": issue_id}
+    )
+    return row
+
+
 # Built once, bound at each use (every delivery applied reads it: making the statement would
 # cost more than running it).
 _ISSUE_ROW = select(JiraIssue).where(
@@ -56,3 +67,4 @@ _ISSUE_ROW = select(JiraIssue).where(
     col(JiraIssue.issue_id) == bindparam("issue_id"),
 )
 _ISSUE_ROW_LOCKED = _ISSUE_ROW.with_for_update()
+_ISSUE_ROW_IF_FREE = _ISSUE_ROW.with_for_update(skip_locked=True)

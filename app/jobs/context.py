@@ -35,6 +35,9 @@ class WorkerContext(Generic[ServicesT]):
     taken_by: dict[int, list[int]] = field(default_factory=dict)
     # When the jobs done with a running job were created, by its id: counted with it.
     done_with: dict[int, list[datetime]] = field(default_factory=dict)
+    # The worker's last claim filled every free slot: more jobs may be waiting for one, so a
+    # handler may do some of them with its own (`jobs/alongside.py`).
+    backlog: bool = False
 
     async def finish_in(
         self, session: AsyncSession, job_id: int, taken: Sequence[Job[Any]] = ()

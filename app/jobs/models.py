@@ -31,7 +31,7 @@ class SyncJob(SQLModel, table=True):
         Index("ix_sync_jobs_ready", "status", "run_after"),
         Index("ix_sync_jobs_ordering", "ordering_key", "id"),
         # The jobs still to run, per ordering key: the first of each, whatever the number of
-        # jobs done (`outbox._first_in_order`).
+        # jobs done (`outbox.first_in_order`).
         Index(
             "ix_sync_jobs_pending_order",
             "ordering_key",

@@ -61,7 +61,7 @@ async def enqueue(
     return job
 
 
-def _first_in_order() -> Any:
+def first_in_order() -> Any:
     """No earlier job of the same ordering key is queued or running: the job is the first of
     the jobs still to run of its key. Asked as one grouping of those jobs (the partial index
     `ix_sync_jobs_pending_order`, its condition written out the same way), not per waiting job:
@@ -79,7 +79,7 @@ def _claimable(now: BindParameter[datetime]) -> Any:
         and_(col(SyncJob.status) == JobStatus.QUEUED, col(SyncJob.run_after) <= now),
         and_(col(SyncJob.status) == JobStatus.RUNNING, col(SyncJob.lease_until) < now),
     )
-    return and_(ready, _first_in_order())
+    return and_(ready, first_in_order())
 
 
 async def claim(
@@ -307,7 +307,7 @@ def _lookahead_statement(kinds: tuple[str, ...] | None, other_kinds: tuple[str, 
     of_kinds = _of_kinds(kinds, other_kinds)
     queued = (
         select(func.min(SyncJob.run_after))
-        .where(col(SyncJob.status) == JobStatus.QUEUED, _first_in_order(), *of_kinds)
+        .where(col(SyncJob.status) == JobStatus.QUEUED, first_in_order(), *of_kinds)
         .scalar_subquery()
     )
     leased = (

@@ -178,6 +178,7 @@ class Worker:
                 )
             if not batch:
                 return total
+            self.ctx.backlog = len(batch) == self.slots
             total += len(batch)
             await asyncio.gather(*(self.execute(job) for job in batch))
 
@@ -211,6 +212,7 @@ class Worker:
             self._wake.set()  # ask again
             return False
         backoff.reset()
+        self.ctx.backlog = 0 < len(batch) == free
         for job in batch:
             task = asyncio.create_task(self.execute(job))
             self._running[task] = job

@@ -35,14 +35,14 @@ from app.integration.inbound.product import apply_move, apply_product
 from app.integration.inbound.rules import is_stale
 from app.integration.inbound.status import apply_issue_type, apply_status
 from app.integration.job_kinds import ApplyWebhook
-from app.integration.linked_issues import issue_row
+from app.integration.linked_issues import issue_row, issue_row_if_free
 from app.integration.models import Direction, JiraInstance, JiraIssue
 from app.integration.services import JobContext
 from app.integration.sync_logs import log_sync
 from app.jira.deliveries import EventKind, IssueChanges, ParsedDelivery
 from app.jira.errors import JiraError
 from app.jira.webhooks import as_utc, parse_delivery
-from app.jobs import behind
+from app.jobs import alongside, behind
 from app.jobs.kinds import Job, JobRegistry
 from app.jobs.models import SyncJob
 
@@ -59,6 +59,9 @@ _DELIVERY = (
 _INSTANCE = select(JiraInstance).where(col(JiraInstance.id) == bindparam("id", type_=Integer))
 # At most this many deliveries queued behind a job are applied with it (one transaction).
 COALESCE_LIMIT = 100
+# Under a backlog, at most this many first deliveries of other issues too (`_apply_alongside`):
+# enough to share a commit widely, few enough that the issues' locks are held briefly.
+ALONGSIDE_LIMIT = 16
 
 
 async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
@@ -111,6 +114,7 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
                 _mark(delivery, outcome)
                 bound.info("jira.webhook.applied", outcome=outcome)
                 await _apply_behind(tickets, ctx, job)
+                await _apply_alongside(ctx, session, tickets.instance, job)
                 await ctx.finish_in(session, job.id)
                 return
         assert plan is not None
@@ -160,6 +164,65 @@ async def _apply_behind(tickets: LinkedTickets, ctx: JobContext, job: Job[ApplyW
         if issue.deleted:
             break
     await ctx.finish_taken(session, job.id, taken)
+
+
+async def _apply_alongside(
+    ctx: JobContext, session: AsyncSession, instance: JiraInstance, job: Job[ApplyWebhook]
+) -> None:
+    """Under a backlog (the worker's last claim filled its slots), the first deliveries of
+    other issues waiting for a slot, applied in this transaction each as its own job would
+    (`jobs/alongside.py`): one claim, commit and finish for several instead of one each. Not on
+    a retry: a job that failed is run alone, so a delivery that keeps failing holds no other
+    back more than once. One that needs what this transaction cannot give is left to its own
+    job (`_apply_head`)."""
+    if not ctx.backlog or job.attempts > 1:
+        return
+    heads: list[tuple[SyncJob, ApplyWebhook]] = []
+    for row in await alongside.ready_heads(session, ApplyWebhook.kind, ALONGSIDE_LIMIT):
+        try:
+            heads.append((row, ApplyWebhook.model_validate(row.payload)))
+        except ValidationError:
+            continue  # its own job says so
+    deliveries = await _deliveries(session, [payload.delivery_id for _, payload in heads])
+    done = [
+        row
+        for row, payload in heads
+        if await _apply_head(session, instance, deliveries.get(payload.delivery_id), payload, job)
+    ]
+    await ctx.finish_taken(session, job.id, done)
+
+
+async def _apply_head(
+    session: AsyncSession,
+    instance: JiraInstance,
+    delivery: WebhookDelivery | None,
+    payload: ApplyWebhook,
+    job: Job[ApplyWebhook],
+) -> bool:
+    """Apply the delivery of a job taken alongside (`_apply_alongside`); False when it is left
+    to its own job: applied already or gone, of another instance, about an issue another
+    transaction holds (never waited for while this one holds others), not linked and syncing,
+    or a comment Jira must first be asked about."""
+    if delivery is None or delivery.processed_at is not None:
+        return False
+    parsed = await _parsed(session, delivery, payload)
+    if delivery.jira_instance_id != instance.id or not instance.sync_active:
+        return False
+    issue = await issue_row_if_free(session, instance.id or 0, parsed.issue_id or "")
+    if issue is None or issue.deleted:
+        return False
+    tickets = LinkedTickets(session, instance, issue)
+    if not await tickets.id_list():
+        return False
+    plan = await comment_plan(session, instance, issue, parsed)
+    if needs_jira_check(plan):
+        return False
+    outcome = await _apply_parsed(tickets, parsed, plan)
+    _mark(delivery, outcome)
+    log.bind(delivery=delivery.delivery_id, event=parsed.event, issue_id=parsed.issue_id).info(
+        "jira.webhook.applied", outcome=outcome, with_job=job.id
+    )
+    return True
 
 
 async def _deliveries(session: AsyncSession, ids: list[int]) -> dict[int, WebhookDelivery]:

@@ -9,14 +9,18 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import col
 
+from app.core.db import utcnow
 from app.inbox.models import WebhookDelivery
 from app.integration.inbound import apply
 from app.integration.job_kinds import ApplyWebhook, RefreshIssue
+from app.integration.linked_issues import issue_row
 from app.jobs import behind, outbox
 from app.jobs.models import JobStatus, SyncJob
+from app.jobs.worker import Worker
+from app.wiring import job_registry
 from tests.conftest import SIM_USER
 from tests.support.inbound import (
     actions_of,
@@ -31,7 +35,14 @@ from tests.support.inbound import (
     user,
 )
 from tests.support.jobs import drain, jobs_of_kind
-from tests.support.world import ISSUE_ID, ISSUE_KEY, linked_world
+from tests.support.world import (
+    ISSUE_ID,
+    ISSUE_KEY,
+    LinkedWorld,
+    link,
+    linked_world,
+    make_tickets,
+)
 
 DONE = "sync_jobs_done_total"
 
@@ -232,3 +243,169 @@ async def test_nothing_behind_a_deletion_is_applied_with_it(
     assert await drain(service) == 2
 
     assert await outcomes_in_order(session) == ["applied", "deleted", "unlinked"]
+
+
+# -- the first deliveries of other issues, under a backlog (`apply._apply_alongside`) ------------
+
+OTHER_ISSUES = [(ISSUE_ID, ISSUE_KEY), ("10041", "DEMO-2"), ("10042", "DEMO-3")]
+
+
+async def one_ticket_per_issue(session: Any) -> tuple[LinkedWorld, list[int]]:
+    """A ticket linked to each of OTHER_ISSUES (in order); the world and the tickets."""
+    s = await linked_world(session, 1)
+    tickets = [*s.tickets, *await make_tickets(session, s.catalog, len(OTHER_ISSUES) - 1)]
+    for (issue_id, key), ticket in zip(OTHER_ISSUES[1:], tickets[1:], strict=True):
+        await link(session, s.instance, issue_id, key, [ticket])
+    await session.commit()
+    return s, tickets
+
+
+async def a_change_to_each_issue(http: httpx.AsyncClient, s: LinkedWorld) -> None:
+    for issue in OTHER_ISSUES:
+        assert await deliver(http, s.instance_id, change("To Do", "In Progress", 1, 1, issue))
+
+
+def worker_with_slots(service: Any, slots: int) -> Worker:
+    worker = Worker(service.state.worker_context, job_registry())
+    worker.slots = slots
+    return worker
+
+
+async def status_lines(session: Any, tickets: list[int]) -> list[list[str]]:
+    return [
+        [line for line in await history_of(session, ticket) if "Status" in line]
+        for ticket in tickets
+    ]
+
+
+IN_PROGRESS_ONCE = [["Status changed from Open to In Progress by Jira"]] * len(OTHER_ISSUES)
+
+
+class TestOtherIssuesUnderABacklog:
+    @pytest.mark.parametrize(
+        ("slots", "jobs_run"),
+        [(1, 1), (2, 2), (len(OTHER_ISSUES) + 1, len(OTHER_ISSUES))],
+        ids=["one slot", "two slots, the third taken", "a slot left free: each alone"],
+    )
+    async def test_the_first_deliveries_of_other_issues_are_applied_with_the_running_job(
+        self,
+        slots: int,
+        jobs_run: int,
+        http: httpx.AsyncClient,
+        service: Any,
+        session: Any,
+    ) -> None:
+        """A claim that fills every free slot says more jobs wait: each job running then
+        applies the other issues' first deliveries too, each as its own job would."""
+        s, tickets = await one_ticket_per_issue(session)
+        counted = REGISTRY.get_sample_value(DONE, {"kind": ApplyWebhook.kind}) or 0.0
+        await a_change_to_each_issue(http, s)
+
+        assert await worker_with_slots(service, slots).drain() == jobs_run
+
+        assert await status_lines(session, tickets) == IN_PROGRESS_ONCE
+        assert await outcomes_in_order(session) == ["applied"] * len(OTHER_ISSUES)
+        messages = [log.message for log in await sync_logs(session)]
+        assert messages == ["status -> In Progress"] * len(OTHER_ISSUES)
+        assert all(
+            job.status == JobStatus.DONE for job in await jobs_of_kind(service, ApplyWebhook.kind)
+        )
+        counted_now = REGISTRY.get_sample_value(DONE, {"kind": ApplyWebhook.kind})
+        assert counted_now == counted + len(OTHER_ISSUES)
+
+    async def test_a_retried_job_runs_alone(
+        self, http: httpx.AsyncClient, service: Any, session: Any
+    ) -> None:
+        s, tickets = await one_ticket_per_issue(session)
+        await a_change_to_each_issue(http, s)
+        first, *_ = await jobs_of_kind(service, ApplyWebhook.kind)
+        async with service.state.session_factory() as own:
+            await own.execute(update(SyncJob).where(col(SyncJob.id) == first.id).values(attempts=1))
+            await own.commit()
+
+        # the retried one alone; then the second, with the third
+        assert await worker_with_slots(service, 1).drain() == 2
+
+        assert await status_lines(session, tickets) == IN_PROGRESS_ONCE
+
+    async def test_a_comment_jira_must_tell_about_is_left_to_its_own_job(
+        self, http: httpx.AsyncClient, service: Any, session: Any, sim: Any
+    ) -> None:
+        s, tickets = await one_ticket_per_issue(session)
+        shown = sim.create_issue("DEMO", "Printer on fire", user="jdoe")
+        said = sim.add_comment(shown.key, "We are on it", user="jdoe")
+        (commented,) = await make_tickets(session, s.catalog, 1)
+        await link(session, s.instance, shown.id, shown.key, [commented])
+        await session.commit()
+        await a_change_to_each_issue(http, s)
+        comment = cloud_comment_created(shown.id, shown.key, said.id, text="We are on it")
+        assert (await deliver(http, s.instance_id, comment)).is_success
+
+        # the first delivery with the other two; then the comment, read from Jira first
+        assert await worker_with_slots(service, 1).drain() == 2
+
+        assert await status_lines(session, tickets) == IN_PROGRESS_ONCE
+        assert [a.jira_comment_id for a in await actions_of(session, commented)] == [said.id]
+        assert await outcomes_in_order(session) == ["applied"] * (len(OTHER_ISSUES) + 1)
+
+    async def test_a_failure_applying_one_leaves_each_to_be_applied_once(
+        self,
+        http: httpx.AsyncClient,
+        service: Any,
+        session: Any,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Everything of the transaction is undone: the running job is retried, alone; the
+        deliveries it took are still queued, untried, and each is applied once."""
+        s, tickets = await one_ticket_per_issue(session)
+        await a_change_to_each_issue(http, s)
+        apply_parsed = apply._apply_parsed
+        failures = [OTHER_ISSUES[-1][1]]  # the last issue's delivery fails once
+
+        async def failing_once(tickets: Any, *args: Any) -> str:
+            if tickets.issue.issue_key in failures:
+                failures.remove(tickets.issue.issue_key)
+                raise RuntimeError("the database went away")
+            return await apply_parsed(tickets, *args)
+
+        monkeypatch.setattr(apply, "_apply_parsed", failing_once)
+
+        worker = worker_with_slots(service, 1)
+        # the first with the other two, undone; the second with the third (the first waits)
+        assert await worker.drain() == 2
+        async with service.state.session_factory() as own:
+            await own.execute(update(SyncJob).values(run_after=utcnow()))
+            await own.commit()
+        assert await worker.drain() == 1  # the first again, alone
+
+        assert await status_lines(session, tickets) == IN_PROGRESS_ONCE
+        assert await outcomes_in_order(session) == ["applied"] * len(OTHER_ISSUES)
+        attempts = [job.attempts for job in await jobs_of_kind(service, ApplyWebhook.kind)]
+        assert attempts == [2, 1, 1]
+
+
+@pytest.mark.postgres  # SQLite has one writer at a time: no other transaction holds a row
+async def test_an_issue_another_transaction_holds_is_left_to_its_own_job(
+    http: httpx.AsyncClient, service: Any, session: Any
+) -> None:
+    """Its job is never waited for while the running job holds other issues' rows."""
+    s, tickets = await one_ticket_per_issue(session)
+    await a_change_to_each_issue(http, s)
+    worker = worker_with_slots(service, 1)
+    context = service.state.worker_context
+    async with service.state.session_factory() as holding:
+        held = await issue_row(holding, s.instance_id, OTHER_ISSUES[1][0], lock=True)
+        assert held is not None
+        async with context.transaction() as claiming:
+            (first,) = await outbox.claim(claiming, context.worker_id, 1, 60)
+        context.backlog = True
+        await worker.execute(first)
+        assert [job.status for job in await jobs_of_kind(service, ApplyWebhook.kind)] == [
+            JobStatus.DONE,
+            JobStatus.QUEUED,
+            JobStatus.DONE,
+        ]
+        await holding.rollback()
+
+    assert await worker.drain() == 1
+    assert await status_lines(session, tickets) == IN_PROGRESS_ONCE
