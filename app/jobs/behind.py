@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Integer, bindparam, select, update
+from sqlalchemy import ColumnElement, Integer, String, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -47,6 +47,21 @@ async def queued_behind(
             break
         behind.append(job)
     return behind
+
+
+def anything_queued_behind() -> ColumnElement[bool]:
+    """Whether a job is queued behind the running job `job_id` in its `ordering_key` (bound
+    where it is used): a handler asks it with its first read, and `queued_behind` only then.
+    A job queued later is run by its own job."""
+    return (
+        select(_JOBS.c.id)
+        .where(
+            _JOBS.c.ordering_key == bindparam("ordering_key", type_=String),
+            _JOBS.c.id > bindparam("job_id", type_=Integer),
+            _JOBS.c.status == JobStatus.QUEUED,
+        )
+        .exists()
+    )
 
 
 @functools.cache

@@ -49,14 +49,15 @@ from app.jobs.models import SyncJob
 log = get_logger(__name__)
 # The stored body is for people and replays: the job's payload carries what it says.
 _WITHOUT_BODY = defer(cast(QueryableAttribute[str], WebhookDelivery.body))
-# Built once, bound at each use: every job reads both (`session.get` would make its statement
-# each time, which costs more than running it).
+# Built once, bound at each use (making it would cost more than running it): a job's first
+# read, its delivery with the delivery's instance, and whether a job waits behind it (only
+# then does `_apply_behind` look for them).
 _DELIVERY = (
-    select(WebhookDelivery)
+    select(WebhookDelivery, JiraInstance, behind.anything_queued_behind())
+    .outerjoin(JiraInstance, col(JiraInstance.id) == WebhookDelivery.jira_instance_id)
     .where(col(WebhookDelivery.id) == bindparam("id", type_=Integer))
     .options(_WITHOUT_BODY)
 )
-_INSTANCE = select(JiraInstance).where(col(JiraInstance.id) == bindparam("id", type_=Integer))
 # At most this many deliveries queued behind a job are applied with it (one transaction).
 COALESCE_LIMIT = 100
 # Under a backlog, at most this many first deliveries of other issues too (`_apply_alongside`):
@@ -76,15 +77,24 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
     checked: CommentPlan | None = None
     while True:
         async with ctx.transaction() as session:
-            delivery = await session.scalar(_DELIVERY, {"id": delivery_pk})
-            if delivery is None or delivery.processed_at is not None:
+            first_read = (
+                await session.execute(
+                    _DELIVERY,
+                    {
+                        "id": delivery_pk,
+                        "job_id": job.id,
+                        "ordering_key": job.payload.ordering_key(),
+                    },
+                )
+            ).first()
+            if first_read is None or first_read[0].processed_at is not None:
                 await ctx.finish_in(session, job.id)
                 return
+            delivery, instance, anything_behind = first_read
             parsed = await _parsed(session, delivery, job.payload)
             bound = log.bind(
                 delivery=delivery.delivery_id, event=parsed.event, issue_id=parsed.issue_id
             )
-            instance = await session.scalar(_INSTANCE, {"id": delivery.jira_instance_id})
             issue = (
                 await issue_row(session, instance.id or 0, parsed.issue_id, lock=True)
                 if instance is not None
@@ -113,7 +123,8 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
                 outcome = await _apply_parsed(tickets, parsed, plan)
                 _mark(delivery, outcome)
                 bound.info("jira.webhook.applied", outcome=outcome)
-                await _apply_behind(tickets, ctx, job)
+                if anything_behind:
+                    await _apply_behind(tickets, ctx, job)
                 await _apply_alongside(ctx, session, tickets.instance, job)
                 await ctx.finish_in(session, job.id)
                 return

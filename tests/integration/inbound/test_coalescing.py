@@ -409,3 +409,27 @@ async def test_an_issue_another_transaction_holds_is_left_to_its_own_job(
 
     assert await worker.drain() == 1
     assert await status_lines(session, tickets) == IN_PROGRESS_ONCE
+
+
+async def test_only_a_job_with_deliveries_behind_it_looks_for_them(
+    http: httpx.AsyncClient, service: Any, session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its first read says whether any job waits behind it: alone, it asks nothing more."""
+    looked: list[int] = []
+    queued_behind = behind.queued_behind
+
+    async def counted(session: Any, job_id: int, *args: Any) -> list[SyncJob]:
+        looked.append(job_id)
+        return await queued_behind(session, job_id, *args)
+
+    monkeypatch.setattr(behind, "queued_behind", counted)
+    s = await linked_world(session, 1)
+    assert (await deliver(http, s.instance_id, change("To Do", "In Progress", 1, 1))).is_success
+    assert await drain(service) == 1
+    assert looked == []
+
+    for n, (old, new) in enumerate([("In Progress", "Done"), ("Done", "Open")]):
+        assert (await deliver(http, s.instance_id, change(old, new, n + 2, n + 2))).is_success
+    assert await drain(service) == 1
+    assert len(looked) == 1
+    assert await outcomes_in_order(session) == ["applied"] * 3
