@@ -88,8 +88,8 @@ async def webhook_ingest(ctx: Context) -> dict[str, Any]:
     """Signed issue_updated deliveries (unique ids) about 100 issues, each linked to one ticket,
     offered to the service as it ships (`serve` with its worker in-process, INFO logs), to the
     same with WARNING logs (what logging costs), to the tuned configuration (`RUN_WORKER=false`,
-    WARNING logs, one dedicated worker process applying them), and as plain bodies to the bare
-    stack (an insert, uvicorn's access log at INFO). Each configuration runs alone (its own
+    WARNING logs, one dedicated worker process applying them), and to the bare stack (the
+    signature checked, an insert once per delivery id, uvicorn's access log at INFO). Each configuration runs alone (its own
     processes started for its turn, its backlog discarded after it) and the turns are
     interleaved, so that the ratios compare the same machine state."""
     plan = ctx.plan
@@ -110,7 +110,8 @@ async def webhook_ingest(ctx: Context) -> dict[str, Any]:
 
     def to_bare(_index: int) -> tuple[str, str, dict[str, str], bytes]:
         n = next(counter)
-        return "POST", "/ingest", {"Content-Type": "application/json"}, bodies[n % 100]
+        headers = {**heads[n % 100], "X-Atlassian-Webhook-Identifier": f"bench-bare-{n}"}
+        return "POST", "/ingest", headers, bodies[n % 100]
 
     configurations = {
         "defaults": (lambda: _shipped(ctx.stack, "INFO"), to_service),

@@ -52,6 +52,7 @@ class Stack:
             PYTHONPATH=str(ROOT),
             DATABASE_URL=self.database_url,
             BARE_DSN=self.dsn,
+            BARE_WEBHOOK_SECRET=WEBHOOK_SECRET,
             HOST="127.0.0.1",
             API_TOKEN=self.api_token,
             SECRET_KEY=self.secret_key,
