@@ -89,9 +89,10 @@ async def webhook_ingest(ctx: Context) -> dict[str, Any]:
     offered to the service as it ships (`serve` with its worker in-process, INFO logs), to the
     same with WARNING logs (what logging costs), to the tuned configuration (`RUN_WORKER=false`,
     WARNING logs, one dedicated worker process applying them), and to the bare stack (the
-    signature checked, an insert once per delivery id, uvicorn's access log at INFO). Each configuration runs alone (its own
-    processes started for its turn, its backlog discarded after it) and the turns are
-    interleaved, so that the ratios compare the same machine state."""
+    signature checked, an insert once per delivery id, uvicorn's access log at INFO). Each
+    configuration runs alone (its own processes started for its turn, its backlog discarded
+    after it) and the turns are interleaved, so that the ratios compare the same machine
+    state."""
     plan = ctx.plan
     issues = [(f"{900000 + n}", f"ING-{n + 1}") for n in range(100)]
     await ctx.db.link_tickets(ctx.helpdesk, issues, 1)
