@@ -62,7 +62,11 @@ def time_value(moment: datetime) -> ColumnElement[datetime]:
 # (loaded tickets are read anew anyway). One condition on the table's column serves them all.
 TICKETS = table_of(Ticket)
 LINKED_TO_BOUND_ISSUE = TICKETS.c.jira_issue_ref == bindparam("issue_ref", type_=Integer)
-_LINKED_IDS = select(col(Ticket.id)).where(LINKED_TO_BOUND_ISSUE).order_by(col(Ticket.id))
+_LINKED = (
+    select(col(Ticket.id), col(Ticket.ticket_type_id))
+    .where(LINKED_TO_BOUND_ISSUE)
+    .order_by(col(Ticket.id))
+)
 _TOUCH = (
     sa_update(TICKETS)
     .where(LINKED_TO_BOUND_ISSUE)
@@ -102,8 +106,12 @@ class LinkedTickets:
         self.now = utcnow()
         # One object serves all the deliveries a job applies together: which tickets are
         # linked does not change meanwhile, and they are touched once.
-        self._id_list: list[int] | None = None
+        self._id_list: list[int] = []
+        self._type_ids: set[int] | None = None  # None: not read yet, or types changed since
         self._touched = False
+        # Linked tickets a change statement gave `date_modified` = now (`modified`): when that
+        # is every one of them, `touch` has nothing left to write.
+        self._modified = 0
 
     def bound(self, **values: object) -> dict[str, object]:
         """The values of a statement built once about the linked tickets (`issue_ref`, `now`),
@@ -118,10 +126,25 @@ class LinkedTickets:
         return select(col(Ticket.id)).where(self.linked)
 
     async def id_list(self) -> list[int]:
-        if self._id_list is None:
-            rows = await self.session.scalars(_LINKED_IDS, {"issue_ref": self.issue.id})
-            self._id_list = [i for i in rows if i]
+        if self._type_ids is None:
+            await self._read_linked()
         return self._id_list
+
+    async def type_ids(self) -> set[int]:
+        """The ticket types of the linked tickets, read with their ids (`types_changed`: read
+        again)."""
+        if self._type_ids is None:
+            await self._read_linked()
+        assert self._type_ids is not None
+        return self._type_ids
+
+    def types_changed(self) -> None:
+        self._type_ids = None
+
+    async def _read_linked(self) -> None:
+        rows = (await self.session.execute(_LINKED, {"issue_ref": self.issue.id})).all()
+        self._id_list = [row[0] for row in rows if row[0]]
+        self._type_ids = {row[1] for row in rows}
 
     async def count(self) -> int:
         return int(
@@ -163,10 +186,16 @@ class LinkedTickets:
         await self.log(event, message, error=True)
         await self.history(SYNC_ERROR.sql(message=message))
 
+    def modified(self, rows: int) -> None:
+        """A change statement gave `rows` linked tickets `date_modified` = now. (A change is
+        followed by `touch`, so no ticket is counted twice before it.)"""
+        self._modified += rows
+
     async def touch(self) -> None:
-        if not self._touched:
+        """`date_modified` = now on every linked ticket, once."""
+        if not self._touched and self._modified < len(await self.id_list()):
             await self.session.execute(_TOUCH, self.bound())
-            self._touched = True
+        self._touched = True
 
     async def add_actions(
         self, description: str, creator: str, comment_id: str | None, created: datetime | None

@@ -4,8 +4,6 @@ ticket given a new type takes a status of the new type."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import DateTime, Integer, String, bindparam, insert, select
 from sqlalchemy import update as sa_update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,14 +27,11 @@ _OLD_TYPE = aliased(TicketType)  # built once: an alias is costly to make per st
 _OLD_STATUS = aliased(TicketStatus)
 
 # A status change's statements, built once (each applied status change runs them), bound per
-# call by `LinkedTickets.bound`: the statuses of the linked tickets' types; then per type, a
-# History line for each linked ticket of the type not in the target status yet (on the table:
-# see `linked_tickets`), and the change.
-_STATUSES_OF_LINKED_TYPES = select(TicketStatus).where(
-    col(TicketStatus.ticket_type_id).in_(
-        select(col(Ticket.ticket_type_id)).where(LINKED_TO_BOUND_ISSUE)
-    )
-)
+# call by `LinkedTickets.bound`: every type's statuses (`_all_status_options`); then per type
+# of the linked tickets, a History line for each linked ticket of the type not in the target
+# status yet (on the table: see `linked_tickets`), and the change.
+_ALL_STATUSES = select(TicketStatus)
+_STATUS_OPTIONS = "inbound.status_options"  # in a session's info
 _TO_CHANGE = (
     LINKED_TO_BOUND_ISSUE,
     TICKETS.c.ticket_type_id == bindparam("type_id", type_=Integer),
@@ -56,7 +51,12 @@ _STATUS_HISTORY = insert(table_of(HistoryEntry)).from_select(
     .where(*_TO_CHANGE),
 )
 _SET_STATUS = (
-    sa_update(TICKETS).where(*_TO_CHANGE).values(status_id=bindparam("target", type_=Integer))
+    sa_update(TICKETS)
+    .where(*_TO_CHANGE)
+    .values(
+        status_id=bindparam("target", type_=Integer),
+        date_modified=bindparam("now", type_=DateTime(timezone=True)),
+    )
 )
 
 
@@ -80,9 +80,7 @@ async def apply_issue_type(tickets: LinkedTickets, jira_type: str, report: Apply
         report.notes.append(message)
         await tickets.log("jira.issue_type", message, error=True)
         return
-    options = await _status_options(
-        session, select(TicketStatus).where(col(TicketStatus.ticket_type_id) == target)
-    )
+    options = await _all_status_options(session)
     if not options.get(target):
         message = f"Ticket type {types[target]!r} has no statuses; ticket type unchanged"
         report.errors.append(message)
@@ -109,20 +107,27 @@ async def apply_issue_type(tickets: LinkedTickets, jira_type: str, report: Apply
             .where(tickets.linked, other_type, col(Ticket.status_id) == old_status)
             .values(ticket_type_id=target, status_id=new_status)
         )
+    tickets.types_changed()
     report.changes.append(f"ticket type -> {types[target]}")
 
 
-async def _status_options(
-    session: AsyncSession, query: Any, values: dict[str, object] | None = None
-) -> dict[int, list[StatusOption]]:
-    """The statuses `query` selects, per type (types without any are left out)."""
-    statuses = list(await session.scalars(query, values))
+async def _all_status_options(session: AsyncSession) -> dict[int, list[StatusOption]]:
+    """Every ticket type's statuses (types without any are left out), read once per
+    transaction: a short list, which a burst or a backlog applied together asks for again and
+    again."""
+    transaction = session.sync_session.get_transaction()
+    kept = session.info.get(_STATUS_OPTIONS)
+    if kept is not None and kept[0] is transaction:
+        found: dict[int, list[StatusOption]] = kept[1]
+        return found
+    statuses = list(await session.scalars(_ALL_STATUSES))
     keep_for_session(session, statuses)  # the tickets' answers after the change show them
     options: dict[int, list[StatusOption]] = {}
     for status in statuses:
         options.setdefault(status.ticket_type_id, []).append(
             StatusOption(status.id or 0, status.name, status.is_default)
         )
+    session.info[_STATUS_OPTIONS] = (session.sync_session.get_transaction(), options)
     return options
 
 
@@ -140,16 +145,18 @@ async def apply_status(
         await tickets.add_actions(text, ACTOR, None, None)
         report.changes.append(f"status action: {previous} -> {jira_to}")
         return
-    options = await _status_options(session, _STATUSES_OF_LINKED_TYPES, tickets.bound())
+    options = await _all_status_options(session)
     changed = False
-    for type_id in sorted(options):
-        target = target_status(options.get(type_id, []), jira_to)
+    for type_id in sorted(await tickets.type_ids() & options.keys()):
+        target = target_status(options[type_id], jira_to)
         if target is None:
             continue
         new_name = next(o.name for o in options[type_id] if o.id == target)
         values = tickets.bound(type_id=type_id, target=target, new_name=new_name)
         await session.execute(_STATUS_HISTORY, values)
         result = await session.execute(_SET_STATUS, values)
-        changed = changed or bool(getattr(result, "rowcount", 0))
+        rows = int(getattr(result, "rowcount", 0) or 0)
+        tickets.modified(rows)
+        changed = changed or bool(rows)
     if changed:
         report.changes.append(f"status -> {jira_to}")

@@ -7,7 +7,12 @@ from typing import Any
 
 import httpx
 
+from app.helpdesk.models import TicketStatus
+from app.integration.inbound.apply import apply_issue_changes
+from app.integration.inbound.linked_tickets import LinkedTickets
+from app.integration.linked_issues import issue_row
 from app.integration.models import JiraInstance, MappingType
+from app.jira.deliveries import IssueChanges
 from tests.support.inbound import (
     actions_of,
     history_of,
@@ -70,6 +75,25 @@ class TestStatus:
         (ticket,) = await ticket_rows(session, s.tickets)
         assert ticket.status_id == s.catalog.statuses[(s.catalog.bug, "Done")]
 
+    async def test_every_linked_ticket_is_modified_when_only_some_change_status(
+        self, http: httpx.AsyncClient, service: Any, session: Any
+    ) -> None:
+        s = await linked_world(session, 2)
+        done = s.catalog.statuses[(s.catalog.bug, "Done")]
+        first, _ = await ticket_rows(session, s.tickets)
+        first.status_id = done
+        await session.commit()
+        before = [t.date_modified for t in await ticket_rows(session, s.tickets)]
+
+        await send(
+            http, service, s, issue_updated(ISSUE_ID, "DEMO-1", [item("status", "To Do", "Done")])
+        )
+
+        tickets = await ticket_rows(session, s.tickets)
+        assert [t.status_id for t in tickets] == [done, done]
+        assert len({t.date_modified for t in tickets}) == 1  # one moment, the change's
+        assert all(t.date_modified > earlier for t, earlier in zip(tickets, before, strict=True))
+
 
 class TestIssueType:
     async def test_mapping_then_same_name(
@@ -100,6 +124,16 @@ class TestIssueType:
         (ticket,) = await ticket_rows(session, s.tickets)
         assert ticket.ticket_type_id == s.catalog.bug
 
+    async def test_a_status_changed_with_the_type_is_the_new_types(
+        self, http: httpx.AsyncClient, service: Any, session: Any
+    ) -> None:
+        s = await linked_world(session, 1)
+        changes = [item("issuetype", "Bug", "Task"), item("status", "To Do", "Done")]
+        await send(http, service, s, issue_updated(ISSUE_ID, "DEMO-1", changes))
+        (ticket,) = await ticket_rows(session, s.tickets)
+        assert ticket.ticket_type_id == s.catalog.task
+        assert ticket.status_id == s.catalog.statuses[(s.catalog.task, "Done")]
+
     async def test_unknown_type_leaves_the_ticket_and_logs(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
@@ -112,3 +146,29 @@ class TestIssueType:
         assert any(
             "Epic" in log.message and log.status == "Error" for log in await sync_logs(session)
         )
+
+
+async def test_the_statuses_are_read_anew_in_each_transaction(session: Any) -> None:
+    """Read once per transaction, not per session: a status added since a session's last
+    transaction is there in its next."""
+    s = await linked_world(session, 1)
+
+    async def change_status(name: str) -> None:
+        instance = await session.get(JiraInstance, s.instance_id)
+        issue = await issue_row(session, s.instance_id, ISSUE_ID)
+        assert instance is not None
+        assert issue is not None
+        await apply_issue_changes(
+            LinkedTickets(session, instance, issue), IssueChanges(status_to=name)
+        )
+        await session.commit()
+
+    await change_status("In Progress")
+    session.add(TicketStatus(name="Waiting", ticket_type_id=s.catalog.bug))
+    await session.commit()
+    await change_status("Waiting")
+
+    (ticket,) = await ticket_rows(session, s.tickets)
+    status = await session.get(TicketStatus, ticket.status_id)
+    assert status is not None
+    assert status.name == "Waiting"
