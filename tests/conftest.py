@@ -51,11 +51,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.stash[BROWSER_TESTS_LEFT_OUT] = _deselect(config, items, "browser")
 
 
+def browser_tests_note(chromium: bool, in_ci: bool, left_out: int | None) -> str | None:
+    """The summary's line when browser tests were left out (None when they were not).
+    `left_out` None: this process did not collect the tests (under `-n`, the workers do, and
+    their count does not reach it), so the line gives no count."""
+    if chromium or in_ci or left_out == 0:
+        return None
+    count = f"{left_out} " if left_out else ""
+    return f"{count}browser tests not run: no {CHROMIUM} (apt-get install chromium)"
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    if left_out := config.stash.get(BROWSER_TESTS_LEFT_OUT, 0):
-        terminalreporter.write_line(
-            f"{left_out} browser tests not run: no {CHROMIUM} (apt-get install chromium)"
-        )
+    note = browser_tests_note(
+        Path(CHROMIUM).exists(),
+        bool(os.environ.get("CI")),
+        config.stash.get(BROWSER_TESTS_LEFT_OUT, None),
+    )
+    if note is not None:
+        terminalreporter.write_line(note)
 
 
 @pytest.fixture(autouse=True)
