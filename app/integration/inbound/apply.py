@@ -216,9 +216,9 @@ async def _apply_head(
     or a comment Jira must first be asked about."""
     if delivery is None or delivery.processed_at is not None:
         return False
-    parsed = await _parsed(session, delivery, payload)
     if delivery.jira_instance_id != instance.id or not instance.sync_active:
         return False
+    parsed = await _parsed(session, delivery, payload)
     issue = await issue_row_if_free(session, instance.id or 0, parsed.issue_id or "")
     if issue is None or issue.deleted:
         return False

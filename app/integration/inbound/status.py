@@ -115,9 +115,8 @@ async def _all_status_options(session: AsyncSession) -> dict[int, list[StatusOpt
     """Every ticket type's statuses (types without any are left out), read once per
     transaction: a short list, which a burst or a backlog applied together asks for again and
     again."""
-    transaction = session.sync_session.get_transaction()
     kept = session.info.get(_STATUS_OPTIONS)
-    if kept is not None and kept[0] is transaction:
+    if kept is not None and kept[0] is session.sync_session.get_transaction():
         found: dict[int, list[StatusOption]] = kept[1]
         return found
     statuses = list(await session.scalars(_ALL_STATUSES))
