@@ -27,6 +27,14 @@ STATUS_LINES = [
 ]
 
 
+async def jobs_of_kind(api: httpx.AsyncClient, kind: str) -> list[dict[str, Any]]:
+    """The jobs of `kind` still to run (or retrying, or failed)."""
+    jobs: list[dict[str, Any]] = (await ok(await api.get(f"{API}/SyncJobs?Kind={kind}")))[
+        "SyncJobs"
+    ]
+    return jobs
+
+
 async def status_lines(api: httpx.AsyncClient, ticket_id: int) -> list[str]:
     return [line for line in await history(api, ticket_id) if line.startswith("Status")]
 
@@ -37,7 +45,9 @@ async def test_a_backlog_over_many_issues_is_applied_by_two_workers_once_and_in_
 ) -> None:
     """Jira's changes to many issues, stored while no worker runs; then two worker processes,
     whose jobs apply other issues' deliveries with their own: each change once, in order."""
-    worker_env = {"RUN_WORKER": "false"}
+    # No periodic reconcile: it would read the issues' state from Jira meanwhile, and the
+    # deliveries older than that would rightly be stale (no History line to count).
+    worker_env = {"RUN_WORKER": "false", "RECONCILE_INTERVAL_SECONDS": "0"}
     async with start_service(**worker_env) as server, http_client(server) as api:
         helpdesk = await ready_helpdesk(
             api, jira.base_url, WebhookSecret=WEBHOOK_SECRET, UpdateTicketStatus=True
@@ -53,6 +63,14 @@ async def test_a_backlog_over_many_issues_is_applied_by_two_workers_once_and_in_
                 lambda rows: all(row["JiraSyncStatus"] == "Linked" for row in rows),
                 timeout=30.0,
                 what="every ticket linked",
+            )
+            # a link reads the issue's state from Jira (`jira.refresh_issue`): done before
+            # Jira changes, or the changes' deliveries would rightly be stale
+            await eventually(
+                lambda: jobs_of_kind(api, "jira.refresh_issue"),
+                lambda jobs: not jobs,
+                timeout=30.0,
+                what="every linked issue read",
             )
         jira.sim.register_webhook(f"{server.base_url}/webhooks/jira/1", secret=WEBHOOK_SECRET)
         for status_name in CHANGES:
