@@ -144,7 +144,7 @@ async def _apply_behind(tickets: LinkedTickets, ctx: JobContext, job: Job[ApplyW
     (an older change is stale, each comment once, History per change), their jobs done with it.
     The first that needs Jira asked about a comment, or follows the issue's deletion, is left
     to its own job."""
-    session, instance, issue = tickets.session, tickets.instance, tickets.issue
+    session, issue = tickets.session, tickets.issue
     ordering_key = job.payload.ordering_key()
     if ordering_key is None or issue.deleted:
         return
@@ -163,14 +163,8 @@ async def _apply_behind(tickets: LinkedTickets, ctx: JobContext, job: Job[ApplyW
         delivery = deliveries.get(payload.delivery_id)
         if delivery is not None and delivery.processed_at is None:
             parsed = await _parsed(session, delivery, payload)
-            plan = await comment_plan(session, instance, issue, parsed)
-            if needs_jira_check(plan):
+            if not await _apply_with(tickets, delivery, parsed, job):
                 break
-            outcome = await _apply_parsed(tickets, parsed, plan)
-            _mark(delivery, outcome)
-            log.bind(
-                delivery=delivery.delivery_id, event=parsed.event, issue_id=parsed.issue_id
-            ).info("jira.webhook.applied", outcome=outcome, with_job=job.id)
         taken.append(queued)
         if issue.deleted:
             break
@@ -212,11 +206,11 @@ async def _apply_head(
 ) -> bool:
     """Apply the delivery of a job taken alongside (`_apply_alongside`); False when it is left
     to its own job: applied already or gone, of another instance, about an issue another
-    transaction holds (never waited for while this one holds others), not linked and syncing,
-    or a comment Jira must first be asked about."""
+    transaction holds (never waited for while this one holds others), not linked, or a comment
+    Jira must first be asked about. (The instance syncs: the running job checked it.)"""
     if delivery is None or delivery.processed_at is not None:
         return False
-    if delivery.jira_instance_id != instance.id or not instance.sync_active:
+    if delivery.jira_instance_id != instance.id:
         return False
     parsed = await _parsed(session, delivery, payload)
     issue = await issue_row_if_free(session, instance.id or 0, parsed.issue_id or "")
@@ -225,7 +219,18 @@ async def _apply_head(
     tickets = LinkedTickets(session, instance, issue)
     if not await tickets.id_list():
         return False
-    plan = await comment_plan(session, instance, issue, parsed)
+    return await _apply_with(tickets, delivery, parsed, job)
+
+
+async def _apply_with(
+    tickets: LinkedTickets,
+    delivery: WebhookDelivery,
+    parsed: ParsedDelivery,
+    job: Job[ApplyWebhook],
+) -> bool:
+    """Apply a delivery taken by the running job `job` (from behind it, or alongside), as its
+    own job would; False, unapplied, when Jira must first be asked about its comment."""
+    plan = await comment_plan(tickets.session, tickets.instance, tickets.issue, parsed)
     if needs_jira_check(plan):
         return False
     outcome = await _apply_parsed(tickets, parsed, plan)
