@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -178,7 +178,7 @@ class Worker:
                 )
             if not batch:
                 return total
-            self.ctx.backlog = len(batch) == self.slots
+            self._claimed(batch, self.slots)
             total += len(batch)
             await asyncio.gather(*(self.execute(job) for job in batch))
 
@@ -212,12 +212,17 @@ class Worker:
             self._wake.set()  # ask again
             return False
         backoff.reset()
-        self.ctx.backlog = 0 < len(batch) == free
+        self._claimed(batch, free)
         for job in batch:
             task = asyncio.create_task(self.execute(job))
             self._running[task] = job
             task.add_done_callback(self._job_finished)
         return len(batch) == free
+
+    def _claimed(self, batch: Sequence[SyncJob], free: int) -> None:
+        """A claim took `batch` into `free` slots: when it filled them all, more jobs may be
+        waiting for one (`WorkerContext.backlog`)."""
+        self.ctx.backlog = 0 < len(batch) == free
 
     def _job_finished(self, task: asyncio.Task[None]) -> None:
         self._running.pop(task, None)

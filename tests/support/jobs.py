@@ -13,11 +13,15 @@ from app.jobs.worker import Worker
 from app.wiring import job_registry
 
 
-async def drain(app: Any) -> int:
+async def drain(app: Any, slots: int | None = None) -> int:
     """Run every ready job of the app (and the jobs they queue) to the end; how many ran.
+    `slots`: the jobs the worker runs at once (else its lane's setting).
 
     Retries due at once run too: the simulator-backed test apps have no retry delays."""
-    return await Worker(app.state.worker_context, job_registry()).drain()
+    worker = Worker(app.state.worker_context, job_registry())
+    if slots is not None:
+        worker.slots = slots
+    return await worker.drain()
 
 
 def worker_writes_no_end(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -265,12 +265,6 @@ async def a_change_to_each_issue(http: httpx.AsyncClient, s: LinkedWorld) -> Non
         assert await deliver(http, s.instance_id, change("To Do", "In Progress", 1, 1, issue))
 
 
-def worker_with_slots(service: Any, slots: int) -> Worker:
-    worker = Worker(service.state.worker_context, job_registry())
-    worker.slots = slots
-    return worker
-
-
 async def status_lines(session: Any, tickets: list[int]) -> list[list[str]]:
     return [
         [line for line in await history_of(session, ticket) if "Status" in line]
@@ -301,7 +295,7 @@ class TestOtherIssuesUnderABacklog:
         counted = REGISTRY.get_sample_value(DONE, {"kind": ApplyWebhook.kind}) or 0.0
         await a_change_to_each_issue(http, s)
 
-        assert await worker_with_slots(service, slots).drain() == jobs_run
+        assert await drain(service, slots) == jobs_run
 
         assert await status_lines(session, tickets) == IN_PROGRESS_ONCE
         assert await outcomes_in_order(session) == ["applied"] * len(OTHER_ISSUES)
@@ -324,7 +318,7 @@ class TestOtherIssuesUnderABacklog:
             await own.commit()
 
         # the retried one alone; then the second, with the third
-        assert await worker_with_slots(service, 1).drain() == 2
+        assert await drain(service, 1) == 2
 
         assert await status_lines(session, tickets) == IN_PROGRESS_ONCE
 
@@ -342,7 +336,7 @@ class TestOtherIssuesUnderABacklog:
         assert (await deliver(http, s.instance_id, comment)).is_success
 
         # the first delivery with the other two; then the comment, read from Jira first
-        assert await worker_with_slots(service, 1).drain() == 2
+        assert await drain(service, 1) == 2
 
         assert await status_lines(session, tickets) == IN_PROGRESS_ONCE
         assert [a.jira_comment_id for a in await actions_of(session, commented)] == [said.id]
@@ -370,13 +364,12 @@ class TestOtherIssuesUnderABacklog:
 
         monkeypatch.setattr(apply, "_apply_parsed", failing_once)
 
-        worker = worker_with_slots(service, 1)
         # the first with the other two, undone; the second with the third (the first waits)
-        assert await worker.drain() == 2
+        assert await drain(service, 1) == 2
         async with service.state.session_factory() as own:
             await own.execute(update(SyncJob).values(run_after=utcnow()))
             await own.commit()
-        assert await worker.drain() == 1  # the first again, alone
+        assert await drain(service, 1) == 1  # the first again, alone
 
         assert await status_lines(session, tickets) == IN_PROGRESS_ONCE
         assert await outcomes_in_order(session) == ["applied"] * len(OTHER_ISSUES)
@@ -391,7 +384,6 @@ async def test_an_issue_another_transaction_holds_is_left_to_its_own_job(
     """Its job is never waited for while the running job holds other issues' rows."""
     s, tickets = await one_ticket_per_issue(session)
     await a_change_to_each_issue(http, s)
-    worker = worker_with_slots(service, 1)
     context = service.state.worker_context
     async with service.state.session_factory() as holding:
         held = await issue_row(holding, s.instance_id, OTHER_ISSUES[1][0], lock=True)
@@ -399,7 +391,7 @@ async def test_an_issue_another_transaction_holds_is_left_to_its_own_job(
         async with context.transaction() as claiming:
             (first,) = await outbox.claim(claiming, context.worker_id, 1, 60)
         context.backlog = True
-        await worker.execute(first)
+        await Worker(context, job_registry()).execute(first)
         assert [job.status for job in await jobs_of_kind(service, ApplyWebhook.kind)] == [
             JobStatus.DONE,
             JobStatus.QUEUED,
@@ -407,7 +399,7 @@ async def test_an_issue_another_transaction_holds_is_left_to_its_own_job(
         ]
         await holding.rollback()
 
-    assert await worker.drain() == 1
+    assert await drain(service, 1) == 1
     assert await status_lines(session, tickets) == IN_PROGRESS_ONCE
 
 
