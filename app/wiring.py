@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 import app.crm.wiring as crm
 import app.integration.wiring as integration
 import app.outgoing.wiring as outgoing
-from app.core.db import create_engine
+from app.core.db import create_engine, single_statement_sessions
 from app.core.db import session_factory as plain_session_factory
 from app.core.events import EventBus
 from app.core.heap import startup_heap_frozen
@@ -88,6 +88,7 @@ def worker_context(
         waker=waker,
         worker_id=new_worker_id(),
         services=services,
+        claim_sessions=single_statement_sessions(sessions),
     )
 
 

@@ -113,6 +113,22 @@ def session_factory(
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info or {})
 
 
+def single_statement_sessions(
+    sessions: async_sessionmaker[AsyncSession],
+) -> async_sessionmaker[AsyncSession] | None:
+    """Sessions on the same engine whose statements each commit on their own, for a statement
+    atomic by itself: no BEGIN and COMMIT round trips around it (PostgreSQL). None on SQLite,
+    whose writers take its one write lock with BEGIN IMMEDIATE."""
+    engine: AsyncEngine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        return None
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"),
+        expire_on_commit=False,
+        autoflush=False,
+    )
+
+
 RowT = TypeVar("RowT", bound=SQLModel)
 _ROWS_HELD = "db.rows_by_id.held"
 

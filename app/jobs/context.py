@@ -38,6 +38,8 @@ class WorkerContext(Generic[ServicesT]):
     # The worker's last claim filled every free slot: more jobs may be waiting for one, so a
     # handler may do some of them with its own (`jobs/alongside.py`).
     backlog: bool = False
+    # Where the worker claims, if not in a unit of work (`claiming`).
+    claim_sessions: async_sessionmaker[AsyncSession] | None = None
 
     async def finish_in(
         self, session: AsyncSession, job_id: int, taken: Sequence[Job[Any]] = ()
@@ -95,4 +97,16 @@ class WorkerContext(Generic[ServicesT]):
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work of a job: committed on success, rolled back on error."""
         async with transaction(self.sessions, self.waker.after_commit) as session:
+            yield session
+
+    @asynccontextmanager
+    async def claiming(self) -> AsyncIterator[AsyncSession]:
+        """Where the worker claims jobs. A claim is one statement, atomic by itself, on the way
+        of every job: on PostgreSQL it commits on its own, with no BEGIN and COMMIT round trips
+        around it (`claim_sessions`: `db.single_statement_sessions`); else a unit of work."""
+        if self.claim_sessions is None:
+            async with self.transaction() as session:
+                yield session
+            return
+        async with self.claim_sessions() as session:
             yield session

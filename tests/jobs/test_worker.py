@@ -15,7 +15,13 @@ from sqlalchemy import select, update
 from sqlmodel import col
 
 from app.core.backoff import Backoff
-from app.core.db import asyncpg_dsn, create_engine, session_factory, utcnow
+from app.core.db import (
+    asyncpg_dsn,
+    create_engine,
+    session_factory,
+    single_statement_sessions,
+    utcnow,
+)
 from app.core.security import SecretBox
 from app.integration.services import Services
 from app.jira.pool import JiraClientPool
@@ -61,9 +67,11 @@ def kind(name: str) -> type[Step]:
 
 
 def make_context(engine: Any, settings: Any, worker_id: str = "w1") -> WorkerContext[Services]:
+    sessions = session_factory(engine)
     return WorkerContext(
         settings=settings,
-        sessions=session_factory(engine),
+        sessions=sessions,
+        claim_sessions=single_statement_sessions(sessions),
         waker=Waker(),
         worker_id=worker_id,
         services=Services(
@@ -526,6 +534,31 @@ class TestSeveralWorkers:
             await listener.execute(f"NOTIFY {jobs.NOTIFY_CHANNEL}, 'after the insert'")
             # Notifications arrive in commit order: the insert's would have come first.
             assert await asyncio.wait_for(heard.get(), 5) == "after the insert"
+
+    async def test_a_claim_is_committed_when_its_statement_ends(
+        self, db: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """No BEGIN and COMMIT round trips around a claim (one statement, atomic by itself):
+        the claimed job is running for every other connection before the worker reads its
+        lookahead, the claim's next statement."""
+        ctx = make_context(db, settings)
+        registry = JobRegistry()
+        registry.register(kind("test.a"), lambda _ctx, _job: asyncio.sleep(0))
+        await add_jobs(ctx, ("test.a", {}, None))
+        seen_elsewhere: list[str] = []
+        lookahead = jobs.lookahead
+
+        async def seen_before(session: Any, *args: Any) -> Any:
+            async with ctx.sessions() as other:
+                seen_elsewhere.extend(await other.scalars(select(col(SyncJob.status))))
+            return await lookahead(session, *args)
+
+        monkeypatch.setattr(jobs, "lookahead", seen_before)
+        worker = Worker(ctx, registry)
+        assert not await worker._claim_and_start(Backoff(asyncio.Event()))  # a slot left free
+        await asyncio.gather(*worker._running)
+        assert seen_elsewhere == [JobStatus.RUNNING]
+        assert [job.status for job in await all_jobs(ctx)] == [JobStatus.DONE]
 
 
 @asynccontextmanager
