@@ -129,13 +129,18 @@ class Counter(SQLModel, table=True):
 
 class Ticket(SQLModel, table=True):
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_jira_issue", "jira_issue_ref"),)
+    __table_args__ = (
+        Index("ix_tickets_jira_issue", "jira_issue_ref"),
+        # Also the tickets of a type: with the issue in it, no plan that uses it reads the type's
+        # other tickets to find an issue's (migration 20261201_10).
+        Index("ix_tickets_type_issue", "ticket_type_id", "jira_issue_ref"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_number: int = Field(unique=True, sa_type=BigInteger)
     name: str = Field(max_length=1024)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
-    ticket_type_id: int = Field(foreign_key="ticket_types.id", index=True)
+    ticket_type_id: int = Field(foreign_key="ticket_types.id")
     status_id: int = Field(foreign_key="ticket_statuses.id", index=True)
     product_id: int | None = Field(default=None, foreign_key="products.id", index=True)
     reported_version_id: int | None = Field(default=None, foreign_key="versions.id", index=True)

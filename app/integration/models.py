@@ -64,10 +64,11 @@ class JiraIssue(SQLModel, table=True):
     """A Jira issue linked to one or more tickets, keyed by Jira's stable issue ID."""
 
     __tablename__ = "jira_issues"
+    # The unique constraint is also the index of an instance's issues (migration 20261201_10).
     __table_args__ = (UniqueConstraint("instance_id", "issue_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    instance_id: int = Field(foreign_key="jira_instances.id", index=True)
+    instance_id: int = Field(foreign_key="jira_instances.id")
     issue_id: str = Field(max_length=64)
     issue_key: str = Field(max_length=255, index=True)
     # What the linked tickets reflect: Jira's `updated` time and the last changelog id applied.

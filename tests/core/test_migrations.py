@@ -16,12 +16,14 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SAWarning
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import app.models  # noqa: F401  (registers every table)
-from app.core.db import create_engine, metadata
+from app.core.db import create_engine, metadata, utcnow
 from app.core.migrations import alembic_config, pending_revisions, upgrade_to_head
 from app.core.settings import Settings
+from app.integration.inbound.status import _SET_STATUS, _STATUS_HISTORY
+from app.integration.linked_issues import _ISSUE_ROW_IF_FREE
 from app.main import create_app
 from tests.conftest import started
 from tests.support.database import create_throwaway_database, drop_database, requested_url
@@ -221,3 +223,57 @@ async def test_a_first_start_prints_no_warnings(fresh_engine: AsyncEngine) -> No
         warnings.simplefilter("always")
         await upgrade_to_head(fresh_engine)
     assert [str(w.message) for w in caught if issubclass(w.category, SAWarning)] == []
+
+
+@pytest.mark.postgres  # the plans are PostgreSQL's; SQLite's planner has no statistics to miss
+async def test_a_delivery_reads_only_its_own_issue_and_tickets_before_any_statistics(
+    fresh_engine: AsyncEngine,
+) -> None:
+    """Every applied delivery locks its issue and changes its tickets' status. In tables never
+    analyzed (filled just now, before autovacuum's turn) the planner priced the instance's and
+    the ticket type's indexes as the right ones, and read every issue of the instance and every
+    ticket of the type each time: the migrated schema leaves it no such choice."""
+    await upgrade_to_head(fresh_engine)
+    async with fresh_engine.begin() as connection:
+        for insert in _ISSUES_AND_TICKETS.split(";")[:-1]:
+            await connection.execute(text(insert))
+        values = {"instance_id": 1, "issue_id": "700040", "issue_ref": 40, "type_id": 1}
+        values |= {"target": 2, "new_name": "In Progress", "now": utcnow()}
+        for statement in (_ISSUE_ROW_IF_FREE, _STATUS_HISTORY, _SET_STATUS):
+            assert await _rows_read(connection, statement, values) == 1, statement
+        await connection.rollback()
+
+
+_ISSUES_AND_TICKETS = """
+INSERT INTO ticket_types (name) VALUES ('Task');
+INSERT INTO ticket_statuses (name, ticket_type_id, is_default, is_closed)
+    VALUES ('To Do', 1, true, false), ('In Progress', 1, false, false);
+INSERT INTO jira_issues (instance_id, issue_id, issue_key, deleted)
+    SELECT 1, (700000 + n)::text, 'K-' || n, false FROM generate_series(1, 500) n;
+INSERT INTO tickets (ticket_number, name, ticket_type_id, status_id, date_created,
+    date_modified, jira_issue_ref, jira_sync_status)
+    SELECT n, 'Ticket', 1, 1, now(), now(), n, 'Linked' FROM generate_series(1, 500) n;
+"""
+
+
+SCANNED = ("jira_issues", "tickets")
+
+
+async def _rows_read(connection: AsyncConnection, statement: Any, values: dict[str, Any]) -> int:
+    """How many table rows the statement's plan reads, by `EXPLAIN ANALYZE` (run, then undone
+    with the test's transaction): the rows its scans of the issues and tickets return, and those
+    their filters drop."""
+    compiled = statement.compile(dialect=connection.dialect)
+    bound = compiled.params | {key: values[key] for key in compiled.params if key in values}
+    explain = f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled.string}"
+    result = await connection.exec_driver_sql(
+        explain, tuple(bound[name] for name in compiled.positiontup or ())
+    )
+    plan = result.scalar_one()
+
+    def read(node: dict[str, Any]) -> int:
+        scanned = "Scan" in node["Node Type"] and node.get("Relation Name") in SCANNED
+        own = node["Actual Rows"] + node.get("Rows Removed by Filter", 0) if scanned else 0
+        return own + sum(read(child) for child in node.get("Plans", []))
+
+    return read(plan[0]["Plan"])
