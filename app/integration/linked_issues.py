@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -49,15 +51,18 @@ async def issue_row(
     return row
 
 
-async def issue_row_if_free(
-    session: AsyncSession, instance_id: int, issue_id: str
-) -> JiraIssue | None:
-    """The row of an issue locked for the transaction, unless another transaction holds it:
-    None then, as when there is no row (PostgreSQL; SQLite has one writer at a time)."""
-    row: JiraIssue | None = await session.scalar(
-        _ISSUE_ROW_IF_FREE, {"instance_id": instance_id, "issue_id": issue_id}
+async def issue_rows_if_free(
+    session: AsyncSession, instance_id: int, issue_ids: Sequence[str]
+) -> dict[str, JiraIssue]:
+    """The rows of these issues that no other transaction holds, locked for the transaction, by
+    issue id, in one statement; an issue held elsewhere is left out, as one without a row
+    (PostgreSQL; SQLite has one writer at a time)."""
+    if not issue_ids:
+        return {}
+    rows = await session.scalars(
+        _ISSUE_ROWS_IF_FREE, {"instance_id": instance_id, "issue_ids": list(issue_ids)}
     )
-    return row
+    return {row.issue_id: row for row in rows}
 
 
 # Built once, bound at each use (every delivery applied reads it: making the statement would
@@ -67,4 +72,11 @@ _ISSUE_ROW = select(JiraIssue).where(
     col(JiraIssue.issue_id) == bindparam("issue_id"),
 )
 _ISSUE_ROW_LOCKED = _ISSUE_ROW.with_for_update()
-_ISSUE_ROW_IF_FREE = _ISSUE_ROW.with_for_update(skip_locked=True)
+_ISSUE_ROWS_IF_FREE = (
+    select(JiraIssue)
+    .where(
+        col(JiraIssue.instance_id) == bindparam("instance_id"),
+        col(JiraIssue.issue_id).in_(bindparam("issue_ids", expanding=True)),
+    )
+    .with_for_update(skip_locked=True)
+)

@@ -13,7 +13,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SAWarning
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -23,7 +23,7 @@ from app.core.db import create_engine, metadata, utcnow
 from app.core.migrations import alembic_config, pending_revisions, upgrade_to_head
 from app.core.settings import Settings
 from app.integration.inbound.status import _SET_STATUS, _STATUS_HISTORY
-from app.integration.linked_issues import _ISSUE_ROW_IF_FREE
+from app.integration.linked_issues import _ISSUE_ROWS_IF_FREE
 from app.main import create_app
 from tests.conftest import started
 from tests.support.database import create_throwaway_database, drop_database, requested_url
@@ -237,9 +237,9 @@ async def test_a_delivery_reads_only_its_own_issue_and_tickets_before_any_statis
     async with fresh_engine.begin() as connection:
         for insert in _ISSUES_AND_TICKETS.split(";")[:-1]:
             await connection.execute(text(insert))
-        values = {"instance_id": 1, "issue_id": "700040", "issue_ref": 40, "type_id": 1}
+        values = {"instance_id": 1, "issue_ids": ["700040"], "issue_ref": 40, "type_id": 1}
         values |= {"target": 2, "new_name": "In Progress", "now": utcnow()}
-        for statement in (_ISSUE_ROW_IF_FREE, _STATUS_HISTORY, _SET_STATUS):
+        for statement in (_ISSUE_ROWS_IF_FREE, _STATUS_HISTORY, _SET_STATUS):
             assert await _rows_read(connection, statement, values) == 1, statement
         await connection.rollback()
 
@@ -263,13 +263,25 @@ async def _rows_read(connection: AsyncConnection, statement: Any, values: dict[s
     """How many table rows the statement's plan reads, by `EXPLAIN ANALYZE` (run, then undone
     with the test's transaction): the rows its scans of the issues and tickets return, and those
     their filters drop."""
-    compiled = statement.compile(dialect=connection.dialect)
-    bound = compiled.params | {key: values[key] for key in compiled.params if key in values}
-    explain = f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled.string}"
-    result = await connection.exec_driver_sql(
-        explain, tuple(bound[name] for name in compiled.positiontup or ())
-    )
-    plan = result.scalar_one()
+
+    plans: list[Any] = []
+
+    def explained(*args: Any) -> tuple[str, Any]:
+        sql, parameters = args[2], args[3]
+        return f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", parameters
+
+    def kept(_conn: Any, cursor: Any, *_args: Any) -> None:
+        plans.append(cursor.fetchone()[0])
+
+    engine = connection.sync_engine
+    event.listen(engine, "before_cursor_execute", explained, retval=True)
+    event.listen(engine, "after_cursor_execute", kept)
+    try:
+        await connection.execute(statement, values)
+    finally:
+        event.remove(engine, "before_cursor_execute", explained)
+        event.remove(engine, "after_cursor_execute", kept)
+    (plan,) = plans
 
     def read(node: dict[str, Any]) -> int:
         scanned = "Scan" in node["Node Type"] and node.get("Relation Name") in SCANNED

@@ -35,7 +35,7 @@ from app.integration.inbound.product import apply_move, apply_product
 from app.integration.inbound.rules import is_stale
 from app.integration.inbound.status import apply_issue_type, apply_status
 from app.integration.job_kinds import ApplyWebhook
-from app.integration.linked_issues import issue_row, issue_row_if_free
+from app.integration.linked_issues import issue_row, issue_rows_if_free
 from app.integration.models import Direction, JiraInstance, JiraIssue
 from app.integration.services import JobContext
 from app.integration.sync_logs import log_sync
@@ -176,10 +176,11 @@ async def _apply_alongside(
 ) -> None:
     """Under a backlog (the worker's last claim filled its slots), the first deliveries of
     other issues waiting for a slot, applied in this transaction each as its own job would
-    (`jobs/alongside.py`): one claim, commit and finish for several instead of one each. Not on
-    a retry: a job that failed is run alone, so a delivery that keeps failing holds no other
-    back more than once. One that needs what this transaction cannot give is left to its own
-    job (`_apply_head`)."""
+    (`jobs/alongside.py`): one claim, commit and finish for several instead of one each, and
+    their issues locked and their tickets read in one statement each. Not on a retry: a job
+    that failed is run alone, so a delivery that keeps failing holds no other back more than
+    once. One that needs what this transaction cannot give is left to its own job
+    (`_apply_head`)."""
     if not ctx.backlog or job.attempts > 1:
         return
     heads: list[tuple[SyncJob, ApplyWebhook]] = []
@@ -189,35 +190,39 @@ async def _apply_alongside(
         except ValidationError:
             continue  # its own job says so
     deliveries = await _deliveries(session, [payload.delivery_id for _, payload in heads])
+    waiting: list[tuple[SyncJob, WebhookDelivery, ParsedDelivery]] = []
+    for row, payload in heads:
+        delivery = deliveries.get(payload.delivery_id)
+        # Applied already or gone, or of another instance (the running job's instance syncs:
+        # it checked): its own job says so.
+        if delivery is not None and delivery.processed_at is None:
+            if delivery.jira_instance_id == instance.id:
+                waiting.append((row, delivery, await _parsed(session, delivery, payload)))
+    issues = await issue_rows_if_free(
+        session, instance.id or 0, [parsed.issue_id or "" for _, _, parsed in waiting]
+    )
+    linked = await LinkedTickets.of_issues(
+        session, instance, [issue for issue in issues.values() if not issue.deleted]
+    )
     done = [
         row
-        for row, payload in heads
-        if await _apply_head(session, instance, deliveries.get(payload.delivery_id), payload, job)
+        for row, delivery, parsed in waiting
+        if await _apply_head(linked.get(parsed.issue_id or ""), delivery, parsed, job)
     ]
     await ctx.finish_taken(session, job.id, done)
 
 
 async def _apply_head(
-    session: AsyncSession,
-    instance: JiraInstance,
-    delivery: WebhookDelivery | None,
-    payload: ApplyWebhook,
+    tickets: LinkedTickets | None,
+    delivery: WebhookDelivery,
+    parsed: ParsedDelivery,
     job: Job[ApplyWebhook],
 ) -> bool:
     """Apply the delivery of a job taken alongside (`_apply_alongside`); False when it is left
-    to its own job: applied already or gone, of another instance, about an issue another
-    transaction holds (never waited for while this one holds others), not linked, or a comment
-    Jira must first be asked about. (The instance syncs: the running job checked it.)"""
-    if delivery is None or delivery.processed_at is not None:
-        return False
-    if delivery.jira_instance_id != instance.id:
-        return False
-    parsed = await _parsed(session, delivery, payload)
-    issue = await issue_row_if_free(session, instance.id or 0, parsed.issue_id or "")
-    if issue is None or issue.deleted:
-        return False
-    tickets = LinkedTickets(session, instance, issue)
-    if not await tickets.id_list():
+    to its own job: about an issue another transaction holds (never waited for while this one
+    holds others), deleted or not linked (`tickets` None or none linked), or a comment Jira
+    must first be asked about."""
+    if tickets is None or not await tickets.id_list():
         return False
     return await _apply_with(tickets, delivery, parsed, job)
 

@@ -4,6 +4,7 @@ UPDATE … WHERE for the tickets), inside the caller's transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -65,6 +66,11 @@ LINKED_TO_BOUND_ISSUE = TICKETS.c.jira_issue_ref == bindparam("issue_ref", type_
 _LINKED = (
     select(col(Ticket.id), col(Ticket.ticket_type_id))
     .where(LINKED_TO_BOUND_ISSUE)
+    .order_by(col(Ticket.id))
+)
+_LINKED_TO_ANY = (
+    select(col(Ticket.id), col(Ticket.ticket_type_id), col(Ticket.jira_issue_ref))
+    .where(TICKETS.c.jira_issue_ref.in_(bindparam("issue_refs", expanding=True)))
     .order_by(col(Ticket.id))
 )
 _TOUCH = (
@@ -142,9 +148,27 @@ class LinkedTickets:
         self._type_ids = None
 
     async def _read_linked(self) -> None:
-        rows = (await self.session.execute(_LINKED, {"issue_ref": self.issue.id})).all()
+        self._took((await self.session.execute(_LINKED, {"issue_ref": self.issue.id})).all())
+
+    def _took(self, rows: Sequence[Sequence[Any]]) -> None:
+        """The linked tickets as read: (id, ticket type id) each, by id."""
         self._id_list = [row[0] for row in rows if row[0]]
         self._type_ids = {row[1] for row in rows}
+
+    @classmethod
+    async def of_issues(
+        cls, session: AsyncSession, instance: JiraInstance, issues: Iterable[JiraIssue]
+    ) -> dict[str, LinkedTickets]:
+        """The linked tickets of several issues of one instance, read in one statement, by
+        Jira's issue id."""
+        found = {issue.id: cls(session, instance, issue) for issue in issues}
+        rows: dict[int | None, list[Sequence[Any]]] = {issue_ref: [] for issue_ref in found}
+        if found:
+            for row in await session.execute(_LINKED_TO_ANY, {"issue_refs": list(found)}):
+                rows[row[2]].append(row)
+        for issue_ref, tickets in found.items():
+            tickets._took(rows[issue_ref])
+        return {tickets.issue.issue_id: tickets for tickets in found.values()}
 
     async def count(self) -> int:
         return int(

@@ -4,6 +4,7 @@ arrive one at a time or as a burst (a backlog, or Jira sending quickly)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -35,6 +36,7 @@ from tests.support.inbound import (
     user,
 )
 from tests.support.jobs import drain, jobs_of_kind
+from tests.support.statements import statements_sent
 from tests.support.world import (
     ISSUE_ID,
     ISSUE_KEY,
@@ -306,6 +308,26 @@ class TestOtherIssuesUnderABacklog:
         )
         counted_now = REGISTRY.get_sample_value(DONE, {"kind": ApplyWebhook.kind})
         assert counted_now == counted + len(OTHER_ISSUES)
+
+    async def test_their_issues_and_tickets_are_read_in_one_statement_each(
+        self, http: httpx.AsyncClient, service: Any, session: Any
+    ) -> None:
+        """The running job reads its own issue and tickets; the others taken with it, however
+        many, are locked in one statement and their tickets read in one more."""
+        s, tickets = await one_ticket_per_issue(session)
+        await a_change_to_each_issue(http, s)
+
+        with statements_sent(service.state.engine) as sent:
+            assert await drain(service, 1) == 1
+
+        reads = [
+            found.group(1)
+            for statement in sent
+            if statement.startswith("SELECT") and (found := re.search(r"\bFROM\s+(\w+)", statement))
+        ]
+        assert reads.count("jira_issues") == 2
+        assert reads.count("tickets") == 2
+        assert await status_lines(session, tickets) == IN_PROGRESS_ONCE
 
     async def test_a_retried_job_runs_alone(
         self, http: httpx.AsyncClient, service: Any, session: Any
