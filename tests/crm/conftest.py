@@ -23,6 +23,7 @@ class CrmApi:
     async def call(
         self,
         command: str,
+        /,
         *,
         method: str = "GET",
         user: str | None = USER,
