@@ -195,9 +195,13 @@ async def _apply_alongside(
         delivery = deliveries.get(payload.delivery_id)
         # Applied already or gone, or of another instance (the running job's instance syncs:
         # it checked): its own job says so.
-        if delivery is not None and delivery.processed_at is None:
-            if delivery.jira_instance_id == instance.id:
-                waiting.append((row, delivery, await _parsed(session, delivery, payload)))
+        if (
+            delivery is None
+            or delivery.processed_at is not None
+            or delivery.jira_instance_id != instance.id
+        ):
+            continue
+        waiting.append((row, delivery, await _parsed(session, delivery, payload)))
     issues = await issue_rows_if_free(
         session, instance.id or 0, [parsed.issue_id or "" for _, _, parsed in waiting]
     )
