@@ -20,10 +20,10 @@ router = APIRouter(tags=["Jira integration"])
 )
 async def reconcile_instance(ID: IdPath, session: SessionDep, fmt: FormatDep) -> Response:
     instance = await get_instance(session, ID)
-    job = await enqueue_reconcile(session, instance.id or 0)
+    job_id = await enqueue_reconcile(session, instance.id or 0)
     answer = {
         "JiraInstanceID": instance.id,
-        "JobID": job.id,
+        "JobID": job_id,
         "Status": "Queued",
         "LastReconciled": instance.last_reconciled_at,
     }

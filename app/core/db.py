@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, event, inspect, select
+from sqlalchemy import Table, bindparam, event, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -143,11 +144,18 @@ async def rows_by_id(
     wanted = {ident for ident in ids if ident is not None}
     found = _loaded(session, model, wanted)
     if missing := wanted - found.keys():
-        table: Any = model
-        rows = list(await session.scalars(select(model).where(table.id.in_(missing))))
+        statement = _rows_by_id_statement(model)
+        rows: list[RowT] = list(await session.scalars(statement, {"ids": list(missing)}))
         found.update({row.id: row for row in rows})  # type: ignore[attr-defined]
         keep_for_session(session, rows)
     return found
+
+
+@functools.cache
+def _rows_by_id_statement(model: type[SQLModel]) -> Any:
+    """Built once per model, bound per call (making it cost more than running it)."""
+    table: Any = model
+    return select(model).where(table.id.in_(bindparam("ids", expanding=True)))
 
 
 def keep_for_session(session: AsyncSession, rows: Iterable[SQLModel]) -> None:

@@ -17,7 +17,6 @@ from app.jira.errors import JiraError
 from app.jira.schemas import find_field
 from app.jobs import outbox as jobs
 from app.jobs.kinds import Failure, Job, JobError, JobPayload, JobRegistry
-from app.jobs.models import SyncJob
 
 log = get_logger(__name__)
 
@@ -51,7 +50,8 @@ async def instance_for(session: AsyncSession, instance_id: int | None) -> JiraIn
 
 async def enqueue_set_properties(
     session: AsyncSession, instance_id: int | None, issue_key: str, value: str
-) -> SyncJob:
+) -> int:
+    """The queued job's id."""
     instance = await instance_for(session, instance_id)
     if not instance.crm_property_field:
         raise BadRequest(

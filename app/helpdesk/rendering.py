@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -35,6 +35,13 @@ class JiraLinkView:
 NO_LINK = JiraLinkView()
 
 
+# Built once, bound per call: every ticket answer, and every event about a ticket, reads them.
+_CUSTOM_FIELDS = select(CustomField)
+_CUSTOM_VALUES = select(TicketCustomValue).where(
+    col(TicketCustomValue.ticket_id).in_(bindparam("ticket_ids", expanding=True))
+)
+
+
 async def ticket_answers(
     session: AsyncSession,
     tickets: Sequence[Ticket],
@@ -45,12 +52,10 @@ async def ticket_answers(
     statuses = await rows_by_id(session, TicketStatus, {t.status_id for t in tickets})
     products = await rows_by_id(session, Product, {t.product_id for t in tickets})
     versions = await rows_by_id(session, Version, {t.reported_version_id for t in tickets})
-    fields = {f.id: f for f in (await session.scalars(select(CustomField))).all()}
+    fields = {f.id: f for f in (await session.scalars(_CUSTOM_FIELDS)).all()}
     values: dict[int, dict[str, Any]] = {t.id or 0: {} for t in tickets}
     if tickets and fields:
-        rows = await session.scalars(
-            select(TicketCustomValue).where(col(TicketCustomValue.ticket_id).in_(list(values)))
-        )
+        rows = await session.scalars(_CUSTOM_VALUES, {"ticket_ids": list(values)})
         for row in rows:
             field = fields[row.custom_field_id]
             values[row.ticket_id][field.name] = from_stored(field.field_type, row.value)

@@ -32,7 +32,7 @@ async def set_crm_properties(ctx: CommandContext) -> dict[str, Any]:
             code="MissingParameter",
         )
     value = "; ".join(parts)
-    job = await enqueue_set_properties(
+    job_id = await enqueue_set_properties(
         ctx.session, ctx.params.record_id("instanceId"), issue_key, value
     )
-    return ok(issueKey=issue_key, value=value, jobId=str(job.id), status="Pending")
+    return ok(issueKey=issue_key, value=value, jobId=str(job_id), status="Pending")

@@ -44,11 +44,11 @@ RECONCILE_MARGIN = timedelta(minutes=5)
 RECONCILE_IDS_PER_QUERY = 100
 
 
-async def enqueue_reconcile(session: AsyncSession, instance_id: int) -> SyncJob:
-    """Queue a reconciliation of one instance unless one is already waiting."""
+async def enqueue_reconcile(session: AsyncSession, instance_id: int) -> int:
+    """Queue a reconciliation of one instance unless one is already waiting; the job's id."""
     payload = Reconcile(instance_id=instance_id)
     waiting = await session.scalar(
-        select(SyncJob).where(
+        select(col(SyncJob.id)).where(
             col(SyncJob.kind) == Reconcile.kind,
             col(SyncJob.ordering_key) == payload.ordering_key(),
             col(SyncJob.status) == JobStatus.QUEUED,

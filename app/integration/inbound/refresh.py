@@ -30,14 +30,13 @@ from app.jira.schemas import Issue
 from app.jira.webhooks import parse_jira_time
 from app.jobs import outbox as jobs
 from app.jobs.kinds import Job, JobRegistry
-from app.jobs.models import SyncJob
 
 log = get_logger(__name__)
 
 
 async def enqueue_refresh(
     session: AsyncSession, instance_id: int, issue_id: str, linked_since: datetime | None = None
-) -> SyncJob:
+) -> int:
     """Queue `jira.refresh_issue` (e.g. right after a ticket is linked), in the caller's
     transaction, ordered with the issue's webhook deliveries. With `linked_since` (when the link
     was asked for), deliveries about the issue that arrived before the link existed are replayed."""
