@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import httpcore
+import httpx
 import pytest
 from sqlalchemy import update
 from sqlmodel import col
@@ -17,7 +19,7 @@ from app.integration.models import JiraInstance
 from app.integration.schemas import ConnectionTestOut
 from app.integration.services import Services
 from app.jira.client import JiraClient
-from app.jira.egress import CheckedAddressBackend
+from app.jira.egress import CheckedAddressBackend, CheckedAddressTransport, default_tls
 from app.jira.errors import JiraAddressRefused
 from app.jira.pool import JiraClientPool
 from app.main import create_app
@@ -139,6 +141,23 @@ class TestJiraClientConnections:
         answer = await connection_test_for(host, allow_private=True)
         assert answer.success is False
         assert "is not a valid host name" in answer.message
+
+
+class TestTlsSettings:
+    def test_every_client_verifies_certificates_with_one_context_made_once(self) -> None:
+        """Loading the CA bundle costs tens of milliseconds: each Jira client, connection check
+        and the event sender share the one context, and it verifies host and certificate."""
+        transports = [
+            CheckedAddressTransport(allow_private=True, limits=httpx.Limits()),
+            CheckedAddressTransport(
+                allow_private=False, limits=httpx.Limits(), element="URL", setting="s"
+            ),
+        ]
+        contexts = {id(transport._pool._ssl_context) for transport in transports}
+        assert contexts == {id(default_tls())}
+        assert default_tls().verify_mode == ssl.CERT_REQUIRED
+        assert default_tls().check_hostname is True
+        assert default_tls().get_ca_certs()  # certifi's bundle is loaded
 
 
 async def connection_test_for(host_name: str, *, allow_private: bool) -> ConnectionTestOut:
