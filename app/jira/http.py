@@ -14,7 +14,7 @@ import structlog
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from app.jira.auth import AuthMethod
-from app.jira.egress import CheckedAddressTransport
+from app.jira.egress import CheckedAddressTransport, CookielessClient
 from app.jira.errors import (
     JiraRateLimited,
     error_from_response,
@@ -105,7 +105,7 @@ class JiraHttp:
         limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
         )
-        self._http = httpx.AsyncClient(
+        self._http = CookielessClient(
             base_url=base_url,
             auth=auth,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),

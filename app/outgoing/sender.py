@@ -18,7 +18,7 @@ from standardwebhooks import Webhook
 
 from app.core.db import utcnow
 from app.core.settings import Settings
-from app.jira.egress import CheckedAddressTransport
+from app.jira.egress import CheckedAddressTransport, CookielessClient
 from app.jira.errors import JiraAddressRefused
 from app.outgoing.rules import Answer, parse_retry_after
 from app.outgoing.schemas import SECRET_PATTERN
@@ -65,7 +65,7 @@ class EventSender:
         cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None
     ) -> EventSender:
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
-        client = httpx.AsyncClient(
+        client = CookielessClient(
             transport=transport
             or CheckedAddressTransport(
                 allow_private=settings.allow_private_event_urls,

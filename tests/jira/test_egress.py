@@ -277,6 +277,17 @@ class TestOnTheWire:
         assert "user-agent: helpdesk-jira-sync/0.1" in lines
         assert sent == b'{"body":"hello"}'
 
+    async def test_jira_s_cookies_are_never_sent_back(self) -> None:
+        """Each call authenticates on its own; a session cookie would tie the next to it."""
+        headers = [b"Set-Cookie: JSESSIONID=abc; Path=/", b"Content-Type: application/json"]
+        body = b'{"accountId": "1", "displayName": "Helpdesk Integration"}'
+        async with RawServer(answer(b"200 OK", headers, body)).running() as server:
+            async with wire_client(server.port) as client:
+                await client.myself()
+                await client.myself()
+                assert not client._http._http.cookies
+        assert [b"cookie:" in request.lower() for request in server.requests] == [False, False]
+
     @pytest.mark.parametrize(
         ("behaviour", "timeout", "failure"),
         [(drop, 20.0, "RemoteProtocolError"), (say_nothing, 0.2, "ReadTimeout")],

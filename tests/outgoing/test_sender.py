@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 from standardwebhooks import Webhook
 
+from app.core.settings import Settings
 from app.jira.egress import CheckedAddressTransport
 from app.outgoing.rules import Answer, Verdict, judge
-from app.outgoing.sender import EventSender, new_secret, secret_problem, signed_headers
+from app.outgoing.sender import (
+    EventSender,
+    event_sender,
+    new_secret,
+    secret_problem,
+    signed_headers,
+)
 from tests.support.receiver import Receive, Receiver, Scope, Send
 
 BODY = '{"type":"ping","timestamp":"2026-11-30T12:00:00+00:00","data":{}}'
@@ -90,6 +97,25 @@ class TestSend:
         receiver.hold.set()
         assert answer == Answer(error="The receiver did not answer in time.")
         assert judge(answer) is Verdict.RETRY
+
+    async def test_a_receiver_s_cookies_are_never_sent_back(
+        self, make_settings: Callable[..., Settings]
+    ) -> None:
+        cookies: list[bytes | None] = []
+
+        async def setting_a_cookie(scope: Scope, receive: Receive, send: Send) -> None:
+            cookies.append(dict(scope["headers"]).get(b"cookie"))
+            headers = [(b"set-cookie", b"session=abc; Path=/")]
+            await send({"type": "http.response.start", "status": 204, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+
+        transport = httpx.ASGITransport(app=setting_a_cookie)
+        async with event_sender(make_settings(), transport) as sender:
+            for event in ("m1", "m2"):
+                assert await sender.send("http://r.test/hook", new_secret(), event, BODY) == (
+                    Answer(204)
+                )
+        assert cookies == [None, None]
 
     async def test_a_redirect_is_not_followed(self) -> None:
         followed: list[str] = []
