@@ -36,14 +36,15 @@ async def queued_behind(
     session: AsyncSession, job_id: int, ordering_key: str, kind: str, limit: int
 ) -> list[SyncJob]:
     """The ready jobs of `kind` queued right behind a running job in its ordering key, oldest
-    first, up to the first job of another kind (or not ready yet): the work a handler may do
-    together with its own, in its transaction (see `finish_taken`). Locked for that
-    transaction (SQLite has one writer at a time)."""
+    first, up to the first job of another kind, not ready yet, or running (one a dead worker's
+    job had taken: it runs again first, when its lease runs out; taking those behind it would
+    run them before it): the work a handler may do together with its own, in its transaction
+    (see `finish_taken`). Locked for that transaction (SQLite has one writer at a time)."""
     parameters = {"ordering_key": ordering_key, "job_id": job_id, "limit": limit}
     now = utcnow()
     behind: list[SyncJob] = []
     for job in await session.scalars(_behind_statement(is_postgres(session)), parameters):
-        if job.kind != kind or job.run_after > now:
+        if job.status != JobStatus.QUEUED or job.kind != kind or job.run_after > now:
             break
         behind.append(job)
     return behind
@@ -71,7 +72,7 @@ def _behind_statement(postgres: bool) -> Any:
         .where(
             col(SyncJob.ordering_key) == bindparam("ordering_key"),
             col(SyncJob.id) > bindparam("job_id"),
-            col(SyncJob.status) == JobStatus.QUEUED,
+            col(SyncJob.status).in_([JobStatus.QUEUED, JobStatus.RUNNING]),
         )
         .order_by(col(SyncJob.id))
         .limit(bindparam("limit", type_=Integer))

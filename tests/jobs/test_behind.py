@@ -4,6 +4,7 @@ running with its lease, renewed with it, done with it or queued again on their o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -36,6 +37,10 @@ async def first_of_pushes(ctx: Any, count: int) -> SyncJob:
     """`count` jobs `test.push` (n = 0, 1, …) sharing one ordering key; the first claimed."""
     await add_jobs(ctx, *[("test.push", {"n": n}, KEY) for n in range(count)])
     return await claim_first(ctx)
+
+
+class Undone(Exception):
+    """Rolls a test's transaction back."""
 
 
 def typed(row: SyncJob) -> Job[Step]:
@@ -74,14 +79,36 @@ class TestTakeBehind:
     ) -> None:
         ctx = make_context(db, settings)
         first = await first_of_pushes(ctx, 5)
-        async with ctx.transaction() as session:
-            assert [one.payload.n for one in await ctx.take_behind(session, typed(first), 1)] == [1]
+        with contextlib.suppress(Undone):
+            async with ctx.transaction() as session:
+                taken = await ctx.take_behind(session, typed(first), 1)
+                assert [one.payload.n for one in taken] == [1]
+                raise Undone
         rows = await all_jobs(ctx)
         async with ctx.transaction() as session:
             await session.execute(
                 update(SyncJob).where(col(SyncJob.id) == rows[3].id).values(attempts=1)
             )
-            assert [one.payload.n for one in await ctx.take_behind(session, typed(first), 9)] == [2]
+            taken = await ctx.take_behind(session, typed(first), 9)
+            assert [one.payload.n for one in taken] == [1, 2]
+
+    async def test_never_past_a_job_a_dead_worker_left_running(
+        self, db: Any, settings: Any
+    ) -> None:
+        """A worker died holding the first job and those it took: the first, run again, takes
+        none of the jobs queued behind the ones still marked running (they would overtake them);
+        those run again, in order, each when its turn comes."""
+        ctx = make_context(db, settings)
+        dead = make_context(db, settings, worker_id="dead")
+        first = await first_of_pushes(dead, 4)
+        async with dead.transaction() as session:
+            assert len(await dead.take_behind(session, typed(first), 1)) == 1
+        async with ctx.transaction() as session:
+            await session.execute(update(SyncJob).values(lease_until=utcnow()))  # run out
+        again = await claim_first(ctx)
+        assert (again.id, again.attempts) == (first.id, 2)
+        async with ctx.transaction() as session:
+            assert await ctx.take_behind(session, typed(again), 10) == []
 
     async def test_the_worker_renews_their_leases_with_the_running_jobs(
         self, db: Any, make_settings: Any
