@@ -62,7 +62,9 @@ class Receiver:
             return list(self.attempts)
         if not self.log.exists():
             return []
-        lines = self.log.read_text().splitlines()
+        text = self.log.read_text()
+        # The receiver's process may be writing a line: only whole lines are attempts.
+        lines = text[: text.rfind("\n") + 1].splitlines()
         return [Attempt(**json.loads(line)) for line in lines if line.strip()]
 
     def delivered(self) -> list[Attempt]:
