@@ -2,13 +2,15 @@
 
 Nothing is held open while the receiver answers: the delivery is read in one transaction, sent,
 and the outcome written in another. A crash in between sends it again with the same
-`webhook-id` (the receiver drops the copy). Retried answers wait with backoff (a Retry-After is
-honoured) until the delivery's `retry_until`; other refusals fail it at once; 410 Gone also
-turns the subscription off."""
+`webhook-id` (the receiver drops the copy). The events queued together for one subscription's
+ticket bucket (a burst, or a backlog) are sent by one job, in order (`run_deliver`). Retried
+answers wait with backoff (a Retry-After is honoured) until the delivery's `retry_until`; other
+refusals fail it at once; 410 Gone also turns the subscription off."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import DateTime, Integer, Row, String, bindparam, func, select, update
@@ -23,7 +25,7 @@ from app.jobs.kinds import Failure, Job, JobError
 from app.outgoing.job_kinds import DeliverEvent
 from app.outgoing.metrics import EVENT_ATTEMPTS, EVENT_LATENCY, EVENTS_FAILED, EVENTS_SENT
 from app.outgoing.models import DeliveryStatus, EventDelivery, EventSubscription
-from app.outgoing.rules import Answer, Verdict, after_attempt, describe
+from app.outgoing.rules import Answer, Attempted, Verdict, after_attempt, describe
 from app.outgoing.sender import EventSender
 
 log = get_logger(__name__)
@@ -53,6 +55,7 @@ _DELIVERIES = table_of(EventDelivery)
 _SUBSCRIPTIONS = table_of(EventSubscription)
 _TO_SEND = (
     select(
+        _DELIVERIES.c.id,
         _DELIVERIES.c.attempts,
         _DELIVERIES.c.event_id,
         _DELIVERIES.c.event_type,
@@ -68,7 +71,7 @@ _TO_SEND = (
         _DELIVERIES.outerjoin(_SUBSCRIPTIONS, _SUBSCRIPTIONS.c.id == _DELIVERIES.c.subscription_id)
     )
     .where(
-        _DELIVERIES.c.id == bindparam("delivery_id", type_=Integer),
+        _DELIVERIES.c.id.in_(bindparam("delivery_ids", expanding=True)),
         _DELIVERIES.c.status == DeliveryStatus.PENDING,
     )
 )
@@ -110,33 +113,102 @@ _FAIL_PENDING = (
 )
 
 
+# At most this many events for one subscription and ticket bucket, queued together (a burst, or
+# a backlog), are sent by one job: one after the other, in order, each as its own job would send
+# it; the claim, the read and the transaction of their outcomes are made once for all of them.
+SEND_TOGETHER = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """A delivery read Pending, with its subscription's secret: to send."""
+
+    send: Job[DeliverEvent]
+    row: Row[*tuple[Any, ...]]
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    ready: Ready
+    answer: Answer
+    outcome: Attempted
+
+
 async def run_deliver(ctx: EventContext, job: Job[DeliverEvent]) -> None:
-    """The job is done in the transaction that writes the delivery's outcome (`finish_in`),
-    unless the delivery is to be tried again."""
-    services = _services(ctx)
-    delivery_id = job.payload.delivery_id
+    """The event, and those queued right behind it for the same subscription and ticket bucket
+    (at most SEND_TOGETHER in all), each sent as its own job would send it, in order; the jobs
+    done in the transaction that writes their outcomes (`finish_in`). One to be tried again ends
+    the run: it waits for its next attempt (the job's own: the job is retried; a taken one:
+    queued again with its delay), and those after it are queued again untried, behind it."""
     async with ctx.transaction() as session:
-        row = (await session.execute(_TO_SEND, {"delivery_id": delivery_id})).one_or_none()
-        if row is None:
-            await ctx.finish_in(session, job.id)
-            return  # delivered, failed or deleted meanwhile (a job may run again)
-        reason = None
-        if not row.active:  # None: the subscription is deleted
-            reason = "The subscription is inactive or deleted; not sent."
-        else:
-            try:
-                secret = services.secrets.decrypt(row.secret_encrypted)
-            except ValueError:
-                reason = "The subscription's Secret cannot be decrypted with this SECRET_KEY."
-        if reason is not None:
-            await _fail(session, delivery_id, reason)
-            await ctx.finish_in(session, job.id)
+        taken = await ctx.take_behind(session, job, SEND_TOGETHER - 1)
+        ready = await _ready(session, _services(ctx).secrets, [job, *taken])
+        if not ready:
+            await ctx.finish_in(session, job.id, taken)
             return
-    answer = await services.events.send(row.url, secret, row.event_id, row.body)
-    delay = await _record(ctx, job, row, answer)
-    if delay is not None:
-        raise JobError(describe(answer), transient=True, retry_after=delay)
-    log.info("events.delivery.done", delivery=delivery_id, type=row.event_type)
+    sent: list[Sent] = []
+    crash: Exception | None = None
+    try:
+        await _send_in_order(ctx, ready, sent)
+    except Exception as exc:  # a bug: what was sent is still recorded, the rest queued again
+        crash = exc
+    stop_at = len(sent)  # the one that crashed, or none: every one was sent
+    if crash is None and sent[-1].outcome.delay is not None:
+        stop_at -= 1  # the last answer asks for another attempt
+    stopped = ready[stop_at] if stop_at < len(ready) else None
+    await _record(ctx, job, taken, sent, stopped, ready[stop_at + 1 :], crash)
+    if crash is not None and stopped is not None and stopped.send is not job:
+        log.error("events.delivery.crashed", delivery=stopped.row.id, exc_info=crash)
+    if stopped is not None and stopped.send is job:
+        if crash is not None:
+            raise crash
+        last = sent[-1]
+        raise JobError(describe(last.answer), transient=True, retry_after=last.outcome.delay)
+
+
+async def _ready(
+    session: AsyncSession, secrets: SecretBox, sends: list[Job[DeliverEvent]]
+) -> list[Ready]:
+    """The deliveries still Pending, in order, with their secrets; one that cannot be sent (its
+    subscription off or deleted, its secret unreadable) failed, and one no longer Pending
+    (delivered, failed or deleted meanwhile: a job may run again) left out."""
+    ids = [send.payload.delivery_id for send in sends]
+    rows = {row.id: row for row in await session.execute(_TO_SEND, {"delivery_ids": ids})}
+    ready: list[Ready] = []
+    for send in sends:
+        row = rows.get(send.payload.delivery_id)
+        if row is None:
+            continue
+        if not row.active:  # None: the subscription is deleted
+            await _fail(session, row.id, "The subscription is inactive or deleted; not sent.")
+            continue
+        try:
+            secret = secrets.decrypt(row.secret_encrypted)
+        except ValueError:
+            reason = "The subscription's Secret cannot be decrypted with this SECRET_KEY."
+            await _fail(session, row.id, reason)
+            continue
+        ready.append(Ready(send, row, secret))
+    return ready
+
+
+async def _send_in_order(ctx: EventContext, ready: list[Ready], sent: list[Sent]) -> None:
+    """Send one after the other into `sent`, until one is to be tried again."""
+    settings = ctx.settings
+    policy = BackoffPolicy(
+        settings.event_retry_base_seconds, settings.event_retry_max_seconds, Jitter.HALF
+    )
+    events = _services(ctx).events
+    for one in ready:
+        row = one.row
+        answer = await events.send(row.url, one.secret, row.event_id, row.body)
+        outcome = after_attempt(
+            answer, row.attempts, utcnow(), row.retry_until, policy, random.random
+        )
+        sent.append(Sent(one, answer, outcome))
+        if outcome.delay is not None:
+            return
 
 
 async def on_deliver_failed(ctx: EventContext, job: Job[DeliverEvent], failure: Failure) -> None:
@@ -154,44 +226,65 @@ async def _fail(session: AsyncSession, delivery_id: int, reason: str) -> None:
 
 
 async def _record(
-    ctx: EventContext, job: Job[DeliverEvent], sent: Row[*tuple[Any, ...]], answer: Answer
-) -> float | None:
-    """Write the attempt's outcome (`after_attempt`); the seconds until the next attempt when
-    there is one."""
-    settings = ctx.settings
-    policy = BackoffPolicy(
-        settings.event_retry_base_seconds, settings.event_retry_max_seconds, Jitter.HALF
-    )
-    now = utcnow()
-    outcome = after_attempt(answer, sent.attempts, now, sent.retry_until, policy, random.random)
+    ctx: EventContext,
+    job: Job[DeliverEvent],
+    taken: list[Job[DeliverEvent]],
+    sent: list[Sent],
+    stopped: Ready | None,
+    untried: list[Ready],
+    crash: Exception | None,
+) -> None:
+    """In one transaction: each attempt's outcome (`after_attempt`), the jobs done, and those
+    not done queued again: when the job's own delivery is to be tried again, every job it took
+    (the job is retried, they run on their own behind it); when a taken one is, it with its
+    delay (or at once after a crash) and those after it untried."""
     async with ctx.transaction() as session:
-        written = await session.execute(
-            _RECORD_ATTEMPT,
-            {
-                "delivery_id": job.payload.delivery_id,
-                "attempts_before": sent.attempts,
-                "status": outcome.status,
-                "attempts": outcome.attempts,
-                "status_code": answer.status_code,
-                "error": outcome.last_error,
-                "next_attempt_at": outcome.next_attempt_at,
-                "delivered_at": outcome.delivered_at,
-            },
-        )
-        if not getattr(written, "rowcount", 0):  # another attempt ended meanwhile, or deleted
-            await ctx.finish_in(session, job.id)
-            return None
-        EVENT_ATTEMPTS.labels(sent.event_type, outcome.verdict.value).inc()
-        if outcome.status is DeliveryStatus.DELIVERED:
-            EVENTS_SENT.labels(sent.event_type).inc()
-            EVENT_LATENCY.labels(sent.event_type).observe((now - sent.date_created).total_seconds())
-        elif outcome.status is DeliveryStatus.FAILED:
-            EVENTS_FAILED.labels(sent.event_type).inc()
-            if outcome.verdict is Verdict.GONE:
-                await _deactivate(sent.subscription_id, session)
-        if outcome.delay is None:
-            await ctx.finish_in(session, job.id)
-        return outcome.delay
+        for one in sent:
+            await _record_attempt(session, one)
+        if stopped is not None and stopped.send is job:
+            await ctx.release_taken(session, taken)
+            return
+        if stopped is not None:
+            last = sent[-1] if crash is None else None
+            await ctx.release_taken(
+                session,
+                [one.send for one in untried],
+                stopped.send,
+                error=describe(last.answer) if last else f"{type(crash).__name__}: {crash}",
+                retry_after=(last.outcome.delay or 0.0) if last else 0.0,
+            )
+        held = {one.send.id for one in untried} | ({stopped.send.id} if stopped else set())
+        await ctx.finish_in(session, job.id, [one for one in taken if one.id not in held])
+
+
+async def _record_attempt(session: AsyncSession, one: Sent) -> None:
+    """One attempt's outcome, written over the attempt it belongs to only (else another attempt
+    ended meanwhile, or the delivery is gone: nothing to write)."""
+    row, outcome = one.ready.row, one.outcome
+    written = await session.execute(
+        _RECORD_ATTEMPT,
+        {
+            "delivery_id": row.id,
+            "attempts_before": row.attempts,
+            "status": outcome.status,
+            "attempts": outcome.attempts,
+            "status_code": one.answer.status_code,
+            "error": outcome.last_error,
+            "next_attempt_at": outcome.next_attempt_at,
+            "delivered_at": outcome.delivered_at,
+        },
+    )
+    if not getattr(written, "rowcount", 0):
+        return
+    EVENT_ATTEMPTS.labels(row.event_type, outcome.verdict.value).inc()
+    if outcome.status is DeliveryStatus.DELIVERED:
+        EVENTS_SENT.labels(row.event_type).inc()
+        EVENT_LATENCY.labels(row.event_type).observe((utcnow() - row.date_created).total_seconds())
+        log.info("events.delivery.done", delivery=row.id, type=row.event_type)
+    elif outcome.status is DeliveryStatus.FAILED:
+        EVENTS_FAILED.labels(row.event_type).inc()
+        if outcome.verdict is Verdict.GONE:
+            await _deactivate(row.subscription_id, session)
 
 
 async def _deactivate(subscription_id: int, session: AsyncSession) -> None:

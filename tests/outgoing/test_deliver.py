@@ -216,6 +216,95 @@ class TestMetrics:
         assert 'outgoing_events_sent_total{type="ticket.updated"}' in exposed
 
 
+class TestABurstSentTogether:
+    """The events about one ticket queued together are sent by one job, in order, each as its
+    own job would send it; one to be tried again ends the run, and waits for its next attempt
+    with those after it behind it."""
+
+    async def burst(self, client: httpx.AsyncClient, receiver: Receiver) -> None:
+        ticket = await subscribed_ticket(client, receiver)
+        for n in range(4):
+            await rename(client, ticket["ID"], f"name {n}")
+
+    async def outcome(self, app: Any, receiver: Receiver) -> list[tuple[str, int, int]]:
+        """Each event's job status and attempts, and its delivery's attempts; checked: each
+        delivered once, in order, under one webhook-id of its own."""
+        names = [a.event["data"]["changes"][0]["To"] for a in receiver.delivered()]
+        assert names == [f"name {n}" for n in range(4)]
+        deliveries = await rows(app)
+        assert [d.status for d in deliveries] == ["Delivered"] * 4
+        assert [a.webhook_id for a in receiver.delivered()] == [d.event_id for d in deliveries]
+        jobs = await jobs_of_kind(app, DeliverEvent.kind)
+        return [
+            (job.status, job.attempts, delivery.attempts)
+            for job, delivery in zip(jobs, deliveries, strict=True)
+        ]
+
+    async def test_by_one_job_each_once(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
+    ) -> None:
+        await self.burst(events_client, receiver)
+        assert await drain(events_app) == 1
+        assert await self.outcome(events_app, receiver) == [(JobStatus.DONE, 1, 1)] * 4
+        assert len(receiver.received()) == 4
+
+    @pytest.mark.parametrize(
+        ("answers", "expected"),
+        [
+            # those before it done; it tried again after its delay; those after it sent then
+            ((200, 500), [(1, 1), (2, 2), (1, 1), (1, 1)]),
+            # the job's own: the job is retried, the others wait for it untried
+            ((500,), [(2, 2), (1, 1), (1, 1), (1, 1)]),
+        ],
+        ids=["a later one answers 500", "the first answers 500"],
+    )
+    async def test_when_one_is_to_be_tried_again(
+        self,
+        events_client: httpx.AsyncClient,
+        events_app: Any,
+        receiver: Receiver,
+        answers: tuple[int, ...],
+        expected: list[tuple[int, int]],
+    ) -> None:
+        await self.burst(events_client, receiver)
+        receiver.script(*answers)
+        assert await drain(events_app) == 2  # the first run, then the one tried again with the rest
+        assert await self.outcome(events_app, receiver) == [
+            (JobStatus.DONE, job, delivery) for job, delivery in expected
+        ]
+        assert len(receiver.received()) == 5
+
+    async def test_when_sending_a_later_one_crashes(
+        self,
+        events_client: httpx.AsyncClient,
+        events_app: Any,
+        receiver: Receiver,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """The one before it is recorded and done; it runs on its own with its attempt counted
+        (no answer: nothing recorded for it), those after it behind it."""
+        await self.burst(events_client, receiver)
+        sender = events_app.state.services.events
+        send = sender.send
+        calls = 0
+
+        async def second_crashes(*args: Any, **kwargs: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls == 2:
+                raise RuntimeError("a bug")
+            return await send(*args, **kwargs)
+
+        monkeypatch.setattr(sender, "send", second_crashes)
+        assert await drain(events_app) == 2
+        assert await self.outcome(events_app, receiver) == [
+            (JobStatus.DONE, 1, 1),
+            (JobStatus.DONE, 2, 1),
+            (JobStatus.DONE, 1, 1),
+            (JobStatus.DONE, 1, 1),
+        ]
+
+
 class TestDone:
     """A delivery's job is done in the transaction that writes its outcome: the worker has
     nothing more to write for it (no transaction of its own to end it)."""
