@@ -1,10 +1,14 @@
 """6. Jira delivery -> the helpdesk's receiver has the event: Jira's status-change webhooks at a
 fixed offered rate, each becoming a signed `ticket.updated` that a receiver process (the tests'
-`tests/support/receiver.py`, verifying every signature) records with its arrival time."""
+`tests/support/receiver.py`, verifying every signature) records with its arrival time. Then a
+backlog of events (ticket renames through the API while no worker runs, as after a receiver's
+outage) drained by one worker: events delivered per second, and the worker's CPU per event."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import statistics
 import time
 from collections import defaultdict
 from typing import Any
@@ -12,6 +16,7 @@ from typing import Any
 from app.outgoing.sender import new_secret
 from bench.fixtures import api_client, ok, signed_headers
 from bench.load import median_of, open_model
+from bench.processes import cpu_seconds
 from bench.rawhttp import Answer
 from bench.scenarios import Context, DeliveryStream, check_clean, ms, pct
 from bench.stack import start_workers, stop_workers
@@ -19,6 +24,12 @@ from tests.support.live import free_port
 from tests.support.receiver import Attempt, Receiver, ReceiverProcess
 
 ISSUES = 100
+# The backlog drained: events queued at this rate with no worker running (twice figure 3's jobs).
+BACKLOG_RATE = 200.0
+DELIVERED = (
+    "SELECT count(*), min(date_delivered), max(date_delivered) FROM event_deliveries "
+    "WHERE status = 'Delivered' AND id > :mark"
+)
 
 
 def by_ticket(attempts: list[Attempt]) -> dict[int, list[Attempt]]:
@@ -106,8 +117,59 @@ async def jira_to_helpdesk(ctx: Context) -> dict[str, Any]:
                 await run_once(ctx, receiver, streams, plan.fixed_rate, count)
                 for _ in range(plan.runs)
             ]
+            stop_workers(ctx.stack)
+            tickets = [ticket for _, ticket in streams]
+            backlog = [
+                await drain_backlog(ctx, tickets, f"b{run}", 2 * plan.drain_jobs)
+                for run in range(plan.runs)
+            ]
         finally:
             stop_workers(ctx.stack)
             receiver.stop()
             await api.delete(f"/EventSubscriptions/{subscription['ID']}")
-    return median_of(runs)
+    return {
+        **median_of(runs),
+        "backlog": {key: statistics.median(run[key] for run in backlog) for key in backlog[0]},
+    }
+
+
+async def drain_backlog(
+    ctx: Context, tickets: list[int], tag: str, events: int
+) -> dict[str, float]:
+    """`events` renames through the API with no worker running (each a `ticket.updated` for the
+    subscription), then one worker started: events delivered per second from the first to the
+    last (the service's own timestamps; its start-up not counted), and its CPU per event from
+    the first delivered on."""
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {ctx.stack.api_token}"}
+
+    def request(index: int) -> tuple[str, str, dict[str, str], bytes]:
+        body = json.dumps({"Name": f"{tag}-{index}"}).encode()
+        return "PUT", f"/api/json/Tickets/{tickets[index % len(tickets)]}", headers, body
+
+    mark = (await ctx.db.fetch("SELECT coalesce(max(id), 0) FROM event_deliveries"))[0][0]
+    check_clean(
+        await open_model(ctx.stack.app_url, request, BACKLOG_RATE, events / BACKLOG_RATE),
+        "renames",
+    )
+    start_workers(ctx.stack, 1)
+    worker = ctx.stack.workers[0].pid
+    deadline = time.monotonic() + 120
+    cpu_at_first: tuple[float, int] | None = None
+    try:
+        while True:
+            delivered, first, last = (await ctx.db.fetch(DELIVERED, mark=mark))[0]
+            if delivered and cpu_at_first is None:
+                cpu_at_first = (cpu_seconds(worker), delivered)
+            if delivered >= events and cpu_at_first is not None:
+                cpu = cpu_seconds(worker) - cpu_at_first[0]
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"only {delivered} of {events} events were delivered")
+            await asyncio.sleep(0.02)
+    finally:
+        stop_workers(ctx.stack)
+    return {
+        "events": float(events),
+        "events_per_second": round((events - 1) / max((last - first).total_seconds(), 1e-6), 1),
+        "worker_cpu_ms_per_event": round(cpu * 1000 / max(events - cpu_at_first[1], 1), 2),
+    }

@@ -131,7 +131,21 @@ def rows(results: dict[str, Any]) -> list[Row]:
                 f"p50 {events['p50_ms']} ms, p99 {events['p99_ms']} ms",
                 "p99 < 100 ms",
                 events["p99_ms"] < 100,
-            )
+            ),
+            *(
+                [
+                    Row(
+                        f"6. A backlog of {events['backlog']['events']:.0f} events drained by one "
+                        "worker (its CPU per event)",
+                        f"{_f(events['backlog']['events_per_second'])}/s "
+                        f"({events['backlog']['worker_cpu_ms_per_event']} ms)",
+                        "-",
+                        None,
+                    )
+                ]
+                if "backlog" in events
+                else []
+            ),
         ]
         if events
         else []

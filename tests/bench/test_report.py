@@ -88,3 +88,13 @@ def test_the_committed_applied_rows_show_the_deliveries_not_taken() -> None:
             value for key, value in measured.items() if key.startswith(f"7. Applied, {name}")
         )
         assert row.endswith(f"ingest p99 {run['ingest_p99_ms']} ms{report.unanswered(run)}")
+
+
+def test_the_table_reports_an_events_backlog_drained_by_one_worker() -> None:
+    figures = committed_results()["figures"]
+    backlog = figures["jira_to_helpdesk"]["backlog"]
+    measured = {row.figure: row.value for row in report.rows(figures)}
+    row = next(value for name, value in measured.items() if name.startswith("6. A backlog of"))
+    assert row == (
+        f"{report._f(backlog['events_per_second'])}/s ({backlog['worker_cpu_ms_per_event']} ms)"
+    )
