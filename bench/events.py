@@ -18,7 +18,7 @@ from bench.fixtures import api_client, ok, signed_headers
 from bench.load import median_of, open_model
 from bench.processes import cpu_seconds
 from bench.rawhttp import Answer
-from bench.scenarios import Context, DeliveryStream, check_clean, ms, pct
+from bench.scenarios import Context, DeliveryStream, check_clean, ms, pct, watch_drain
 from bench.stack import start_workers, stop_workers
 from tests.support.live import free_port
 from tests.support.receiver import Attempt, Receiver, ReceiverProcess
@@ -153,23 +153,14 @@ async def drain_backlog(
     )
     start_workers(ctx.stack, 1)
     worker = ctx.stack.workers[0].pid
-    deadline = time.monotonic() + 120
-    cpu_at_first: tuple[float, int] | None = None
     try:
-        while True:
-            delivered, first, last = (await ctx.db.fetch(DELIVERED, mark=mark))[0]
-            if delivered and cpu_at_first is None:
-                cpu_at_first = (cpu_seconds(worker), delivered)
-            if delivered >= events and cpu_at_first is not None:
-                cpu = cpu_seconds(worker) - cpu_at_first[0]
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"only {delivered} of {events} events were delivered")
-            await asyncio.sleep(0.02)
+        drained = await watch_drain(
+            ctx.db, DELIVERED, events, lambda: (cpu_seconds(worker),), "events", mark=mark
+        )
     finally:
         stop_workers(ctx.stack)
     return {
         "events": float(events),
-        "events_per_second": round((events - 1) / max((last - first).total_seconds(), 1e-6), 1),
-        "worker_cpu_ms_per_event": round(cpu * 1000 / max(events - cpu_at_first[1], 1), 2),
+        "events_per_second": round((events - 1) / drained.seconds, 1),
+        "worker_cpu_ms_per_event": round(drained.cpu_used[0] * 1000 / drained.counted, 2),
     }

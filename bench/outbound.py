@@ -19,7 +19,7 @@ from bench import fixtures
 from bench.load import median_of, open_model
 from bench.processes import cpu_seconds
 from bench.rawhttp import Answer
-from bench.scenarios import Context, check_clean, ms, pct
+from bench.scenarios import Context, check_clean, ms, pct, watch_drain
 from bench.stack import Stack, start_workers, stop_workers
 
 TICKETS = 40
@@ -112,29 +112,19 @@ async def drain_rate(
         "SELECT count(*), min(updated_at), max(updated_at) FROM sync_jobs "
         "WHERE id > :mark AND kind = 'jira.push_comment' AND status = 'done'"
     )
-    deadline = time.monotonic() + 120
-    first_done, at_first, at_last = 0, (0.0, 0.0), (0.0, 0.0)
     try:
-        while True:
-            done, first, last = (await ctx.db.fetch(query, mark=mark))[0]
-            if done and not first_done:
-                first_done, at_first = done, cpu_used(ctx.stack)
-            if done >= count:
-                at_last = cpu_used(ctx.stack)
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"only {done} of {count} jobs done")
-            await asyncio.sleep(0.05)
+        drained = await watch_drain(
+            ctx.db, query, count, lambda: cpu_used(ctx.stack), "jobs", mark=mark
+        )
     finally:
         stop_workers(ctx.stack)
     async with httpx.AsyncClient(base_url=ctx.stack.sim_url) as sim:
         await sim.delete("/_sim/requests")
-    seconds = max((last - first).total_seconds(), 1e-6)
-    jobs = max(count - first_done, 1)
+    worker_cpu, sim_cpu = drained.cpu_used
     return {
-        "jobs_per_second": round((count - 1) / seconds, 1),
-        "worker_cpu_ms_per_job": round((at_last[0] - at_first[0]) * 1000 / jobs, 2),
-        "sim_cpu_ms_per_job": round((at_last[1] - at_first[1]) * 1000 / jobs, 2),
+        "jobs_per_second": round((count - 1) / drained.seconds, 1),
+        "worker_cpu_ms_per_job": round(worker_cpu * 1000 / drained.counted, 2),
+        "sim_cpu_ms_per_job": round(sim_cpu * 1000 / drained.counted, 2),
     }
 
 

@@ -7,7 +7,7 @@ import contextlib
 import itertools
 import statistics
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -239,6 +239,43 @@ async def _applied_all(db: Database, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("the deliveries were not applied in time")
         await asyncio.sleep(0.05)
+
+
+@dataclass(frozen=True)
+class Drained:
+    """A backlog drained: seconds from the first item done to the last (the service's own
+    timestamps), and the CPU (`cpu()`'s readings) used from the poll that first saw one done to
+    the end, over the items done after that poll."""
+
+    seconds: float
+    cpu_used: tuple[float, ...]
+    counted: int
+
+
+async def watch_drain(
+    db: Database,
+    query: str,
+    count: int,
+    cpu: Callable[[], tuple[float, ...]],
+    what: str,
+    timeout: float = 120.0,
+    **parameters: Any,
+) -> Drained:
+    """Poll `query` (how many are done, when the first and the last were done) until `count`
+    are done."""
+    deadline = time.monotonic() + timeout
+    at_first: tuple[tuple[float, ...], int] | None = None
+    while True:
+        done, first, last = (await db.fetch(query, **parameters))[0]
+        if done and at_first is None:
+            at_first = (cpu(), done)
+        if done >= count and at_first is not None:
+            used = tuple(end - start for start, end in zip(at_first[0], cpu(), strict=True))
+            seconds = max((last - first).total_seconds(), 1e-6)
+            return Drained(seconds, used, max(count - at_first[1], 1))
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only {done} of {count} {what} done")
+        await asyncio.sleep(0.02)
 
 
 # -- 2. Jira -> ticket ---------------------------------------------------------------------------
