@@ -33,7 +33,7 @@ from app.integration.inbound.fields import apply_fields
 from app.integration.inbound.linked_tickets import ApplyReport, LinkedTickets
 from app.integration.inbound.product import apply_move, apply_product
 from app.integration.inbound.rules import is_stale
-from app.integration.inbound.status import apply_issue_type, apply_status
+from app.integration.inbound.status import all_status_options, apply_issue_type, apply_status
 from app.integration.job_kinds import ApplyWebhook
 from app.integration.linked_issues import issue_row, issue_rows_if_free
 from app.integration.models import Direction, JiraInstance, JiraIssue
@@ -315,8 +315,8 @@ async def _apply_parsed(
                 f"Older change to {issue.issue_key} not applied over a newer one",
             )
         else:
-            await apply_issue_changes(tickets, parsed.changes)
-            remember_version(issue, parsed.updated, parsed.changelog_id)
+            version = (parsed.updated, parsed.changelog_id)
+            await apply_issue_changes(tickets, parsed.changes, version=version)
     if plan is not None:
         if plan.skip is not None:
             await _log(
@@ -333,11 +333,24 @@ async def _apply_parsed(
 
 
 async def apply_issue_changes(
-    tickets: LinkedTickets, changes: IssueChanges, *, set_product: bool = False
+    tickets: LinkedTickets,
+    changes: IssueChanges,
+    *,
+    set_product: bool = False,
+    version: tuple[datetime | None, int | None] | None = None,
 ) -> ApplyReport:
-    """Type, status, move/product and mapped fields, in that order, to every linked ticket."""
+    """Type, status, move/product and mapped fields, in that order, to every linked ticket; and
+    the issue's `version` (Jira's updated, the changelog id) remembered with them."""
     report = ApplyReport()
+    if changes.issue_type or (changes.status_to and tickets.instance.update_ticket_status):
+        # Read first, so that the tickets' answers rendered before the change (for an outgoing
+        # event) find their statuses among them instead of reading them apart.
+        await all_status_options(tickets.session)
     async with changing(tickets.session, await tickets.id_list(), Origin.JIRA):
+        if version is not None:
+            # Within the change (not after it): an outgoing event flushes the issue with the
+            # tickets' answers after the change, and then its row is written once.
+            remember_version(tickets.issue, *version)
         if changes.issue_type:
             await apply_issue_type(tickets, changes.issue_type, report)
         if changes.status_to:

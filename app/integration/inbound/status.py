@@ -27,7 +27,7 @@ _OLD_TYPE = aliased(TicketType)  # built once: an alias is costly to make per st
 _OLD_STATUS = aliased(TicketStatus)
 
 # A status change's statements, built once (each applied status change runs them), bound per
-# call by `LinkedTickets.bound`: every type's statuses (`_all_status_options`); then per type
+# call by `LinkedTickets.bound`: every type's statuses (`all_status_options`); then per type
 # of the linked tickets, a History line for each linked ticket of the type not in the target
 # status yet (on the table: see `linked_tickets`), and the change.
 _ALL_STATUSES = select(TicketStatus)
@@ -80,7 +80,7 @@ async def apply_issue_type(tickets: LinkedTickets, jira_type: str, report: Apply
         report.notes.append(message)
         await tickets.log("jira.issue_type", message, error=True)
         return
-    options = await _all_status_options(session)
+    options = await all_status_options(session)
     if not options.get(target):
         message = f"Ticket type {types[target]!r} has no statuses; ticket type unchanged"
         report.errors.append(message)
@@ -111,10 +111,11 @@ async def apply_issue_type(tickets: LinkedTickets, jira_type: str, report: Apply
     report.changes.append(f"ticket type -> {types[target]}")
 
 
-async def _all_status_options(session: AsyncSession) -> dict[int, list[StatusOption]]:
+async def all_status_options(session: AsyncSession) -> dict[int, list[StatusOption]]:
     """Every ticket type's statuses (types without any are left out), read once per
     transaction: a short list, which a burst or a backlog applied together asks for again and
-    again."""
+    again. Kept in the session, they are also the statuses the tickets' answers show (an
+    outgoing event renders them before and after a change)."""
     kept = session.info.get(_STATUS_OPTIONS)
     if kept is not None and kept[0] is session.sync_session.get_transaction():
         found: dict[int, list[StatusOption]] = kept[1]
@@ -144,7 +145,7 @@ async def apply_status(
         await tickets.add_actions(text, ACTOR, None, None)
         report.changes.append(f"status action: {previous} -> {jira_to}")
         return
-    options = await _all_status_options(session)
+    options = await all_status_options(session)
     changed = False
     for type_id in sorted(await tickets.type_ids() & options.keys()):
         target = target_status(options[type_id], jira_to)
