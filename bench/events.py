@@ -14,7 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 from app.outgoing.sender import new_secret
-from bench.fixtures import api_client, ok, signed_headers
+from bench.fixtures import api_client, json_api_headers, ok, signed_headers
 from bench.load import median_of, open_model
 from bench.processes import cpu_seconds
 from bench.rawhttp import Answer
@@ -140,7 +140,7 @@ async def drain_backlog(
     subscription), then one worker started: events delivered per second from the first to the
     last (the service's own timestamps; its start-up not counted), and its CPU per event from
     the first delivered on."""
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {ctx.stack.api_token}"}
+    headers = json_api_headers(ctx.stack)
 
     def request(index: int) -> tuple[str, str, dict[str, str], bytes]:
         body = json.dumps({"Name": f"{tag}-{index}"}).encode()

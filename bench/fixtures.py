@@ -32,6 +32,11 @@ class Helpdesk:
     statuses: dict[str, int] = field(default_factory=dict)
 
 
+def json_api_headers(stack: Stack) -> dict[str, str]:
+    """A JSON body for the ticket API, with the API token (for the load generator's requests)."""
+    return {"Content-Type": "application/json", "Authorization": f"Bearer {stack.api_token}"}
+
+
 def api_client(stack: Stack) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=f"{stack.app_url}{API}", auth=("bench", stack.api_token), timeout=30.0

@@ -39,7 +39,7 @@ async def post_actions(
 ) -> dict[str, float]:
     """POST `count` actions spread over `tickets`; description tag -> the action's DateCreated."""
     created: dict[str, float] = {}
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {ctx.stack.api_token}"}
+    headers = fixtures.json_api_headers(ctx.stack)
 
     def request(index: int) -> tuple[str, str, dict[str, str], bytes]:
         body = json.dumps({"Description": f"{tag}-{index}", "ActionType": "Comment"}).encode()
