@@ -98,3 +98,8 @@ def test_the_table_reports_an_events_backlog_drained_by_one_worker() -> None:
     assert row == (
         f"{report._f(backlog['events_per_second'])}/s ({backlog['worker_cpu_ms_per_event']} ms)"
     )
+
+
+def test_the_readme_shows_the_committed_run_s_table() -> None:
+    readme = (RESULTS.parents[1] / "README.md").read_text()
+    assert committed_results()["table"].strip() in readme
