@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import DateTime, Integer, and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col
 
@@ -41,7 +40,7 @@ _JOBS = table_of(SyncJob)
 _INSERT_JOB = sa_insert(_JOBS).returning(_JOBS.c.id)
 # Built once: an alias is costly to make per statement.
 _PENDING_NAME = "pending"
-_PENDING = aliased(SyncJob, name=_PENDING_NAME)
+_PENDING = _JOBS.alias(_PENDING_NAME)
 
 
 async def enqueue(
@@ -73,17 +72,18 @@ def first_in_order() -> Any:
     `ix_sync_jobs_pending_order`, its condition written out the same way), not per waiting job:
     a backlog of thousands costs milliseconds, not seconds."""
     firsts = (
-        select(func.min(_PENDING.id))
+        select(func.min(_PENDING.c.id))
         .where(text(f"{_PENDING_NAME}.{PENDING_SQL}"))
-        .group_by(_PENDING.ordering_key)
+        .group_by(_PENDING.c.ordering_key)
     )
-    return or_(col(SyncJob.ordering_key).is_(None), col(SyncJob.id).in_(firsts))
+    return or_(_JOBS.c.ordering_key.is_(None), _JOBS.c.id.in_(firsts))
 
 
 def _claimable(now: BindParameter[datetime]) -> Any:
+    jobs = _JOBS.c
     ready = or_(
-        and_(col(SyncJob.status) == JobStatus.QUEUED, col(SyncJob.run_after) <= now),
-        and_(col(SyncJob.status) == JobStatus.RUNNING, col(SyncJob.lease_until) < now),
+        and_(jobs.status == JobStatus.QUEUED, jobs.run_after <= now),
+        and_(jobs.status == JobStatus.RUNNING, jobs.lease_until < now),
     )
     return and_(ready, first_in_order())
 
@@ -127,29 +127,32 @@ def _claim_statement(
     postgres: bool, kinds: tuple[str, ...] | None, other_kinds: tuple[str, ...]
 ) -> Any:
     """Built once per lane (a worker claims with the same one again and again): making the
-    statement cost more than running it. Its values are bound at each claim."""
+    statement cost more than running it. Its values are bound at each claim. The UPDATE is on
+    the table, its rows loaded as jobs by the SELECT around it: an ORM-enabled UPDATE is copied
+    at every run, and its cache key (for this statement, about 0.4 ms) made again."""
     now = bindparam("now", type_=DateTime(timezone=True))
+    jobs = _JOBS.c
     candidates = (
-        select(col(SyncJob.id))
-        .where(_claimable(now), *_of_kinds(kinds, other_kinds))
-        .order_by(col(SyncJob.id))
+        select(jobs.id)
+        .where(_claimable(now), *_of_kinds(kinds, other_kinds, jobs.kind))
+        .order_by(jobs.id)
         .limit(bindparam("limit", type_=Integer))
     )
     if postgres:
         candidates = candidates.with_for_update(skip_locked=True)
-    return (
-        update(SyncJob)
-        .where(col(SyncJob.id).in_(candidates.scalar_subquery()))
+    claimed = (
+        update(_JOBS)
+        .where(jobs.id.in_(candidates.scalar_subquery()))
         .values(
             status=JobStatus.RUNNING,
             locked_by=bindparam("worker_id"),
             lease_until=bindparam("lease_until"),
-            attempts=col(SyncJob.attempts) + 1,
+            attempts=jobs.attempts + 1,
             updated_at=now,
         )
-        .returning(SyncJob)
-        .execution_options(synchronize_session=False)
+        .returning(*_JOBS.c)
     )
+    return select(SyncJob).from_statement(claimed)
 
 
 async def renew_leases(
@@ -271,13 +274,13 @@ async def discard_failed(session: AsyncSession, job_id: int) -> bool:
 
 
 def _of_kinds(
-    kinds: Sequence[str] | None, other_kinds: Sequence[str], jobs: Any = SyncJob
+    kinds: Sequence[str] | None, other_kinds: Sequence[str], kind: Any = _JOBS.c.kind
 ) -> list[Any]:
     conditions: list[Any] = []
     if kinds is not None:
-        conditions.append(col(jobs.kind).in_(list(kinds)))
+        conditions.append(kind.in_(list(kinds)))
     if other_kinds:
-        conditions.append(col(jobs.kind).not_in(list(other_kinds)))
+        conditions.append(kind.not_in(list(other_kinds)))
     return conditions
 
 
@@ -323,13 +326,13 @@ def _lookahead_statement(kinds: tuple[str, ...] | None, other_kinds: tuple[str, 
     )
     # An ordering key with more than one job still to run (the partial index again).
     shared_key = (
-        select(col(_PENDING.ordering_key))
+        select(_PENDING.c.ordering_key)
         .where(
             text(f"{_PENDING_NAME}.{PENDING_SQL}"),
-            col(_PENDING.ordering_key).is_not(None),
-            *_of_kinds(kinds, other_kinds, _PENDING),
+            _PENDING.c.ordering_key.is_not(None),
+            *_of_kinds(kinds, other_kinds, _PENDING.c.kind),
         )
-        .group_by(col(_PENDING.ordering_key))
+        .group_by(_PENDING.c.ordering_key)
         .having(func.count() > 1)
     )
     return select(queued, leased, shared_key.exists())
