@@ -7,11 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlmodel import col
 
 from app.helpdesk.models import Action, Ticket
 from app.inbox.models import WebhookDelivery
+from app.integration.models import JiraIssue
 from app.jobs.models import SyncJob
 from jirasim import JiraSimulator
 from tests.support.inbound import (
@@ -23,6 +24,7 @@ from tests.support.inbound import (
     ticket_rows,
 )
 from tests.support.jobs import drain
+from tests.support.statements import statements_sent
 from tests.support.world import ISSUE_ID, WEBHOOK_SECRET, linked_world
 
 
@@ -65,6 +67,46 @@ class TestParsedOnce:
         await drain(service)
         (ticket,) = await ticket_rows(session, s.tickets)
         assert ticket.status_id == s.catalog.statuses[(s.catalog.bug, "Done")]
+
+
+class TestFirstRead:
+    async def test_the_delivery_its_instance_and_its_issue_locked_are_one_statement(
+        self, http: httpx.AsyncClient, service: Any, session: Any
+    ) -> None:
+        s = await linked_world(session, 1)
+        change = issue_updated(ISSUE_ID, "DEMO-1", [item("status", "To Do", "Done")])
+        assert (await deliver(http, s.instance_id, change)).is_success
+
+        with statements_sent(service.state.engine) as sent:
+            assert await drain(service) == 1
+
+        (ticket,) = await ticket_rows(session, s.tickets)
+        assert ticket.status_id == s.catalog.statuses[(s.catalog.bug, "Done")]
+        issue_reads = [sql for sql in sent if sql.startswith("SELECT") and "jira_issues" in sql]
+        assert len(issue_reads) == 1
+        assert "webhook_deliveries" in issue_reads[0]
+        if service.state.engine.dialect.name == "postgresql":
+            assert issue_reads[0].endswith("FOR UPDATE OF jira_issues")
+
+    async def test_a_delivery_whose_issue_has_no_row_is_read_apart_and_not_applied(
+        self, http: httpx.AsyncClient, service: Any, session: Any
+    ) -> None:
+        """Stored while linked, its issue's row gone before the job ran: the job still finds
+        the delivery (and says why nothing was applied)."""
+        s = await linked_world(session, 1)
+        change = issue_updated(ISSUE_ID, "DEMO-1", [item("status", "To Do", "Done")])
+        assert (await deliver(http, s.instance_id, change)).is_success
+        await session.execute(
+            update(Ticket).where(col(Ticket.id).in_(s.tickets)).values(jira_issue_ref=None)
+        )
+        await session.execute(delete(JiraIssue))
+        await session.commit()
+
+        assert await drain(service) == 1
+
+        outcomes = list(await session.scalars(select(col(WebhookDelivery.outcome))))
+        await session.commit()
+        assert outcomes == ["unlinked"]
 
 
 class TestOrdering:
