@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -131,6 +131,25 @@ def single_statement_sessions(
 
 
 RowT = TypeVar("RowT", bound=SQLModel)
+KeptT = TypeVar("KeptT")
+
+
+async def once_per_transaction(
+    session: AsyncSession, name: str, read: Callable[[], Awaitable[KeptT]]
+) -> KeptT:
+    """What `read` gives, read at its first use in the session's transaction and kept for the
+    rest of it under `name` (in the session's info): a short list that a change, a burst
+    applied together or the answers rendered before and after a change ask for again."""
+    transaction = session.sync_session.get_transaction()
+    kept = session.info.get(name)
+    if kept is not None and kept[0] is transaction:
+        found: KeptT = kept[1]
+        return found
+    value = await read()
+    session.info[name] = (transaction, value)
+    return value
+
+
 _ROWS_HELD = "db.rows_by_id.held"
 
 

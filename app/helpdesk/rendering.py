@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core.db import rows_by_id
+from app.core.db import once_per_transaction, rows_by_id
 from app.helpdesk.fields import from_stored
 from app.helpdesk.models import (
     CustomField,
@@ -40,6 +40,13 @@ _CUSTOM_FIELDS = select(CustomField)
 _CUSTOM_VALUES = select(TicketCustomValue).where(
     col(TicketCustomValue.ticket_id).in_(bindparam("ticket_ids", expanding=True))
 )
+# The custom fields, read once per transaction: an outgoing event renders the tickets' answers
+# before and after the change.
+_FIELDS_KEPT = "rendering.custom_fields"
+
+
+async def _custom_fields(session: AsyncSession) -> dict[int | None, CustomField]:
+    return {field.id: field for field in (await session.scalars(_CUSTOM_FIELDS)).all()}
 
 
 async def ticket_answers(
@@ -52,7 +59,7 @@ async def ticket_answers(
     statuses = await rows_by_id(session, TicketStatus, {t.status_id for t in tickets})
     products = await rows_by_id(session, Product, {t.product_id for t in tickets})
     versions = await rows_by_id(session, Version, {t.reported_version_id for t in tickets})
-    fields = {f.id: f for f in (await session.scalars(_CUSTOM_FIELDS)).all()}
+    fields = await once_per_transaction(session, _FIELDS_KEPT, lambda: _custom_fields(session))
     values: dict[int, dict[str, Any]] = {t.id or 0: {} for t in tickets}
     if tickets and fields:
         rows = await session.scalars(_CUSTOM_VALUES, {"ticket_ids": list(values)})

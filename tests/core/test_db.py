@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import defer
 from sqlmodel import col
 
-from app.core.db import create_engine, keep_for_session, rows_by_id
+from app.core.db import create_engine, keep_for_session, once_per_transaction, rows_by_id
 from app.core.settings import Settings
 from app.helpdesk.models import TicketType
 from tests.support.statements import statements_sent
@@ -111,3 +111,18 @@ async def test_a_row_held_without_a_column_is_read_again(session: AsyncSession) 
     keep_for_session(session, [partial])
     (row,) = (await rows_by_id(session, TicketType, ids[:1])).values()
     assert row.name == "Incident"  # loaded: not read on access (an async session cannot)
+
+
+async def test_kept_once_per_transaction_is_read_again_in_the_next(session: AsyncSession) -> None:
+    reads: list[int] = []
+
+    async def read() -> int:
+        reads.append(len(reads) + 1)
+        return len(reads)
+
+    async with session.begin():
+        first = await once_per_transaction(session, "test.kept", read)
+        again = await once_per_transaction(session, "test.kept", read)
+    async with session.begin():
+        next_transaction = await once_per_transaction(session, "test.kept", read)
+    assert (first, again, next_transaction) == (1, 1, 2)

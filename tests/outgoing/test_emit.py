@@ -68,9 +68,9 @@ class TestJiraChanges:
     async def test_a_status_change_reads_the_statuses_and_writes_the_issue_once(
         self, events_client: httpx.AsyncClient, events_app: Any, session: Any, receiver: Receiver
     ) -> None:
-        """The statuses read for the change are those the ticket's answers show, before and
-        after it; the issue's new status and version are one write, though the answer after the
-        change was rendered in between."""
+        """The statuses and custom fields read for the change are those the ticket's answers
+        show, before and after it; the issue's new status and version are one write, though the
+        answer after the change was rendered in between."""
         s = await linked_world(session, 1)
         await subscribe(events_client, receiver)
         change = issue_updated(ISSUE_ID, "DEMO-1", [item("status", "To Do", "in progress")])
@@ -82,6 +82,7 @@ class TestJiraChanges:
         ]
         assert updated["data"]["Ticket"]["Status"] == "In Progress"
         assert len([sql for sql in sent if "FROM ticket_statuses" in sql]) == 1
+        assert len([sql for sql in sent if "FROM custom_fields" in sql]) == 1
         assert len([sql for sql in sent if sql.startswith("UPDATE jira_issues")]) == 1
 
     async def test_a_type_and_a_mapped_field_change_are_one_ticket_updated(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from app.core.db import keep_for_session, table_of
+from app.core.db import keep_for_session, once_per_transaction, table_of
 from app.helpdesk import history
 from app.helpdesk.models import HistoryEntry, Ticket, TicketStatus, TicketType
 from app.integration.inbound.linked_tickets import (
@@ -116,19 +116,18 @@ async def all_status_options(session: AsyncSession) -> dict[int, list[StatusOpti
     transaction: a short list, which a burst or a backlog applied together asks for again and
     again. Kept in the session, they are also the statuses the tickets' answers show (an
     outgoing event renders them before and after a change)."""
-    kept = session.info.get(_STATUS_OPTIONS)
-    if kept is not None and kept[0] is session.sync_session.get_transaction():
-        found: dict[int, list[StatusOption]] = kept[1]
-        return found
-    statuses = list(await session.scalars(_ALL_STATUSES))
-    keep_for_session(session, statuses)  # the tickets' answers after the change show them
-    options: dict[int, list[StatusOption]] = {}
-    for status in statuses:
-        options.setdefault(status.ticket_type_id, []).append(
-            StatusOption(status.id or 0, status.name, status.is_default)
-        )
-    session.info[_STATUS_OPTIONS] = (session.sync_session.get_transaction(), options)
-    return options
+
+    async def read() -> dict[int, list[StatusOption]]:
+        statuses = list(await session.scalars(_ALL_STATUSES))
+        keep_for_session(session, statuses)  # the tickets' answers after the change show them
+        options: dict[int, list[StatusOption]] = {}
+        for status in statuses:
+            options.setdefault(status.ticket_type_id, []).append(
+                StatusOption(status.id or 0, status.name, status.is_default)
+            )
+        return options
+
+    return await once_per_transaction(session, _STATUS_OPTIONS, read)
 
 
 async def apply_status(
