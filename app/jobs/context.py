@@ -38,7 +38,7 @@ class WorkerContext(Generic[ServicesT]):
     # The worker's last claim filled every free slot: more jobs may be waiting for one, so a
     # handler may do some of them with its own (`jobs/alongside.py`).
     backlog: bool = False
-    # Where the worker claims, if not in a unit of work (`claiming`).
+    # Where a statement atomic by itself runs, if not in a unit of work (`one_statement`).
     claim_sessions: async_sessionmaker[AsyncSession] | None = None
 
     async def finish_in(
@@ -100,10 +100,10 @@ class WorkerContext(Generic[ServicesT]):
             yield session
 
     @asynccontextmanager
-    async def claiming(self) -> AsyncIterator[AsyncSession]:
-        """Where the worker claims jobs. A claim is one statement, atomic by itself, on the way
-        of every job: on PostgreSQL it commits on its own, with no BEGIN and COMMIT round trips
-        around it (`claim_sessions`: `db.single_statement_sessions`); else a unit of work."""
+    async def one_statement(self) -> AsyncIterator[AsyncSession]:
+        """Where a statement atomic by itself runs (the worker's claims, a job's first read):
+        on PostgreSQL it commits on its own, with no BEGIN and COMMIT round trips around it
+        (`claim_sessions`: `db.single_statement_sessions`); else a unit of work."""
         if self.claim_sessions is None:
             async with self.transaction() as session:
                 yield session

@@ -167,7 +167,7 @@ class Worker:
         """Run jobs until none is ready (used by tests and one-shot runs); returns how many."""
         total = 0
         while True:
-            async with self.ctx.claiming() as session:
+            async with self.ctx.one_statement() as session:
                 batch = await jobs.claim(
                     session,
                     self.ctx.worker_id,
@@ -192,7 +192,7 @@ class Worker:
         if self.give_way is not None:
             free = await self.give_way(free)
         try:
-            async with self.ctx.claiming() as session:
+            async with self.ctx.one_statement() as session:
                 batch = await jobs.claim(
                     session,
                     self.ctx.worker_id,

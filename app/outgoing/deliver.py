@@ -20,6 +20,7 @@ from app.core.backoff import BackoffPolicy, Jitter
 from app.core.db import table_of, utcnow
 from app.core.logging import get_logger
 from app.core.security import SecretBox
+from app.jobs import behind
 from app.jobs.context import WorkerContext
 from app.jobs.kinds import Failure, Job, JobError
 from app.outgoing.job_kinds import DeliverEvent
@@ -75,6 +76,9 @@ _TO_SEND = (
         _DELIVERIES.c.status == DeliveryStatus.PENDING,
     )
 )
+# The usual job's first read: its delivery (as `_TO_SEND`), and whether a job is queued behind
+# it; one statement of its own, in no transaction (`WorkerContext.one_statement`).
+_TO_SEND_ALONE = _TO_SEND.add_columns(behind.anything_queued_behind().label("behind"))
 # An outcome is written over the attempt it belongs to only: not once another attempt has
 # ended (a job that lost its lease and ran twice) or the delivery is gone.
 _RECORD_ATTEMPT = (
@@ -141,12 +145,15 @@ async def run_deliver(ctx: EventContext, job: Job[DeliverEvent]) -> None:
     done in the transaction that writes their outcomes (`finish_in`). One to be tried again ends
     the run: it waits for its next attempt (the job's own: the job is retried; a taken one:
     queued again with its delay), and those after it are queued again untried, behind it."""
-    async with ctx.transaction() as session:
-        taken = await ctx.take_behind(session, job, SEND_TOGETHER - 1)
-        ready = await _ready(session, _services(ctx).secrets, [job, *taken])
-        if not ready:
-            await ctx.finish_in(session, job.id, taken)
-            return
+    taken: list[Job[DeliverEvent]] = []
+    ready = await _ready_alone(ctx, job)
+    if ready is None:
+        async with ctx.transaction() as session:
+            taken = await ctx.take_behind(session, job, SEND_TOGETHER - 1)
+            ready = await _ready(session, _services(ctx).secrets, [job, *taken])
+            if not ready:
+                await ctx.finish_in(session, job.id, taken)
+                return
     sent: list[Sent] = []
     crash: Exception | None = None
     try:
@@ -165,6 +172,27 @@ async def run_deliver(ctx: EventContext, job: Job[DeliverEvent]) -> None:
             raise crash
         last = sent[-1]
         raise JobError(describe(last.answer), transient=True, retry_after=last.outcome.delay)
+
+
+async def _ready_alone(ctx: EventContext, job: Job[DeliverEvent]) -> list[Ready] | None:
+    """The job's delivery, ready to send, when it is all the job has to do (nothing queued
+    behind it) and nothing is to be written first: read in one statement. None otherwise
+    (not Pending, its subscription off or its secret unreadable, or jobs wait behind it): the
+    transaction of `run_deliver` reads it again and decides."""
+    bound = {
+        "delivery_ids": [job.payload.delivery_id],
+        "job_id": job.id,
+        "ordering_key": job.payload.ordering_key(),
+    }
+    async with ctx.one_statement() as session:
+        row = (await session.execute(_TO_SEND_ALONE, bound)).first()
+    if row is None or row.behind or not row.active:
+        return None
+    try:
+        secret = _services(ctx).secrets.decrypt(row.secret_encrypted)
+    except ValueError:
+        return None
+    return [Ready(job, row, secret)]
 
 
 async def _ready(

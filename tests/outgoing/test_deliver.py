@@ -24,6 +24,7 @@ from tests.support.inbound import deliver, issue_updated, item
 from tests.support.jobs import drain, jobs_of_kind, worker_writes_no_end
 from tests.support.outgoing_fixtures import Switch, subscribe
 from tests.support.receiver import Receiver
+from tests.support.statements import statements_sent
 from tests.support.world import ISSUE_ID, linked_world, seed_helpdesk
 
 
@@ -214,6 +215,29 @@ class TestMetrics:
         assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 1, 1]
         exposed = (await events_client.get("/metrics")).text
         assert 'outgoing_events_sent_total{type="ticket.updated"}' in exposed
+
+
+class TestAnEventAlone:
+    async def test_is_read_with_whether_a_job_waits_behind_it_in_one_statement(
+        self, events_client: httpx.AsyncClient, events_app: Any, receiver: Receiver
+    ) -> None:
+        """Nothing queued behind it: no job is looked for behind it (and on PostgreSQL the read
+        commits on its own, in no transaction)."""
+        ticket = await subscribed_ticket(events_client, receiver)
+        await rename(events_client, ticket["ID"], "x")
+
+        with statements_sent(events_app.state.engine) as sent:
+            await drain(events_app)
+
+        (delivery,) = await rows(events_app)
+        assert delivery.status == "Delivered"
+        assert len(receiver.delivered()) == 1
+        reads = [sql for sql in sent if sql.startswith("SELECT") and "FROM event_deliveries" in sql]
+        assert len(reads) == 1
+        looked_behind = [
+            sql for sql in sent if sql.startswith("SELECT sync_jobs.") and "sync_jobs.id >" in sql
+        ]
+        assert looked_behind == []
 
 
 class TestABurstSentTogether:
