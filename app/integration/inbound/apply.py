@@ -5,15 +5,10 @@ for an issue's state fetched by `refresh.py`)."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import cast
 
 from pydantic import ValidationError
-from sqlalchemy import Integer, String, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import QueryableAttribute, defer
-from sqlmodel import col
 
 from app.core.db import utcnow
 from app.core.logging import get_logger
@@ -28,6 +23,11 @@ from app.integration.inbound.comments import (
     needs_jira_check,
 )
 from app.integration.inbound.deleted import mark_deleted
+from app.integration.inbound.delivery_reads import (
+    parsed_delivery,
+    read_deliveries,
+    read_job_delivery,
+)
 from app.integration.inbound.failures import fail_instance_wide
 from app.integration.inbound.fields import apply_fields
 from app.integration.inbound.linked_tickets import ApplyReport, LinkedTickets
@@ -41,40 +41,12 @@ from app.integration.services import JobContext
 from app.integration.sync_logs import log_sync
 from app.jira.deliveries import EventKind, IssueChanges, ParsedDelivery
 from app.jira.errors import JiraError
-from app.jira.webhooks import as_utc, parse_delivery
+from app.jira.webhooks import as_utc
 from app.jobs import alongside, behind
 from app.jobs.kinds import Job, JobRegistry
 from app.jobs.models import SyncJob
 
 log = get_logger(__name__)
-# The stored body is for people and replays: the job's payload carries what it says.
-_WITHOUT_BODY = defer(cast(QueryableAttribute[str], WebhookDelivery.body))
-# Built once, bound at each use (making it would cost more than running it): a job's first
-# read, its delivery with the delivery's instance, and whether a job waits behind it (only
-# then does `_apply_behind` look for them).
-_DELIVERY = (
-    select(WebhookDelivery, JiraInstance, behind.anything_queued_behind())
-    .outerjoin(JiraInstance, col(JiraInstance.id) == WebhookDelivery.jira_instance_id)
-    .where(col(WebhookDelivery.id) == bindparam("id", type_=Integer))
-    .options(_WITHOUT_BODY)
-)
-# The usual job's first read: the same, with its issue's row locked (`issue_row`), in one round
-# trip instead of two. No row when any of the three is missing: then `_DELIVERY`, and the issue
-# apart.
-_DELIVERY_AND_ISSUE = (
-    select(WebhookDelivery, JiraInstance, behind.anything_queued_behind(), JiraIssue)
-    .join(JiraInstance, col(JiraInstance.id) == WebhookDelivery.jira_instance_id)
-    .join(
-        JiraIssue,
-        and_(
-            col(JiraIssue.instance_id) == JiraInstance.id,
-            col(JiraIssue.issue_id) == bindparam("issue_id", type_=String),
-        ),
-    )
-    .where(col(WebhookDelivery.id) == bindparam("id", type_=Integer))
-    .options(_WITHOUT_BODY)
-    .with_for_update(of=JiraIssue)
-)
 # At most this many deliveries queued behind a job are applied with it (one transaction).
 COALESCE_LIMIT = 100
 # Under a backlog, at most this many first deliveries of other issues too (`_apply_alongside`):
@@ -93,12 +65,12 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
     checked: CommentPlan | None = None
     while True:
         async with ctx.transaction() as session:
-            first_read = await _first_read(session, job)
+            first_read = await read_job_delivery(session, job)
             if first_read is None or first_read[0].processed_at is not None:
                 await ctx.finish_in(session, job.id)
                 return
             delivery, instance, anything_behind, issue = first_read
-            parsed = await _parsed(session, delivery, job.payload)
+            parsed = await parsed_delivery(session, delivery, job.payload)
             bound = log.bind(
                 delivery=delivery.delivery_id, event=parsed.event, issue_id=parsed.issue_id
             )
@@ -142,31 +114,6 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
         checked = plan
 
 
-FirstRead = tuple[WebhookDelivery, JiraInstance | None, bool, JiraIssue | None]
-
-
-async def _first_read(session: AsyncSession, job: Job[ApplyWebhook]) -> FirstRead | None:
-    """The job's delivery, its instance, whether a job waits behind it, and its issue's row
-    (locked) when the payload names the issue (else None: read apart, from the stored body)."""
-    bound: dict[str, object] = {
-        "id": job.payload.delivery_id,
-        "job_id": job.id,
-        "ordering_key": job.payload.ordering_key(),
-    }
-    if job.payload.issue_id is not None:
-        row = (
-            await session.execute(_DELIVERY_AND_ISSUE, {**bound, "issue_id": job.payload.issue_id})
-        ).first()
-        if row is not None:
-            delivery, instance, anything_behind, issue = row
-            return delivery, instance, anything_behind, issue
-    found = (await session.execute(_DELIVERY, bound)).first()
-    if found is None:
-        return None
-    delivery, instance, anything_behind = found
-    return delivery, instance, anything_behind, None
-
-
 async def _apply_behind(tickets: LinkedTickets, ctx: JobContext, job: Job[ApplyWebhook]) -> None:
     """The deliveries about the same issue queued behind this job (a burst of changes, or a
     backlog), applied in its transaction one by one in order, each exactly as its own job would
@@ -186,12 +133,12 @@ async def _apply_behind(tickets: LinkedTickets, ctx: JobContext, job: Job[ApplyW
             payloads.append((queued, ApplyWebhook.model_validate(queued.payload)))
         except ValidationError:
             break  # its own job says so
-    deliveries = await _deliveries(session, [payload.delivery_id for _, payload in payloads])
+    deliveries = await read_deliveries(session, [payload.delivery_id for _, payload in payloads])
     taken: list[SyncJob] = []
     for queued, payload in payloads:
         delivery = deliveries.get(payload.delivery_id)
         if delivery is not None and delivery.processed_at is None:
-            parsed = await _parsed(session, delivery, payload)
+            parsed = await parsed_delivery(session, delivery, payload)
             if not await _apply_with(tickets, delivery, parsed, job):
                 break
         taken.append(queued)
@@ -218,7 +165,7 @@ async def _apply_alongside(
             heads.append((row, ApplyWebhook.model_validate(row.payload)))
         except ValidationError:
             continue  # its own job says so
-    deliveries = await _deliveries(session, [payload.delivery_id for _, payload in heads])
+    deliveries = await read_deliveries(session, [payload.delivery_id for _, payload in heads])
     waiting: list[tuple[SyncJob, WebhookDelivery, ParsedDelivery]] = []
     for row, payload in heads:
         delivery = deliveries.get(payload.delivery_id)
@@ -230,7 +177,7 @@ async def _apply_alongside(
             or delivery.jira_instance_id != instance.id
         ):
             continue
-        waiting.append((row, delivery, await _parsed(session, delivery, payload)))
+        waiting.append((row, delivery, await parsed_delivery(session, delivery, payload)))
     issues = await issue_rows_if_free(
         session, instance.id or 0, [parsed.issue_id or "" for _, _, parsed in waiting]
     )
@@ -277,24 +224,6 @@ async def _apply_with(
         "jira.webhook.applied", outcome=outcome, with_job=job.id
     )
     return True
-
-
-async def _deliveries(session: AsyncSession, ids: list[int]) -> dict[int, WebhookDelivery]:
-    if not ids:
-        return {}
-    rows = await session.scalars(
-        select(WebhookDelivery).where(col(WebhookDelivery.id).in_(ids)).options(_WITHOUT_BODY)
-    )
-    return {row.id or 0: row for row in rows}
-
-
-async def _parsed(
-    session: AsyncSession, delivery: WebhookDelivery, payload: ApplyWebhook
-) -> ParsedDelivery:
-    if payload.parsed is not None:
-        return payload.parsed
-    await session.refresh(delivery, ["body"])  # queued before payloads carried it
-    return parse_delivery(json.loads(delivery.body))
 
 
 def _mark(delivery: WebhookDelivery, outcome: str) -> None:

@@ -1,0 +1,93 @@
+"""How an apply job reads the stored deliveries it applies: its own with its instance and its
+issue (one statement in the usual case), the others it takes by id, and what each says (parsed
+by the receiver, carried in the job's payload)."""
+
+from __future__ import annotations
+
+import json
+from typing import cast
+
+from sqlalchemy import Integer, String, and_, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute, defer
+from sqlmodel import col
+
+from app.inbox.models import WebhookDelivery
+from app.integration.job_kinds import ApplyWebhook
+from app.integration.models import JiraInstance, JiraIssue
+from app.jira.deliveries import ParsedDelivery
+from app.jira.webhooks import parse_delivery
+from app.jobs import behind
+from app.jobs.kinds import Job
+
+# The stored body is for people and replays: the job's payload carries what it says.
+_WITHOUT_BODY = defer(cast(QueryableAttribute[str], WebhookDelivery.body))
+# Built once, bound at each use (making it would cost more than running it): a job's first
+# read, its delivery with the delivery's instance, and whether a job waits behind it (only
+# then does the job look for them).
+_DELIVERY = (
+    select(WebhookDelivery, JiraInstance, behind.anything_queued_behind())
+    .outerjoin(JiraInstance, col(JiraInstance.id) == WebhookDelivery.jira_instance_id)
+    .where(col(WebhookDelivery.id) == bindparam("id", type_=Integer))
+    .options(_WITHOUT_BODY)
+)
+# The usual job's first read: the same, with its issue's row locked (`issue_row`), in one round
+# trip instead of two. No row when any of the three is missing: then `_DELIVERY`, and the issue
+# apart.
+_DELIVERY_AND_ISSUE = (
+    select(WebhookDelivery, JiraInstance, behind.anything_queued_behind(), JiraIssue)
+    .join(JiraInstance, col(JiraInstance.id) == WebhookDelivery.jira_instance_id)
+    .join(
+        JiraIssue,
+        and_(
+            col(JiraIssue.instance_id) == JiraInstance.id,
+            col(JiraIssue.issue_id) == bindparam("issue_id", type_=String),
+        ),
+    )
+    .where(col(WebhookDelivery.id) == bindparam("id", type_=Integer))
+    .options(_WITHOUT_BODY)
+    .with_for_update(of=JiraIssue)
+)
+FirstRead = tuple[WebhookDelivery, JiraInstance | None, bool, JiraIssue | None]
+
+
+async def read_job_delivery(session: AsyncSession, job: Job[ApplyWebhook]) -> FirstRead | None:
+    """The job's delivery, its instance, whether a job waits behind it, and its issue's row
+    (locked) when the payload names the issue (else None: read apart, from the stored body)."""
+    bound: dict[str, object] = {
+        "id": job.payload.delivery_id,
+        "job_id": job.id,
+        "ordering_key": job.payload.ordering_key(),
+    }
+    if job.payload.issue_id is not None:
+        row = (
+            await session.execute(_DELIVERY_AND_ISSUE, {**bound, "issue_id": job.payload.issue_id})
+        ).first()
+        if row is not None:
+            delivery, instance, anything_behind, issue = row
+            return delivery, instance, anything_behind, issue
+    found = (await session.execute(_DELIVERY, bound)).first()
+    if found is None:
+        return None
+    delivery, instance, anything_behind = found
+    return delivery, instance, anything_behind, None
+
+
+async def read_deliveries(session: AsyncSession, ids: list[int]) -> dict[int, WebhookDelivery]:
+    """Deliveries taken with the job (queued behind it, or alongside), by id."""
+    if not ids:
+        return {}
+    rows = await session.scalars(
+        select(WebhookDelivery).where(col(WebhookDelivery.id).in_(ids)).options(_WITHOUT_BODY)
+    )
+    return {row.id or 0: row for row in rows}
+
+
+async def parsed_delivery(
+    session: AsyncSession, delivery: WebhookDelivery, payload: ApplyWebhook
+) -> ParsedDelivery:
+    """What the delivery says, as its job's payload carries it."""
+    if payload.parsed is not None:
+        return payload.parsed
+    await session.refresh(delivery, ["body"])  # queued before payloads carried it
+    return parse_delivery(json.loads(delivery.body))
