@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -20,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import app.models  # noqa: F401  (registers every table)
 from app.core.db import create_engine, metadata, utcnow
-from app.core.migrations import alembic_config, pending_revisions, upgrade_to_head
+from app.core.migrations import HEAD_REVISION, alembic_config, pending_revisions, upgrade_to_head
 from app.core.settings import Settings
 from app.integration.inbound.status import _SET_STATUS, _STATUS_HISTORY
 from app.integration.linked_issues import _ISSUE_ROWS_IF_FREE
@@ -99,6 +101,40 @@ async def test_the_run_database_is_at_head(engine: AsyncEngine) -> None:
         assert (
             await connection.execute(text("SELECT version_num FROM alembic_version"))
         ).all() == [(HEAD,)]
+
+
+def test_the_revision_the_code_expects_is_the_newest_migration() -> None:
+    """A new migration moves `HEAD_REVISION` with it (readiness compares the database's with it)."""
+    assert HEAD_REVISION == HEAD
+
+
+def test_a_process_serving_a_current_database_never_loads_alembic(settings: Settings) -> None:
+    """Alembic and the scripts it reads are about 10 MB of memory: the app, its start on a
+    current database and its readiness probe do without them."""
+    probe = """
+import asyncio, sys
+from app.core.db import create_engine
+from app.core.migrations import readiness, upgrade_to_head
+import app.main
+
+async def main():
+    engine = create_engine(sys.argv[1])
+    await upgrade_to_head(engine)
+    print(await readiness(engine))
+    await engine.dispose()
+
+asyncio.run(main())
+assert not [name for name in sys.modules if name.split(".")[0] in ("alembic", "mako")], "loaded"
+"""
+    ran = subprocess.run(
+        [sys.executable, "-c", probe, settings.database_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "'status': 'ready'" in ran.stdout
 
 
 async def test_down_to_base_and_up_again(fresh_engine: AsyncEngine) -> None:
