@@ -32,20 +32,17 @@ _DELIVERY = (
     .options(_WITHOUT_BODY)
 )
 # The usual job's first read: the same, with its issue's row locked (`issue_row`), in one round
-# trip instead of two. No row when any of the three is missing: then `_DELIVERY`, and the issue
-# apart.
+# trip instead of two. No row when the delivery or its issue's row is missing: then
+# `_DELIVERY`, and the issue apart.
 _DELIVERY_AND_ISSUE = (
-    select(WebhookDelivery, JiraInstance, behind.anything_queued_behind(), JiraIssue)
-    .join(JiraInstance, col(JiraInstance.id) == WebhookDelivery.jira_instance_id)
+    _DELIVERY.add_columns(JiraIssue)
     .join(
         JiraIssue,
         and_(
-            col(JiraIssue.instance_id) == JiraInstance.id,
+            col(JiraIssue.instance_id) == WebhookDelivery.jira_instance_id,
             col(JiraIssue.issue_id) == bindparam("issue_id", type_=String),
         ),
     )
-    .where(col(WebhookDelivery.id) == bindparam("id", type_=Integer))
-    .options(_WITHOUT_BODY)
     .with_for_update(of=JiraIssue)
 )
 FirstRead = tuple[WebhookDelivery, JiraInstance | None, bool, JiraIssue | None]
