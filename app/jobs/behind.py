@@ -52,7 +52,7 @@ async def queued_behind(
 
 def anything_queued_behind() -> ColumnElement[bool]:
     """Whether a job is queued behind the running job `job_id` in its `ordering_key` (bound
-    where it is used): a handler asks it with its first read, and `queued_behind` only then.
+    with `asked_behind`): a handler asks it with its first read, and `queued_behind` only then.
     A job queued later is run by its own job."""
     return (
         select(_JOBS.c.id)
@@ -63,6 +63,11 @@ def anything_queued_behind() -> ColumnElement[bool]:
         )
         .exists()
     )
+
+
+def asked_behind(job: Job[Any]) -> dict[str, object]:
+    """The values `anything_queued_behind` is bound with, for the running `job`."""
+    return {"job_id": job.id, "ordering_key": job.payload.ordering_key()}
 
 
 @functools.cache

@@ -179,20 +179,15 @@ async def _ready_alone(ctx: EventContext, job: Job[DeliverEvent]) -> list[Ready]
     behind it) and nothing is to be written first: read in one statement. None otherwise
     (not Pending, its subscription off or its secret unreadable, or jobs wait behind it): the
     transaction of `run_deliver` reads it again and decides."""
-    bound = {
-        "delivery_ids": [job.payload.delivery_id],
-        "job_id": job.id,
-        "ordering_key": job.payload.ordering_key(),
-    }
+    bound = {"delivery_ids": [job.payload.delivery_id], **behind.asked_behind(job)}
     async with ctx.one_statement() as session:
         row = (await session.execute(_TO_SEND_ALONE, bound)).first()
-    if row is None or row.behind or not row.active:
+    if row is None or row.behind:
         return None
     try:
-        secret = _services(ctx).secrets.decrypt(row.secret_encrypted)
-    except ValueError:
+        return [Ready(job, row, _secret(row, _services(ctx).secrets))]
+    except NotSendable:
         return None
-    return [Ready(job, row, secret)]
 
 
 async def _ready(
@@ -208,17 +203,32 @@ async def _ready(
         row = rows.get(send.payload.delivery_id)
         if row is None:
             continue
-        if not row.active:  # None: the subscription is deleted
-            await _fail(session, row.id, "The subscription is inactive or deleted; not sent.")
-            continue
         try:
-            secret = secrets.decrypt(row.secret_encrypted)
-        except ValueError:
-            reason = "The subscription's Secret cannot be decrypted with this SECRET_KEY."
-            await _fail(session, row.id, reason)
-            continue
-        ready.append(Ready(send, row, secret))
+            ready.append(Ready(send, row, _secret(row, secrets)))
+        except NotSendable as exc:
+            await _fail(session, row.id, exc.reason)
     return ready
+
+
+class NotSendable(Exception):
+    """A Pending delivery that cannot be sent, and why (it is failed with that reason)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _secret(row: Row[*tuple[Any, ...]], secrets: SecretBox) -> str:
+    """The secret to sign the delivery with; NotSendable when its subscription is off or
+    deleted (`active` None), or its secret cannot be read with this SECRET_KEY."""
+    if not row.active:
+        raise NotSendable("The subscription is inactive or deleted; not sent.")
+    try:
+        return secrets.decrypt(row.secret_encrypted)
+    except ValueError:
+        raise NotSendable(
+            "The subscription's Secret cannot be decrypted with this SECRET_KEY."
+        ) from None
 
 
 async def _send_in_order(ctx: EventContext, ready: list[Ready], sent: list[Sent]) -> None:

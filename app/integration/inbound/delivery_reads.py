@@ -51,11 +51,7 @@ FirstRead = tuple[WebhookDelivery, JiraInstance | None, bool, JiraIssue | None]
 async def read_job_delivery(session: AsyncSession, job: Job[ApplyWebhook]) -> FirstRead | None:
     """The job's delivery, its instance, whether a job waits behind it, and its issue's row
     (locked) when the payload names the issue (else None: read apart, from the stored body)."""
-    bound: dict[str, object] = {
-        "id": job.payload.delivery_id,
-        "job_id": job.id,
-        "ordering_key": job.payload.ordering_key(),
-    }
+    bound = {"id": job.payload.delivery_id, **behind.asked_behind(job)}
     if job.payload.issue_id is not None:
         row = (
             await session.execute(_DELIVERY_AND_ISSUE, {**bound, "issue_id": job.payload.issue_id})
