@@ -1,5 +1,6 @@
 """Every table, imported in one place so the metadata is complete for Alembic and the app."""
 
+from app.core.config_cache import CONFIG_STAMP  # noqa: F401
 from app.crm.models import (  # noqa: F401
     CrmDictionary,
     CrmDictionaryValue,

@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core.config_cache import kept_while_unchanged
 from app.core.db import table_of, utcnow
 from app.core.settings import Settings
 from app.helpdesk.actions import action_answers
@@ -58,10 +59,19 @@ def event_body(event_type: str, data: dict[str, Any]) -> str:
 
 # Built once: every change to tickets from Jira asks it.
 _ACTIVE_SUBSCRIPTIONS = (
-    select(EventSubscription)
+    select(col(EventSubscription.id), col(EventSubscription.event_types))
     .where(col(EventSubscription.active).is_(True))
     .order_by(col(EventSubscription.id))
 )
+
+
+@dataclass(frozen=True)
+class ActiveSubscription:
+    """What choosing an event's subscriptions needs of one (kept between transactions:
+    `active_subscriptions`)."""
+
+    id: int
+    event_types: tuple[str, ...]
 
 
 # Built once, on the table: every event is one row per subscription, and an object added to the
@@ -70,13 +80,15 @@ _DELIVERIES = table_of(EventDelivery)
 _INSERT_DELIVERY = insert(_DELIVERIES).returning(_DELIVERIES.c.id)
 
 
-async def active_subscriptions(session: AsyncSession) -> list[EventSubscription]:
-    """The active subscriptions, read once per transaction."""
-    if SUBSCRIPTIONS not in session.info:
-        rows = await session.scalars(_ACTIVE_SUBSCRIPTIONS)
-        session.info[SUBSCRIPTIONS] = list(rows.all())
-    found: list[EventSubscription] = session.info[SUBSCRIPTIONS]
-    return found
+async def active_subscriptions(session: AsyncSession) -> tuple[ActiveSubscription, ...]:
+    """The active subscriptions, kept while the subscriptions are unchanged
+    (`core/config_cache.py`; else read once per transaction)."""
+
+    async def read() -> tuple[ActiveSubscription, ...]:
+        rows = await session.execute(_ACTIVE_SUBSCRIPTIONS)
+        return tuple(ActiveSubscription(row[0] or 0, tuple(row[1])) for row in rows)
+
+    return await kept_while_unchanged(session, SUBSCRIPTIONS, read)
 
 
 async def emit(
@@ -98,7 +110,7 @@ async def emit(
     now = utcnow()
     for subscription in chosen:
         row = {
-            "subscription_id": subscription.id or 0,
+            "subscription_id": subscription.id,
             "event_id": event_id,
             "event_type": event_type,
             "origin": origin.value,
@@ -113,7 +125,7 @@ async def emit(
         delivery_id = (await session.execute(_INSERT_DELIVERY, row)).scalar_one()
         job = DeliverEvent(
             delivery_id=delivery_id,
-            subscription_id=subscription.id or 0,
+            subscription_id=subscription.id,
             ticket_id=ticket_id,
             buckets=options.buckets,
         )

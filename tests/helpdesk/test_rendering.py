@@ -61,6 +61,7 @@ class TestTicketAnswers:
         status = await session.get(TicketStatus, made.status_id)
         assert status is not None
         status.is_closed = True
+        await session.flush()
         (answer,) = await ticket_answers(session, [made])
         assert answer["IsClosed"] is True
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import col
 
+from app.core.config_cache import saw_stamp, stamp_column
 from app.inbox.models import WebhookDelivery
 from app.integration.job_kinds import ApplyWebhook
 from app.integration.models import JiraInstance, JiraIssue
@@ -23,10 +24,11 @@ from app.jobs.kinds import Job
 # The stored body is for people and replays: the job's payload carries what it says.
 _WITHOUT_BODY = defer(cast(QueryableAttribute[str], WebhookDelivery.body))
 # Built once, bound at each use (making it would cost more than running it): a job's first
-# read, its delivery with the delivery's instance, and whether a job waits behind it (only
-# then does the job look for them).
+# read, its delivery with the delivery's instance, whether a job waits behind it (only then
+# does the job look for them), and the configuration's stamp (`core/config_cache.py`: the
+# statuses and subscriptions kept from an earlier job are used while it is the same).
 _DELIVERY = (
-    select(WebhookDelivery, JiraInstance, behind.anything_queued_behind())
+    select(WebhookDelivery, JiraInstance, behind.anything_queued_behind(), stamp_column())
     .outerjoin(JiraInstance, col(JiraInstance.id) == WebhookDelivery.jira_instance_id)
     .where(col(WebhookDelivery.id) == bindparam("id", type_=Integer))
     .options(_WITHOUT_BODY)
@@ -50,19 +52,22 @@ FirstRead = tuple[WebhookDelivery, JiraInstance | None, bool, JiraIssue | None]
 
 async def read_job_delivery(session: AsyncSession, job: Job[ApplyWebhook]) -> FirstRead | None:
     """The job's delivery, its instance, whether a job waits behind it, and its issue's row
-    (locked) when the payload names the issue (else None: read apart, from the stored body)."""
+    (locked) when the payload names the issue (else None: read apart, from the stored body);
+    the configuration's stamp seen with them."""
     bound = {"id": job.payload.delivery_id, **behind.asked_behind(job)}
     if job.payload.issue_id is not None:
         row = (
             await session.execute(_DELIVERY_AND_ISSUE, {**bound, "issue_id": job.payload.issue_id})
         ).first()
         if row is not None:
-            delivery, instance, anything_behind, issue = row
+            delivery, instance, anything_behind, stamp, issue = row
+            saw_stamp(session, stamp)
             return delivery, instance, anything_behind, issue
     found = (await session.execute(_DELIVERY, bound)).first()
     if found is None:
         return None
-    delivery, instance, anything_behind = found
+    delivery, instance, anything_behind, stamp = found
+    saw_stamp(session, stamp)
     return delivery, instance, anything_behind, None
 
 

@@ -4,15 +4,20 @@ ticket given a new type takes a status of the new type."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from sqlalchemy import DateTime, Integer, String, bindparam, insert, select
 from sqlalchemy import update as sa_update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from app.core.db import keep_for_session, once_per_transaction, table_of
+from app.core.config_cache import kept_while_unchanged
+from app.core.db import table_of
 from app.helpdesk import history
 from app.helpdesk.models import HistoryEntry, Ticket, TicketStatus, TicketType
+from app.helpdesk.statuses import all_statuses
 from app.integration.inbound.linked_tickets import (
     ACTOR,
     LINKED_TO_BOUND_ISSUE,
@@ -30,8 +35,7 @@ _OLD_STATUS = aliased(TicketStatus)
 # call by `LinkedTickets.bound`: every type's statuses (`all_status_options`); then per type
 # of the linked tickets, a History line for each linked ticket of the type not in the target
 # status yet (on the table: see `linked_tickets`), and the change.
-_ALL_STATUSES = select(TicketStatus)
-_STATUS_OPTIONS = "inbound.status_options"  # in a session's info
+_STATUS_OPTIONS = "inbound.status_options"  # the statuses by ticket type
 _TO_CHANGE = (
     LINKED_TO_BOUND_ISSUE,
     TICKETS.c.ticket_type_id == bindparam("type_id", type_=Integer),
@@ -111,23 +115,20 @@ async def apply_issue_type(tickets: LinkedTickets, jira_type: str, report: Apply
     report.changes.append(f"ticket type -> {types[target]}")
 
 
-async def all_status_options(session: AsyncSession) -> dict[int, list[StatusOption]]:
-    """Every ticket type's statuses (types without any are left out), read once per
-    transaction: a short list, which a burst or a backlog applied together asks for again and
-    again. Kept in the session, they are also the statuses the tickets' answers show (an
-    outgoing event renders them before and after a change)."""
+async def all_status_options(session: AsyncSession) -> Mapping[int, tuple[StatusOption, ...]]:
+    """Every ticket type's statuses (types without any are left out): a short list, which
+    every applied status change asks for, kept while the statuses are unchanged
+    (`core/config_cache.py`; else read once per transaction)."""
 
-    async def read() -> dict[int, list[StatusOption]]:
-        statuses = list(await session.scalars(_ALL_STATUSES))
-        keep_for_session(session, statuses)  # the tickets' answers after the change show them
+    async def read() -> Mapping[int, tuple[StatusOption, ...]]:
         options: dict[int, list[StatusOption]] = {}
-        for status in statuses:
+        for status in (await all_statuses(session)).values():
             options.setdefault(status.ticket_type_id, []).append(
-                StatusOption(status.id or 0, status.name, status.is_default)
+                StatusOption(status.id, status.name, status.is_default)
             )
-        return options
+        return MappingProxyType({type_id: tuple(found) for type_id, found in options.items()})
 
-    return await once_per_transaction(session, _STATUS_OPTIONS, read)
+    return await kept_while_unchanged(session, _STATUS_OPTIONS, read)
 
 
 async def apply_status(

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import delete, event, func, select, update
 from sqlmodel import col
 
-from app.helpdesk.models import Action, Ticket
+from app.helpdesk.models import Action, Ticket, TicketStatus
 from app.inbox.models import WebhookDelivery
 from app.integration.models import JiraIssue
 from app.jobs.models import SyncJob
@@ -107,6 +107,74 @@ class TestFirstRead:
         outcomes = list(await session.scalars(select(col(WebhookDelivery.outcome))))
         await session.commit()
         assert outcomes == ["unlinked"]
+
+
+class TestConfigurationKept:
+    """The statuses and the subscriptions a delivery is applied with are kept from the jobs
+    before it while they are unchanged (`core/config_cache.py`)."""
+
+    async def test_a_delivery_after_another_reads_no_statuses_or_subscriptions(
+        self, http: httpx.AsyncClient, service: Any, session: Any
+    ) -> None:
+        s = await linked_world(session, 1)
+        first = issue_updated(
+            ISSUE_ID,
+            "DEMO-1",
+            [item("status", "To Do", "In Progress")],
+            changelog_id=101,
+            updated="2026-11-23T10:01:00.000+0000",
+        )
+        assert (await deliver(http, s.instance_id, first)).is_success
+        assert await drain(service) == 1
+        second = issue_updated(
+            ISSUE_ID,
+            "DEMO-1",
+            [item("status", "In Progress", "Done")],
+            changelog_id=102,
+            updated="2026-11-23T10:05:00.000+0000",
+        )
+        assert (await deliver(http, s.instance_id, second)).is_success
+
+        with statements_sent(service.state.engine) as sent:
+            assert await drain(service) == 1
+
+        (ticket,) = await ticket_rows(session, s.tickets)
+        assert ticket.status_id == s.catalog.statuses[(s.catalog.bug, "Done")]
+        assert not [sql for sql in sent if "FROM ticket_statuses" in sql]
+        assert not [sql for sql in sent if "FROM event_subscriptions" in sql]
+
+    async def test_a_status_added_since_the_last_delivery_is_the_next_one_s_target(
+        self, http: httpx.AsyncClient, service: Any, session: Any
+    ) -> None:
+        s = await linked_world(session, 1)
+        first = issue_updated(
+            ISSUE_ID,
+            "DEMO-1",
+            [item("status", "To Do", "In Progress")],
+            changelog_id=101,
+            updated="2026-11-23T10:01:00.000+0000",
+        )
+        assert (await deliver(http, s.instance_id, first)).is_success
+        assert await drain(service) == 1
+        session.add(TicketStatus(name="Verified", ticket_type_id=s.catalog.bug))
+        await session.commit()
+        second = issue_updated(
+            ISSUE_ID,
+            "DEMO-1",
+            [item("status", "In Progress", "Verified")],
+            changelog_id=102,
+            updated="2026-11-23T10:05:00.000+0000",
+        )
+        assert (await deliver(http, s.instance_id, second)).is_success
+
+        assert await drain(service) == 1
+
+        (ticket,) = await ticket_rows(session, s.tickets)
+        verified = await session.scalar(
+            select(col(TicketStatus.id)).where(col(TicketStatus.name) == "Verified")
+        )
+        await session.commit()
+        assert ticket.status_id == verified
 
 
 class TestOrdering:

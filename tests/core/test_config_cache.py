@@ -1,0 +1,100 @@
+"""The configuration kept between transactions while its stamp is the same: every write to a
+stamped table, from anywhere, renews the stamp (triggers, on both databases)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.core.config_cache import CONFIG_STAMP, kept_while_unchanged, saw_stamp
+from app.helpdesk.models import TicketStatus, TicketType
+from app.outgoing.models import EventSubscription
+from tests.support.world import make_catalog
+
+
+async def current_stamp(session: AsyncSession) -> str:
+    async with session.begin():
+        stamp: str = (await session.execute(select(CONFIG_STAMP.c.stamp))).scalar_one()
+    return stamp
+
+
+async def test_every_write_to_the_statuses_renews_the_stamp(session: AsyncSession) -> None:
+    async with session.begin():
+        catalog = await make_catalog(session)
+    stamps = [await current_stamp(session)]
+    async with session.begin():
+        session.add(TicketStatus(name="Verified", ticket_type_id=catalog.bug))
+    stamps.append(await current_stamp(session))
+    async with session.begin():
+        await session.execute(
+            update(TicketStatus).where(col(TicketStatus.name) == "Verified").values(name="Checked")
+        )
+    stamps.append(await current_stamp(session))
+    async with session.begin():
+        await session.execute(delete(TicketStatus).where(col(TicketStatus.name) == "Checked"))
+    stamps.append(await current_stamp(session))
+    assert len(set(stamps)) == 4
+
+    async with session.begin():  # another table: not stamped
+        session.add(TicketType(name="Question"))
+    assert await current_stamp(session) == stamps[-1]
+
+
+async def test_every_write_to_the_subscriptions_renews_the_stamp(session: AsyncSession) -> None:
+    stamps = [await current_stamp(session)]
+    async with session.begin():
+        session.add(
+            EventSubscription(name="crm", url="https://hd.example/in", secret_encrypted="x")
+        )
+    stamps.append(await current_stamp(session))
+    async with session.begin():
+        await session.execute(update(EventSubscription).values(active=False))
+    stamps.append(await current_stamp(session))
+    async with session.begin():
+        await session.execute(delete(EventSubscription))
+    stamps.append(await current_stamp(session))
+    assert len(set(stamps)) == 4
+
+
+async def test_kept_while_the_stamp_seen_is_the_same(session: AsyncSession) -> None:
+    name = f"test.kept.{uuid.uuid4().hex}"
+    reads: list[int] = []
+
+    async def read() -> int:
+        reads.append(len(reads) + 1)
+        return len(reads)
+
+    async def transaction_seeing_the_stamp() -> int:
+        async with session.begin():
+            stamp = (await session.execute(select(CONFIG_STAMP.c.stamp))).scalar_one()
+            saw_stamp(session, stamp)
+            return await kept_while_unchanged(session, name, read)
+
+    first = await transaction_seeing_the_stamp()
+    again = await transaction_seeing_the_stamp()
+    async with session.begin():
+        catalog = await make_catalog(session)  # statuses written: a new stamp
+    after_change = await transaction_seeing_the_stamp()
+    assert catalog.statuses
+    assert (first, again, after_change) == (1, 1, 2)
+
+
+async def test_without_a_stamp_seen_read_once_per_transaction(session: AsyncSession) -> None:
+    name = f"test.kept.{uuid.uuid4().hex}"
+    reads: list[int] = []
+
+    async def read() -> int:
+        reads.append(len(reads) + 1)
+        return len(reads)
+
+    async with session.begin():
+        stamp = (await session.execute(select(CONFIG_STAMP.c.stamp))).scalar_one()
+        saw_stamp(session, stamp)
+        assert await kept_while_unchanged(session, name, read) == 1
+    for expected in (2, 3):
+        async with session.begin():
+            assert await kept_while_unchanged(session, name, read) == expected
+            assert await kept_while_unchanged(session, name, read) == expected
