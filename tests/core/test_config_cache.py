@@ -59,19 +59,27 @@ async def test_every_write_to_the_subscriptions_renews_the_stamp(session: AsyncS
     assert len(set(stamps)) == 4
 
 
-async def test_kept_while_the_stamp_seen_is_the_same(session: AsyncSession) -> None:
-    name = f"test.kept.{uuid.uuid4().hex}"
-    reads: list[int] = []
+class Reads:
+    """A read that counts how often it was made (and gives that count), under a name of its
+    own: what is kept stays in the process from one test to the next."""
 
-    async def read() -> int:
-        reads.append(len(reads) + 1)
-        return len(reads)
+    def __init__(self) -> None:
+        self.name = f"test.kept.{uuid.uuid4().hex}"
+        self.made = 0
+
+    async def read(self) -> int:
+        self.made += 1
+        return self.made
+
+
+async def test_kept_while_the_stamp_seen_is_the_same(session: AsyncSession) -> None:
+    reads = Reads()
 
     async def transaction_seeing_the_stamp() -> int:
         async with session.begin():
             stamp = (await session.execute(select(CONFIG_STAMP.c.stamp))).scalar_one()
             saw_stamp(session, stamp)
-            return await kept_while_unchanged(session, name, read)
+            return await kept_while_unchanged(session, reads.name, reads.read)
 
     first = await transaction_seeing_the_stamp()
     again = await transaction_seeing_the_stamp()
@@ -83,18 +91,13 @@ async def test_kept_while_the_stamp_seen_is_the_same(session: AsyncSession) -> N
 
 
 async def test_without_a_stamp_seen_read_once_per_transaction(session: AsyncSession) -> None:
-    name = f"test.kept.{uuid.uuid4().hex}"
-    reads: list[int] = []
-
-    async def read() -> int:
-        reads.append(len(reads) + 1)
-        return len(reads)
+    reads = Reads()
 
     async with session.begin():
         stamp = (await session.execute(select(CONFIG_STAMP.c.stamp))).scalar_one()
         saw_stamp(session, stamp)
-        assert await kept_while_unchanged(session, name, read) == 1
+        assert await kept_while_unchanged(session, reads.name, reads.read) == 1
     for expected in (2, 3):
         async with session.begin():
-            assert await kept_while_unchanged(session, name, read) == expected
-            assert await kept_while_unchanged(session, name, read) == expected
+            assert await kept_while_unchanged(session, reads.name, reads.read) == expected
+            assert await kept_while_unchanged(session, reads.name, reads.read) == expected

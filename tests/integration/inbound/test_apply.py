@@ -109,6 +109,21 @@ class TestFirstRead:
         assert outcomes == ["unlinked"]
 
 
+async def apply_status_change(
+    http: httpx.AsyncClient, service: Any, instance_id: int, old: str, new: str, minute: int
+) -> None:
+    """A status change made at 10:`minute` (a later minute: a later change), applied."""
+    change = issue_updated(
+        ISSUE_ID,
+        "DEMO-1",
+        [item("status", old, new)],
+        changelog_id=100 + minute,
+        updated=f"2026-11-23T10:{minute:02d}:00.000+0000",
+    )
+    assert (await deliver(http, instance_id, change)).is_success
+    assert await drain(service) == 1
+
+
 class TestConfigurationKept:
     """The statuses and the subscriptions a delivery is applied with are kept from the jobs
     before it while they are unchanged (`core/config_cache.py`)."""
@@ -117,26 +132,10 @@ class TestConfigurationKept:
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
         s = await linked_world(session, 1)
-        first = issue_updated(
-            ISSUE_ID,
-            "DEMO-1",
-            [item("status", "To Do", "In Progress")],
-            changelog_id=101,
-            updated="2026-11-23T10:01:00.000+0000",
-        )
-        assert (await deliver(http, s.instance_id, first)).is_success
-        assert await drain(service) == 1
-        second = issue_updated(
-            ISSUE_ID,
-            "DEMO-1",
-            [item("status", "In Progress", "Done")],
-            changelog_id=102,
-            updated="2026-11-23T10:05:00.000+0000",
-        )
-        assert (await deliver(http, s.instance_id, second)).is_success
+        await apply_status_change(http, service, s.instance_id, "To Do", "In Progress", 1)
 
         with statements_sent(service.state.engine) as sent:
-            assert await drain(service) == 1
+            await apply_status_change(http, service, s.instance_id, "In Progress", "Done", 2)
 
         (ticket,) = await ticket_rows(session, s.tickets)
         assert ticket.status_id == s.catalog.statuses[(s.catalog.bug, "Done")]
@@ -147,27 +146,11 @@ class TestConfigurationKept:
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
         s = await linked_world(session, 1)
-        first = issue_updated(
-            ISSUE_ID,
-            "DEMO-1",
-            [item("status", "To Do", "In Progress")],
-            changelog_id=101,
-            updated="2026-11-23T10:01:00.000+0000",
-        )
-        assert (await deliver(http, s.instance_id, first)).is_success
-        assert await drain(service) == 1
+        await apply_status_change(http, service, s.instance_id, "To Do", "In Progress", 1)
         session.add(TicketStatus(name="Verified", ticket_type_id=s.catalog.bug))
         await session.commit()
-        second = issue_updated(
-            ISSUE_ID,
-            "DEMO-1",
-            [item("status", "In Progress", "Verified")],
-            changelog_id=102,
-            updated="2026-11-23T10:05:00.000+0000",
-        )
-        assert (await deliver(http, s.instance_id, second)).is_success
 
-        assert await drain(service) == 1
+        await apply_status_change(http, service, s.instance_id, "In Progress", "Verified", 2)
 
         (ticket,) = await ticket_rows(session, s.tickets)
         verified = await session.scalar(
