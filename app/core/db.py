@@ -42,6 +42,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def is_postgres(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
 def is_sqlite_url(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 

@@ -19,9 +19,9 @@ from sqlalchemy import DateTime, Integer, String, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core.db import utcnow
+from app.core.db import is_postgres, utcnow
 from app.jobs.models import JobStatus, SyncJob
-from app.jobs.outbox import first_in_order, is_postgres
+from app.jobs.outbox import first_in_order
 
 
 async def ready_heads(session: AsyncSession, kind: str, limit: int) -> list[SyncJob]:

@@ -24,10 +24,10 @@ from sqlalchemy import ColumnElement, Integer, String, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core.db import table_of, utcnow
+from app.core.db import is_postgres, table_of, utcnow
 from app.jobs.kinds import Job, PayloadT
 from app.jobs.models import JobStatus, SyncJob
-from app.jobs.outbox import is_postgres, queue_held_again
+from app.jobs.outbox import queue_held_again
 
 _JOBS = table_of(SyncJob)
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col
 
-from app.core.db import table_of, utcnow
+from app.core.db import is_postgres, table_of, utcnow
 from app.jobs.kinds import JobPayload, JobRegistry
 from app.jobs.metrics import JOBS_ENQUEUED
 from app.jobs.models import PENDING_SQL, JobStatus, SyncJob
@@ -112,10 +112,6 @@ async def claim(
     }
     jobs = (await session.scalars(statement, parameters)).all()
     return sorted(jobs, key=lambda job: job.id or 0)
-
-
-def is_postgres(session: AsyncSession) -> bool:
-    return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
 def _lane(kinds: Sequence[str] | None) -> tuple[str, ...] | None:

@@ -81,7 +81,7 @@ class TestJiraChanges:
             {"Field": "Status", "From": "Open", "To": "In Progress"}
         ]
         assert updated["data"]["Ticket"]["Status"] == "In Progress"
-        assert len([sql for sql in sent if "FROM ticket_statuses" in sql]) == 1
+        assert len([sql for sql in sent if sql.startswith("SELECT ticket_statuses.")]) == 1
         assert len([sql for sql in sent if "FROM custom_fields" in sql]) == 1
         assert len([sql for sql in sent if sql.startswith("UPDATE jira_issues")]) == 1
 

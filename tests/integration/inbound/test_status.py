@@ -22,6 +22,7 @@ from tests.support.inbound import (
     sync_logs,
     ticket_rows,
 )
+from tests.support.statements import statements_sent
 from tests.support.world import ISSUE_ID, add_mapping, linked_world
 
 
@@ -46,6 +47,28 @@ class TestStatus:
         )
         logs = [log for log in await sync_logs(session) if log.event == "jira.issue_updated"]
         assert {log.ticket_id for log in logs} == set(s.tickets)
+
+    async def test_the_change_and_its_history_are_one_statement_on_postgresql(
+        self, http: httpx.AsyncClient, service: Any, session: Any
+    ) -> None:
+        """Each linked ticket of the type changed, and its History line naming the status it
+        left: two statements on SQLite, one on PostgreSQL."""
+        s = await linked_world(session, 2)
+        change = issue_updated(ISSUE_ID, "DEMO-1", [item("status", "To Do", "in progress")])
+        with statements_sent(service.state.engine) as sent:
+            await send(http, service, s, change)
+        in_progress = s.catalog.statuses[(s.catalog.bug, "In Progress")]
+        for ticket in await ticket_rows(session, s.tickets):
+            assert ticket.status_id == in_progress
+            history = await history_of(session, ticket.id)
+            assert history.count("Status changed from Open to In Progress by Jira") == 1
+        writes = [
+            sql
+            for sql in sent
+            if "INSERT INTO ticket_history" in sql or sql.startswith("UPDATE tickets")
+        ]
+        on_postgres = service.state.engine.dialect.name == "postgresql"
+        assert len(writes) == (1 if on_postgres else 2)
 
     async def test_without_update_ticket_status_an_action_is_added(
         self, http: httpx.AsyncClient, service: Any, session: Any
