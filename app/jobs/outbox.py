@@ -7,21 +7,31 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import DateTime, Integer, and_, bindparam, delete, func, or_, select, text, update
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col
 
 from app.core.db import is_postgres, table_of, utcnow
-from app.jobs.kinds import JobPayload, JobRegistry
+from app.jobs.kinds import JobPayload
 from app.jobs.metrics import JOBS_ENQUEUED
 from app.jobs.models import PENDING_SQL, JobStatus, SyncJob
-
-if TYPE_CHECKING:
-    from app.core.settings import Settings
 
 # PostgreSQL: a process notifies this channel after committing jobs, naming their kinds
 # (`jobs/wakeup.py`), so that the workers of the other processes wake.
@@ -102,16 +112,16 @@ async def claim(
     (BEGIN IMMEDIATE) makes the same statement safe there. A lane's worker takes only `kinds`
     (when given) and never `other_kinds` (the default lane: every kind but the other lanes').
     """
-    now = utcnow()
     statement = _claim_statement(is_postgres(session), _lane(kinds), tuple(other_kinds))
-    parameters = {
-        "now": now,
-        "lease_until": now + timedelta(seconds=lease_seconds),
-        "worker_id": worker_id,
-        "limit": limit,
-    }
+    parameters = _claim_parameters(worker_id, limit, lease_seconds)
     jobs = (await session.scalars(statement, parameters)).all()
     return sorted(jobs, key=lambda job: job.id or 0)
+
+
+def _claim_parameters(worker_id: str, limit: int, lease_seconds: float) -> dict[str, Any]:
+    now = utcnow()
+    lease_until = now + timedelta(seconds=lease_seconds)
+    return {"now": now, "lease_until": lease_until, "worker_id": worker_id, "limit": limit}
 
 
 def _lane(kinds: Sequence[str] | None) -> tuple[str, ...] | None:
@@ -126,6 +136,12 @@ def _claim_statement(
     statement cost more than running it. Its values are bound at each claim. The UPDATE is on
     the table, its rows loaded as jobs by the SELECT around it: an ORM-enabled UPDATE is copied
     at every run, and its cache key (for this statement, about 0.4 ms) made again."""
+    return select(SyncJob).from_statement(_claim_update(postgres, kinds, other_kinds))
+
+
+def _claim_update(
+    postgres: bool, kinds: tuple[str, ...] | None, other_kinds: tuple[str, ...]
+) -> Any:
     now = bindparam("now", type_=DateTime(timezone=True))
     jobs = _JOBS.c
     candidates = (
@@ -148,7 +164,7 @@ def _claim_statement(
         )
         .returning(*_JOBS.c)
     )
-    return select(SyncJob).from_statement(claimed)
+    return claimed
 
 
 async def renew_leases(
@@ -272,12 +288,10 @@ async def discard_failed(session: AsyncSession, job_id: int) -> bool:
 def _of_kinds(
     kinds: Sequence[str] | None, other_kinds: Sequence[str], kind: Any = _JOBS.c.kind
 ) -> list[Any]:
-    conditions: list[Any] = []
-    if kinds is not None:
-        conditions.append(kind.in_(list(kinds)))
-    if other_kinds:
-        conditions.append(kind.not_in(list(other_kinds)))
-    return conditions
+    return [
+        *([kind.in_(list(kinds))] if kinds is not None else []),
+        *([kind.not_in(list(other_kinds))] if other_kinds else []),
+    ]
 
 
 @dataclass(frozen=True)
@@ -299,25 +313,77 @@ async def lookahead(
     the worker finishing that one (of the same lane) looks for work again (counting it would
     have an idle worker ask again and again while it waits). A worker whose jobs have none
     waiting behind them does not look again when they finish."""
-    queued, leased, waiting = (
+    *moments, waiting = (
         await session.execute(_lookahead_statement(_lane(kinds), tuple(other_kinds)))
     ).one()
-    moments = [moment for moment in (queued, leased) if moment is not None]
-    return Lookahead(min(moments) if moments else None, bool(waiting))
+    due = min((moment for moment in moments if moment is not None), default=None)
+    return Lookahead(due, bool(waiting))
+
+
+async def claim_looking_ahead(
+    session: AsyncSession,
+    worker_id: str,
+    limit: int,
+    lease_seconds: float,
+    kinds: Sequence[str] | None = None,
+    other_kinds: Sequence[str] = (),
+) -> tuple[Sequence[SyncJob], Lookahead | None]:
+    """`claim`, and when it found fewer jobs than `limit`, the `lookahead` after it (else None):
+    on PostgreSQL one statement (the claim's UPDATE in a CTE, the lookahead leaving out the jobs
+    it claimed and counting their new leases, as it would read them a statement later)."""
+    if not is_postgres(session):
+        batch = await claim(session, worker_id, limit, lease_seconds, kinds, other_kinds)
+        ahead = await lookahead(session, kinds, other_kinds) if len(batch) < limit else None
+        return batch, ahead
+    statement = _claim_ahead_statement(_lane(kinds), tuple(other_kinds))
+    parameters = _claim_parameters(worker_id, limit, lease_seconds)
+    rows = (await session.execute(statement, parameters)).all()
+    names = [column.name for column in _JOBS.c]
+    batch = [SyncJob(**dict(zip(names, row, strict=False))) for row in rows if row[0] is not None]
+    filled, *moments, waiting = rows[0][len(names) :]
+    due = min((moment for moment in moments if moment is not None), default=None)
+    return sorted(batch, key=lambda job: job.id or 0), (
+        None if filled else Lookahead(due, bool(waiting))
+    )
+
+
+@functools.cache
+def _claim_ahead_statement(kinds: tuple[str, ...] | None, other_kinds: tuple[str, ...]) -> Any:
+    """Built once per lane; the lookahead's subqueries run only when the claim is not full."""
+    claimed = _claim_update(True, kinds, other_kinds).cte("claimed")
+    limit = bindparam("limit", type_=Integer)
+    filled = select(func.count()).select_from(claimed).scalar_subquery() >= limit
+    queued, leased, waiting = _ahead(kinds, other_kinds, _JOBS.c.id.not_in(select(claimed.c.id)))
+    own_lease = select(func.min(claimed.c.lease_until)).scalar_subquery()
+    ahead = select(
+        filled.label("filled"),
+        *(
+            case((filled, None), else_=column).label(name)
+            for name, column in (("queued", queued), ("leased", leased), ("own_lease", own_lease))
+        ),
+        case((filled, False), else_=waiting).label("waiting"),
+    ).subquery("ahead")
+    return select(claimed, ahead).select_from(ahead.outerjoin(claimed, true()))
 
 
 @functools.cache
 def _lookahead_statement(kinds: tuple[str, ...] | None, other_kinds: tuple[str, ...]) -> Any:
     """Built once per lane, like the claim."""
-    of_kinds = _of_kinds(kinds, other_kinds)
+    return select(*_ahead(kinds, other_kinds))
+
+
+def _ahead(kinds: tuple[str, ...] | None, other_kinds: tuple[str, ...], *but: Any) -> list[Any]:
+    """The lookahead's three columns, leaving out the jobs `but` names (those just claimed)."""
+    of_kinds = [*_of_kinds(kinds, other_kinds), *but]
+    jobs = _JOBS.c
     queued = (
-        select(func.min(SyncJob.run_after))
-        .where(col(SyncJob.status) == JobStatus.QUEUED, first_in_order(), *of_kinds)
+        select(func.min(jobs.run_after))
+        .where(jobs.status == JobStatus.QUEUED, first_in_order(), *of_kinds)
         .scalar_subquery()
     )
     leased = (
-        select(func.min(SyncJob.lease_until))
-        .where(col(SyncJob.status) == JobStatus.RUNNING, *of_kinds)
+        select(func.min(jobs.lease_until))
+        .where(jobs.status == JobStatus.RUNNING, *of_kinds)
         .scalar_subquery()
     )
     # An ordering key with more than one job still to run (the partial index again).
@@ -331,30 +397,4 @@ def _lookahead_statement(kinds: tuple[str, ...] | None, other_kinds: tuple[str, 
         .group_by(_PENDING.c.ordering_key)
         .having(func.count() > 1)
     )
-    return select(queued, leased, shared_key.exists())
-
-
-async def prune_done(session: AsyncSession, older_than: datetime) -> int:
-    result = await session.execute(
-        delete(SyncJob).where(
-            col(SyncJob.status) == JobStatus.DONE, col(SyncJob.updated_at) < older_than
-        )
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def ensure_periodic(session: AsyncSession, registry: JobRegistry, settings: Settings) -> None:
-    """Start each enabled periodic job's chain unless a run is already queued or running."""
-    for kind, (payload_type, interval) in registry.periodic.items():
-        if interval(settings) <= 0:
-            continue
-        pending = await session.scalar(
-            select(col(SyncJob.id))
-            .where(
-                col(SyncJob.kind) == kind,
-                col(SyncJob.status).in_([JobStatus.QUEUED, JobStatus.RUNNING]),
-            )
-            .limit(1)
-        )
-        if pending is None:
-            await enqueue(session, payload_type())
+    return [queued, leased, shared_key.exists()]

@@ -29,6 +29,7 @@ from app.jobs.kinds import (
     JobError,
     JobRegistry,
 )
+from app.jobs.maintenance import ensure_periodic
 from app.jobs.metrics import JOB_LATENCY, JOBS_DONE, JOBS_FAILED, JOBS_RETRIED
 from app.jobs.models import SyncJob
 
@@ -153,7 +154,7 @@ class Worker:
         while not stop.is_set():
             try:
                 async with self.ctx.transaction() as session:
-                    await jobs.ensure_periodic(session, self.registry, self.ctx.settings)
+                    await ensure_periodic(session, self.registry, self.ctx.settings)
                 return
             except (OSError, DBAPIError) as exc:
                 log.warning(
@@ -193,18 +194,13 @@ class Worker:
             free = await self.give_way(free)
         try:
             async with self.ctx.one_statement() as session:
-                batch = await jobs.claim(
+                batch, self._lookahead = await jobs.claim_looking_ahead(
                     session,
                     self.ctx.worker_id,
                     free,
                     self.ctx.settings.job_lease_seconds,
                     self.kinds,
                     self.other_kinds,
-                )
-                self._lookahead = (
-                    await jobs.lookahead(session, self.kinds, self.other_kinds)
-                    if len(batch) < free
-                    else None
                 )
         except Exception:
             log.exception("sync.worker.claim_failed")

@@ -36,6 +36,7 @@ from app.jobs.kinds import (
     JobRegistry,
     PeriodicPayload,
 )
+from app.jobs.maintenance import ensure_periodic
 from app.jobs.models import JobStatus, SyncJob
 from app.jobs.runner import running_worker
 from app.jobs.wakeup import Waker, notifying_other_processes
@@ -428,7 +429,7 @@ class TestWakeUp:
         async with running_worker(ctx, job_registry()):
             pass
         async with ctx.transaction() as session:
-            await jobs.ensure_periodic(session, job_registry(), settings)
+            await ensure_periodic(session, job_registry(), settings)
         pending = [job for job in await all_jobs(ctx) if job.status != JobStatus.DONE]
         # one pending run per periodic kind, however often the chains are ensured
         assert sorted(job.kind for job in pending) == sorted(job_registry().periodic)
@@ -479,11 +480,11 @@ class TestDatabaseLate:
     ) -> None:
         claim_failed = asyncio.Event()
 
-        async def unavailable(*_args: Any, **_kwargs: Any) -> list[SyncJob]:
+        async def unavailable(*_args: Any, **_kwargs: Any) -> Any:
             claim_failed.set()
             raise OSError("the database is away")
 
-        monkeypatch.setattr(jobs, "claim", unavailable)
+        monkeypatch.setattr(jobs, "claim_looking_ahead", unavailable)
         stop = asyncio.Event()
         running = asyncio.create_task(Worker(make_context(db, settings), JobRegistry()).run(stop))
         await claim_failed.wait()
@@ -539,21 +540,22 @@ class TestSeveralWorkers:
         self, db: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """No BEGIN and COMMIT round trips around a claim (one statement, atomic by itself):
-        the claimed job is running for every other connection before the worker reads its
-        lookahead, the claim's next statement."""
+        the claimed job is running for every other connection as soon as the claim (and its
+        lookahead) is read, before its session ends."""
         ctx = make_context(db, settings)
         registry = JobRegistry()
         registry.register(kind("test.a"), lambda _ctx, _job: asyncio.sleep(0))
         await add_jobs(ctx, ("test.a", {}, None))
         seen_elsewhere: list[str] = []
-        lookahead = jobs.lookahead
+        claim_looking_ahead = jobs.claim_looking_ahead
 
-        async def seen_before(session: Any, *args: Any) -> Any:
+        async def seen_before_the_session_ends(session: Any, *args: Any) -> Any:
+            claimed = await claim_looking_ahead(session, *args)
             async with ctx.sessions() as other:
                 seen_elsewhere.extend(await other.scalars(select(col(SyncJob.status))))
-            return await lookahead(session, *args)
+            return claimed
 
-        monkeypatch.setattr(jobs, "lookahead", seen_before)
+        monkeypatch.setattr(jobs, "claim_looking_ahead", seen_before_the_session_ends)
         worker = Worker(ctx, registry)
         assert not await worker._claim_and_start(Backoff(asyncio.Event()))  # a slot left free
         await asyncio.gather(*worker._running)
