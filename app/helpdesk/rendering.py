@@ -56,7 +56,7 @@ async def ticket_answers(
 ) -> list[dict[str, Any]]:
     """The tickets as the API shows them; `links` (by ticket id) fills JiraKey and JiraLinkURL."""
     types = await rows_by_id(session, TicketType, {t.ticket_type_id for t in tickets})
-    statuses = await all_statuses(session)
+    statuses = await all_statuses(session, {t.status_id for t in tickets})
     products = await rows_by_id(session, Product, {t.product_id for t in tickets})
     versions = await rows_by_id(session, Version, {t.reported_version_id for t in tickets})
     fields = await once_per_transaction(session, _FIELDS_KEPT, lambda: _custom_fields(session))

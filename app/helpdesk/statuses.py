@@ -5,7 +5,7 @@ shows its status's name."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -36,8 +36,12 @@ class Status:
     is_closed: bool
 
 
-async def all_statuses(session: AsyncSession) -> Mapping[int, Status]:
-    """Every ticket status, by id."""
+async def all_statuses(
+    session: AsyncSession, including: Iterable[int] = ()
+) -> Mapping[int, Status]:
+    """Every ticket status, by id; read again when one of `including` is not among those kept
+    (a status made, and a ticket given it, between the stamp this transaction read and the
+    tickets it read: each statement sees what was committed when it began)."""
 
     async def read() -> Mapping[int, Status]:
         rows = await session.execute(_ALL_STATUSES)
@@ -46,4 +50,5 @@ async def all_statuses(session: AsyncSession) -> Mapping[int, Status]:
             found[ident or 0] = Status(ident or 0, type_id, name, is_default, is_closed)
         return MappingProxyType(found)
 
-    return await kept_while_unchanged(session, _KEPT, read)
+    kept = await kept_while_unchanged(session, _KEPT, read)
+    return kept if set(including) <= kept.keys() else await read()

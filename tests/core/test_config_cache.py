@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from app.core.config_cache import CONFIG_STAMP, kept_while_unchanged, saw_stamp
 from app.helpdesk.models import TicketStatus, TicketType
+from app.helpdesk.statuses import all_statuses
 from app.outgoing.models import EventSubscription
 from tests.support.world import make_catalog
 
@@ -101,3 +102,28 @@ async def test_without_a_stamp_seen_read_once_per_transaction(session: AsyncSess
         async with session.begin():
             assert await kept_while_unchanged(session, reads.name, reads.read) == expected
             assert await kept_while_unchanged(session, reads.name, reads.read) == expected
+
+
+async def test_a_status_newer_than_the_kept_ones_is_read_when_asked_for(
+    session: AsyncSession,
+) -> None:
+    """A status made (and a ticket given it) after the stamp a transaction read, before its
+    next statement began: the kept statuses lack it, and asking for it reads them again."""
+    async with session.begin():
+        catalog = await make_catalog(session)
+    stamp = await current_stamp(session)
+    async with session.begin():
+        saw_stamp(session, stamp)
+        kept = await all_statuses(session)
+    async with session.begin():
+        made = TicketStatus(name="Verified", ticket_type_id=catalog.bug)
+        session.add(made)
+        await session.flush()
+        # As the transaction that read `stamp` sees it: the new status, the stamp it read.
+        await session.execute(update(CONFIG_STAMP).values(stamp=stamp))
+    async with session.begin():
+        saw_stamp(session, stamp)
+        assert made.id not in await all_statuses(session)
+        found = await all_statuses(session, [made.id or 0])
+    assert made.id not in kept
+    assert found[made.id or 0].name == "Verified"
