@@ -146,11 +146,12 @@ async def once_per_transaction(
     applied together or the answers rendered before and after a change ask for again."""
     transaction = session.sync_session.get_transaction()
     kept = session.info.get(name)
-    if kept is not None and kept[0] is transaction:
+    if transaction is not None and kept is not None and kept[0] is transaction:
         found: KeptT = kept[1]
         return found
     value = await read()
-    session.info[name] = (transaction, value)
+    # Asked after the read, which began the transaction when it was the first statement.
+    session.info[name] = (session.sync_session.get_transaction(), value)
     return value
 
 

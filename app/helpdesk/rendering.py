@@ -10,18 +10,13 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core.db import once_per_transaction, rows_by_id
+from app.core.db import rows_by_id
+from app.helpdesk.custom_fields import all_custom_fields
 from app.helpdesk.fields import from_stored
-from app.helpdesk.models import (
-    CustomField,
-    Product,
-    Ticket,
-    TicketCustomValue,
-    TicketType,
-    Version,
-)
+from app.helpdesk.models import Product, Ticket, TicketCustomValue, Version
 from app.helpdesk.schemas import TicketOut
 from app.helpdesk.statuses import all_statuses
+from app.helpdesk.ticket_types import type_names
 
 
 @dataclass(frozen=True)
@@ -35,18 +30,10 @@ class JiraLinkView:
 NO_LINK = JiraLinkView()
 
 
-# Built once, bound per call: every ticket answer, and every event about a ticket, reads them.
-_CUSTOM_FIELDS = select(CustomField)
+# Built once, bound per call: every ticket answer, and every event about a ticket, reads it.
 _CUSTOM_VALUES = select(TicketCustomValue).where(
     col(TicketCustomValue.ticket_id).in_(bindparam("ticket_ids", expanding=True))
 )
-# The custom fields, read once per transaction: an outgoing event renders the tickets' answers
-# before and after the change.
-_FIELDS_KEPT = "rendering.custom_fields"
-
-
-async def _custom_fields(session: AsyncSession) -> dict[int | None, CustomField]:
-    return {field.id: field for field in (await session.scalars(_CUSTOM_FIELDS)).all()}
 
 
 async def ticket_answers(
@@ -54,15 +41,17 @@ async def ticket_answers(
     tickets: Sequence[Ticket],
     links: Mapping[int, JiraLinkView] | None = None,
 ) -> list[dict[str, Any]]:
-    """The tickets as the API shows them; `links` (by ticket id) fills JiraKey and JiraLinkURL."""
-    types = await rows_by_id(session, TicketType, {t.ticket_type_id for t in tickets})
+    """The tickets as the API shows them; `links` (by ticket id) fills JiraKey and JiraLinkURL.
+    The types, statuses and custom fields are kept configuration (`core/config_cache.py`)."""
+    types = await type_names(session, {t.ticket_type_id for t in tickets})
     statuses = await all_statuses(session, {t.status_id for t in tickets})
     products = await rows_by_id(session, Product, {t.product_id for t in tickets})
     versions = await rows_by_id(session, Version, {t.reported_version_id for t in tickets})
-    fields = await once_per_transaction(session, _FIELDS_KEPT, lambda: _custom_fields(session))
+    fields = await all_custom_fields(session)
     values: dict[int, dict[str, Any]] = {t.id or 0: {} for t in tickets}
     if tickets and fields:
-        rows = await session.scalars(_CUSTOM_VALUES, {"ticket_ids": list(values)})
+        rows = list(await session.scalars(_CUSTOM_VALUES, {"ticket_ids": list(values)}))
+        fields = await all_custom_fields(session, {row.custom_field_id for row in rows})
         for row in rows:
             field = fields[row.custom_field_id]
             values[row.ticket_id][field.name] = from_stored(field.field_type, row.value)
@@ -78,7 +67,7 @@ async def ticket_answers(
             name=ticket.name,
             description=ticket.description,
             ticket_type_id=ticket.ticket_type_id,
-            ticket_type_name=types[ticket.ticket_type_id].name,
+            ticket_type_name=types[ticket.ticket_type_id],
             status_id=ticket.status_id,
             status=status.name,
             is_closed=status.is_closed,
@@ -94,7 +83,7 @@ async def ticket_answers(
             jira_instance_id=ticket.jira_instance_id,
         )
         answer = out.model_dump(mode="json", by_alias=True)
-        for name in sorted(fields[f].name for f in fields):
+        for name in sorted(field.name for field in fields.values()):
             answer[name] = values[ticket.id or 0].get(name)
         answers.append(answer)
     return answers

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core.config_cache import kept_while_unchanged
+from app.core.config_cache import kept_by_id
 from app.helpdesk.models import TicketStatus
 
 # Built once: every applied status change and every ticket answer reads it.
@@ -39,9 +39,8 @@ class Status:
 async def all_statuses(
     session: AsyncSession, including: Iterable[int] = ()
 ) -> Mapping[int, Status]:
-    """Every ticket status, by id; read again when one of `including` is not among those kept
-    (a status made, and a ticket given it, between the stamp this transaction read and the
-    tickets it read: each statement sees what was committed when it began)."""
+    """Every ticket status, by id (`including`: the statuses of the tickets read, as in
+    `kept_by_id`)."""
 
     async def read() -> Mapping[int, Status]:
         rows = await session.execute(_ALL_STATUSES)
@@ -50,5 +49,4 @@ async def all_statuses(
             found[ident or 0] = Status(ident or 0, type_id, name, is_default, is_closed)
         return MappingProxyType(found)
 
-    kept = await kept_while_unchanged(session, _KEPT, read)
-    return kept if set(including) <= kept.keys() else await read()
+    return await kept_by_id(session, _KEPT, read, including)

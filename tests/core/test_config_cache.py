@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.config_cache import CONFIG_STAMP, kept_while_unchanged, saw_stamp
-from app.helpdesk.models import TicketStatus, TicketType
+from app.helpdesk.models import CustomField, Product, TicketStatus, TicketType
 from app.helpdesk.statuses import all_statuses
+from app.helpdesk.ticket_types import type_names
 from app.outgoing.models import EventSubscription
 from tests.support.world import make_catalog
 
@@ -40,8 +41,31 @@ async def test_every_write_to_the_statuses_renews_the_stamp(session: AsyncSessio
     assert len(set(stamps)) == 4
 
     async with session.begin():  # another table: not stamped
-        session.add(TicketType(name="Question"))
+        session.add(Product(name="Gateway"))
     assert await current_stamp(session) == stamps[-1]
+
+
+async def test_every_write_to_the_types_and_fields_renews_the_stamp(
+    session: AsyncSession,
+) -> None:
+    stamps = [await current_stamp(session)]
+    async with session.begin():
+        session.add(TicketType(name="Question"))
+        session.add(CustomField(name="Region", field_type="Text"))
+    stamps.append(await current_stamp(session))
+    async with session.begin():
+        await session.execute(update(TicketType).values(name="Query"))
+    stamps.append(await current_stamp(session))
+    async with session.begin():
+        await session.execute(update(CustomField).values(name="Area"))
+    stamps.append(await current_stamp(session))
+    async with session.begin():
+        await session.execute(delete(CustomField))
+    stamps.append(await current_stamp(session))
+    async with session.begin():
+        await session.execute(delete(TicketType))
+    stamps.append(await current_stamp(session))
+    assert len(set(stamps)) == 6
 
 
 async def test_every_write_to_the_subscriptions_renews_the_stamp(session: AsyncSession) -> None:
@@ -102,6 +126,25 @@ async def test_without_a_stamp_seen_read_once_per_transaction(session: AsyncSess
         async with session.begin():
             assert await kept_while_unchanged(session, reads.name, reads.read) == expected
             assert await kept_while_unchanged(session, reads.name, reads.read) == expected
+
+
+async def test_a_type_newer_than_the_kept_ones_is_read_when_asked_for(
+    session: AsyncSession,
+) -> None:
+    """As for the statuses below: a type made after the stamp the transaction read."""
+    stamp = await current_stamp(session)
+    async with session.begin():
+        saw_stamp(session, stamp)
+        assert await type_names(session) == {}
+    async with session.begin():
+        made = TicketType(name="Question")
+        session.add(made)
+        await session.flush()
+        await session.execute(update(CONFIG_STAMP).values(stamp=stamp))
+    async with session.begin():
+        saw_stamp(session, stamp)
+        assert made.id not in await type_names(session)
+        assert (await type_names(session, [made.id or 0]))[made.id or 0] == "Question"
 
 
 async def test_a_status_newer_than_the_kept_ones_is_read_when_asked_for(

@@ -8,7 +8,7 @@ import gc
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import defer
 from sqlmodel import col
@@ -126,3 +126,21 @@ async def test_kept_once_per_transaction_is_read_again_in_the_next(session: Asyn
     async with session.begin():
         next_transaction = await once_per_transaction(session, "test.kept", read)
     assert (first, again, next_transaction) == (1, 1, 2)
+
+
+async def test_kept_by_a_transaction_s_first_statement_is_read_again_in_the_next(
+    session: AsyncSession,
+) -> None:
+    """The read that begins the transaction (nothing ran before it) keeps its value for that
+    transaction only: not for the next one, which also had not begun when it asked."""
+
+    async def read() -> int:
+        return int(await session.scalar(select(func.count()).select_from(TicketType)) or 0)
+
+    before = await once_per_transaction(session, "test.first_statement", read)
+    await session.commit()
+    session.add(TicketType(name="Question"))
+    await session.commit()
+    after = await once_per_transaction(session, "test.first_statement", read)
+    await session.commit()
+    assert after == before + 1

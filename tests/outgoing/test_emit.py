@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlmodel import col
 
+from app.helpdesk.models import TicketCustomValue, TicketType
 from app.integration.models import JiraInstance, MappingType
 from app.outgoing.models import EventDelivery
 from tests.support.helpdesk import API, add_action, create_ticket, ok, signed_event
@@ -29,6 +31,17 @@ from tests.support.world import (
     linked_world,
     seed_helpdesk,
 )
+
+
+def status_change(old: str, new: str, minute: int) -> dict[str, Any]:
+    """Jira's status change made at 10:`minute` (a later minute: a later change)."""
+    return issue_updated(
+        ISSUE_ID,
+        "DEMO-1",
+        [item("status", old, new)],
+        changelog_id=100 + minute,
+        updated=f"2026-11-23T10:{minute:02d}:00.000+0000",
+    )
 
 
 def events(receiver: Receiver) -> list[dict[str, Any]]:
@@ -84,6 +97,50 @@ class TestJiraChanges:
         assert len([sql for sql in sent if sql.startswith("SELECT ticket_statuses.")]) == 1
         assert len([sql for sql in sent if "FROM custom_fields" in sql]) == 1
         assert len([sql for sql in sent if sql.startswith("UPDATE jira_issues")]) == 1
+
+    async def test_a_change_after_another_reads_no_configuration(
+        self, events_client: httpx.AsyncClient, events_app: Any, session: Any, receiver: Receiver
+    ) -> None:
+        """The types, statuses and custom fields the answers show, before and after the change,
+        are kept from the change before while they are unchanged (`core/config_cache.py`)."""
+        s = await linked_world(session, 1)
+        async with session.begin():
+            await add_custom_field(session, "Severity", "Text")
+        await subscribe(events_client, receiver)
+        await send(events_client, events_app, s, status_change("To Do", "In Progress", 1))
+
+        with statements_sent(events_app.state.engine) as sent:
+            await send(events_client, events_app, s, status_change("In Progress", "Done", 2))
+
+        (_, second) = of_type(receiver, "ticket.updated")
+        assert second["data"]["Ticket"]["Status"] == "Done"
+        assert "Severity" in second["data"]["Ticket"]
+        configuration = ("FROM ticket_types", "FROM ticket_statuses", "FROM custom_fields")
+        reads = [sql for sql in sent if sql.startswith("SELECT")]
+        assert not [sql for sql in reads if any(table in sql for table in configuration)]
+
+    async def test_a_type_renamed_and_a_field_added_meanwhile_show_in_the_next_change(
+        self, events_client: httpx.AsyncClient, events_app: Any, session: Any, receiver: Receiver
+    ) -> None:
+        s = await linked_world(session, 1)
+        await subscribe(events_client, receiver)
+        await send(events_client, events_app, s, status_change("To Do", "In Progress", 1))
+        async with session.begin():
+            await session.execute(
+                update(TicketType).where(col(TicketType.id) == s.catalog.bug).values(name="Defect")
+            )
+            region = await add_custom_field(session, "Region", "Text")
+            session.add(
+                TicketCustomValue(ticket_id=s.tickets[0], custom_field_id=region, value="EU")
+            )
+
+        await send(events_client, events_app, s, status_change("In Progress", "Done", 2))
+
+        (first, second) = of_type(receiver, "ticket.updated")
+        assert first["data"]["Ticket"]["TicketTypeName"] == "Bug"
+        assert "Region" not in first["data"]["Ticket"]
+        assert second["data"]["Ticket"]["TicketTypeName"] == "Defect"
+        assert second["data"]["Ticket"]["Region"] == "EU"
 
     async def test_a_type_and_a_mapped_field_change_are_one_ticket_updated(
         self, events_client: httpx.AsyncClient, events_app: Any, session: Any, receiver: Receiver
