@@ -52,7 +52,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _ensure_sqlite_directory(settings.database_url)
     engine = create_engine(
         settings.database_url,
-        pool_size=settings.db_pool_size,
+        pool_size=settings.pool_size,
         max_overflow=settings.db_max_overflow,
     )
     if is_sqlite_url(settings.database_url):

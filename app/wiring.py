@@ -98,7 +98,7 @@ async def run_worker_forever() -> None:
     configure_logging(settings.log_level, settings.log_format)
     engine = create_engine(
         settings.database_url,
-        pool_size=settings.db_pool_size,
+        pool_size=settings.pool_size,
         max_overflow=settings.db_max_overflow,
     )
     stopped = asyncio.Event()

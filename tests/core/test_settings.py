@@ -97,3 +97,17 @@ class TestEnsureLocalSecrets:
 
     def test_env_file_is_ignored_by_git(self, repo_root: Path) -> None:
         assert ".env" in (repo_root / ".gitignore").read_text().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("values", "kept"),
+    [
+        ({}, 20),  # 8 jobs, 8 deliveries of one subscription, 4 more
+        ({"worker_concurrency": "16"}, 28),
+        ({"event_subscription_concurrency": "2"}, 14),
+        ({"db_pool_size": "5"}, 5),  # as set
+        ({"db_pool_size": "50", "worker_concurrency": "2"}, 50),
+    ],
+)
+def test_the_pool_keeps_a_connection_for_each_job_slot(values: dict[str, str], kept: int) -> None:
+    assert make(api_token=GOOD, secret_key=GOOD, **values).pool_size == kept
