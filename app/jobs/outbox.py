@@ -186,7 +186,7 @@ async def finish(session: AsyncSession, job_ids: Sequence[int], worker_id: str) 
     """Mark jobs done, but not one another worker took over after our lease ran out; how many
     were marked."""
     parameters = {"job_ids": list(job_ids), "worker_id": worker_id, "now": utcnow()}
-    result = await session.execute(_FINISH, parameters)
+    result = await session.execute(FINISH, parameters)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -218,7 +218,7 @@ def queue_held_again() -> Any:
 
 # Built once, bound at each use: a job's own statements cost more to make than to run. On the
 # table: an ORM-enabled UPDATE costs about a third more to run, and nothing here needs it.
-_FINISH = update_held().values(
+FINISH = update_held().values(
     status=JobStatus.DONE, lease_until=None, updated_at=bindparam("now"), last_error=None
 )
 _REQUEUE = queue_held_again().values(run_after=bindparam("now"))

@@ -80,7 +80,7 @@ _TO_SEND = (
 # it; one statement of its own, in no transaction (`WorkerContext.one_statement`).
 _TO_SEND_ALONE = _TO_SEND.add_columns(behind.anything_queued_behind().label("behind"))
 # An outcome is written over the attempt it belongs to only: not once another attempt has
-# ended (a job that lost its lease and ran twice) or the delivery is gone.
+# ended (a job that lost its lease and ran twice) or the delivery is gone (no row returned).
 _RECORD_ATTEMPT = (
     update(_DELIVERIES)
     .where(
@@ -89,8 +89,8 @@ _RECORD_ATTEMPT = (
         _DELIVERIES.c.attempts == bindparam("attempts_before", type_=Integer),
     )
     .values(
-        status=bindparam("status", type_=String),
-        attempts=bindparam("attempts", type_=Integer),
+        status=bindparam("outcome", type_=String),
+        attempts=bindparam("attempts_after", type_=Integer),
         last_status_code=bindparam("status_code", type_=Integer),
         last_error=bindparam("error", type_=String),
         next_attempt_at=bindparam("next_attempt_at", type_=DateTime(timezone=True)),
@@ -100,6 +100,7 @@ _RECORD_ATTEMPT = (
             _DELIVERIES.c.date_delivered,
         ),
     )
+    .returning(_DELIVERIES.c.id)
 )
 # A Pending delivery failed without an attempt (it cannot be sent, or its job kept crashing).
 _FAIL_PENDING = (
@@ -275,7 +276,13 @@ async def _record(
     """In one transaction: each attempt's outcome (`after_attempt`), the jobs done, and those
     not done queued again: when the job's own delivery is to be tried again, every job it took
     (the job is retried, they run on their own behind it); when a taken one is, it with its
-    delay (or at once after a crash) and those after it untried."""
+    delay (or at once after a crash) and those after it untried. The usual job's one outcome
+    and its being done are one statement (`write_and_finish`)."""
+    if not taken and stopped is None and sent[0].outcome.verdict is not Verdict.GONE:
+        (one,) = sent
+        if await ctx.write_and_finish(job.id, _RECORD_ATTEMPT, _attempt(one)):
+            _count(one)
+        return
     async with ctx.transaction() as session:
         for one in sent:
             await _record_attempt(session, one)
@@ -298,22 +305,31 @@ async def _record(
 async def _record_attempt(session: AsyncSession, one: Sent) -> None:
     """One attempt's outcome, written over the attempt it belongs to only (else another attempt
     ended meanwhile, or the delivery is gone: nothing to write)."""
-    row, outcome = one.ready.row, one.outcome
-    written = await session.execute(
-        _RECORD_ATTEMPT,
-        {
-            "delivery_id": row.id,
-            "attempts_before": row.attempts,
-            "status": outcome.status,
-            "attempts": outcome.attempts,
-            "status_code": one.answer.status_code,
-            "error": outcome.last_error,
-            "next_attempt_at": outcome.next_attempt_at,
-            "delivered_at": outcome.delivered_at,
-        },
-    )
-    if not getattr(written, "rowcount", 0):
+    if (await session.execute(_RECORD_ATTEMPT, _attempt(one))).first() is None:
         return
+    _count(one)
+    if one.outcome.verdict is Verdict.GONE:
+        await _deactivate(one.ready.row.subscription_id, session)
+
+
+def _attempt(one: Sent) -> dict[str, Any]:
+    """`_RECORD_ATTEMPT`'s parameters for one attempt's outcome."""
+    row, outcome = one.ready.row, one.outcome
+    return {
+        "delivery_id": row.id,
+        "attempts_before": row.attempts,
+        "outcome": outcome.status,
+        "attempts_after": outcome.attempts,
+        "status_code": one.answer.status_code,
+        "error": outcome.last_error,
+        "next_attempt_at": outcome.next_attempt_at,
+        "delivered_at": outcome.delivered_at,
+    }
+
+
+def _count(one: Sent) -> None:
+    """The metrics and the log line of an attempt's outcome, once it is written."""
+    row, outcome = one.ready.row, one.outcome
     EVENT_ATTEMPTS.labels(row.event_type, outcome.verdict.value).inc()
     if outcome.status is DeliveryStatus.DELIVERED:
         EVENTS_SENT.labels(row.event_type).inc()
@@ -321,8 +337,6 @@ async def _record_attempt(session: AsyncSession, one: Sent) -> None:
         log.info("events.delivery.done", delivery=row.id, type=row.event_type)
     elif outcome.status is DeliveryStatus.FAILED:
         EVENTS_FAILED.labels(row.event_type).inc()
-        if outcome.verdict is Verdict.GONE:
-            await _deactivate(row.subscription_id, session)
 
 
 async def _deactivate(subscription_id: int, session: AsyncSession) -> None:

@@ -239,6 +239,34 @@ class TestAnEventAlone:
         ]
         assert looked_behind == []
 
+    async def test_its_outcome_and_its_job_done_are_one_statement_on_postgresql(
+        self,
+        events_client: httpx.AsyncClient,
+        events_app: Any,
+        receiver: Receiver,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Committing on its own, with no BEGIN and COMMIT around it (elsewhere a transaction
+        of two); the job is done by it, not by the worker after it."""
+        ticket = await subscribed_ticket(events_client, receiver)
+        await rename(events_client, ticket["ID"], "x")
+        worker_writes_no_end(monkeypatch)
+
+        with statements_sent(events_app.state.engine) as sent:
+            await drain(events_app)
+
+        (delivery,) = await rows(events_app)
+        assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
+            "Delivered",
+            1,
+            200,
+        )
+        jobs = await jobs_of_kind(events_app, DeliverEvent.kind)
+        assert [job.status for job in jobs] == [JobStatus.DONE]
+        (outcome,) = [sql for sql in sent if "UPDATE event_deliveries" in sql]
+        on_postgres = events_app.state.engine.dialect.name == "postgresql"
+        assert ("UPDATE sync_jobs" in outcome) == on_postgres
+
 
 class TestABurstSentTogether:
     """The events about one ticket queued together are sent by one job, in order, each as its
