@@ -3,19 +3,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.sql.dml import UpdateBase
 
 from app.core.db import transaction
 from app.core.settings import Settings
 from app.jobs import behind, last_write, outbox
 from app.jobs.kinds import Job, PayloadT
+from app.jobs.last_write import LastWrite
 from app.jobs.models import SyncJob
 from app.jobs.wakeup import Waker
 
@@ -43,30 +43,32 @@ class WorkerContext(Generic[ServicesT]):
     claim_sessions: async_sessionmaker[AsyncSession] | None = None
 
     async def finish_in(
-        self, session: AsyncSession, job_id: int, taken: Sequence[Job[Any]] = ()
-    ) -> None:
+        self,
+        session: AsyncSession,
+        job_id: int,
+        taken: Sequence[Job[Any]] = (),
+        *,
+        last: LastWrite | None = None,
+    ) -> int:
         """Mark the running job (and jobs it took, `take_behind`) done in the handler's last
-        transaction: done exactly when its work commits; the worker has nothing more to write."""
-        await outbox.finish(session, [job_id, *(one.id for one in taken)], self.worker_id)
+        transaction: done exactly when its work commits; the worker has nothing more to write.
+        `last`, the handler's last write, is made with it (`last_write`: one statement on
+        PostgreSQL); how many rows that changed."""
+        job_ids = [job_id, *(one.id for one in taken)]
+        written = 0
+        if last is None:
+            await outbox.finish(session, job_ids, self.worker_id)
+        else:
+            written = await last_write.write_and_finish(session, last, job_ids, self.worker_id)
         self.finished_by_handler.add(job_id)
         self._done_with(job_id, [one.created_at for one in taken])
+        return written
 
-    async def write_and_finish(
-        self, job_id: int, write: UpdateBase, parameters: Mapping[str, Any]
-    ) -> int:
-        """The running job's last write (with a RETURNING) and the job done, atomically: one
-        statement committing on its own on PostgreSQL (`last_write`), else a unit of work of
-        two. How many rows the write changed."""
-        if self.claim_sessions is None:
-            async with self.transaction() as session:
-                written = len((await session.execute(write, parameters)).all())
-                await self.finish_in(session, job_id)
-            return written
-        bound = {**parameters, **last_write.finish_parameters([job_id], self.worker_id)}
-        async with self.claim_sessions() as session:
-            changed, _ = (await session.execute(last_write.with_finish(write), bound)).one()
-        self.finished_by_handler.add(job_id)
-        return int(changed)
+    async def write_and_finish(self, job_id: int, last: LastWrite) -> int:
+        """The running job's last write and the job done, on their own (`one_statement`): on
+        PostgreSQL one statement that commits by itself. How many rows the write changed."""
+        async with self.one_statement() as session:
+            return await self.finish_in(session, job_id, last=last)
 
     async def finish_taken(
         self, session: AsyncSession, job_id: int, queued: Sequence[SyncJob]

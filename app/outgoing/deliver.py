@@ -23,6 +23,7 @@ from app.core.security import SecretBox
 from app.jobs import behind
 from app.jobs.context import WorkerContext
 from app.jobs.kinds import Failure, Job, JobError
+from app.jobs.last_write import LastWrite
 from app.outgoing.job_kinds import DeliverEvent
 from app.outgoing.metrics import EVENT_ATTEMPTS, EVENT_LATENCY, EVENTS_FAILED, EVENTS_SENT
 from app.outgoing.models import DeliveryStatus, EventDelivery, EventSubscription
@@ -280,7 +281,7 @@ async def _record(
     and its being done are one statement (`write_and_finish`)."""
     if not taken and stopped is None and sent[0].outcome.verdict is not Verdict.GONE:
         (one,) = sent
-        if await ctx.write_and_finish(job.id, _RECORD_ATTEMPT, _attempt(one)):
+        if await ctx.write_and_finish(job.id, LastWrite(_RECORD_ATTEMPT, _attempt(one))):
             _count(one)
         return
     async with ctx.transaction() as session:

@@ -8,9 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import ValidationError
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
-from app.core.db import utcnow
+from app.core.db import table_of, utcnow
 from app.core.logging import get_logger
 from app.helpdesk.events import Origin, changing
 from app.inbox.models import WebhookDelivery
@@ -44,6 +46,7 @@ from app.jira.errors import JiraError
 from app.jira.webhooks import as_utc
 from app.jobs import alongside, behind
 from app.jobs.kinds import Job, JobRegistry
+from app.jobs.last_write import LastWrite
 from app.jobs.models import SyncJob
 
 log = get_logger(__name__)
@@ -97,12 +100,11 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
             plan = checked or await comment_plan(session, tickets.instance, tickets.issue, parsed)
             if checked is not None or not needs_jira_check(plan):
                 outcome = await _apply_parsed(tickets, parsed, plan)
-                _mark(delivery, outcome)
                 bound.info("jira.webhook.applied", outcome=outcome)
                 if anything_behind:
                     await _apply_behind(tickets, ctx, job)
                 await _apply_alongside(ctx, session, tickets.instance, job)
-                await ctx.finish_in(session, job.id)
+                await ctx.finish_in(session, job.id, last=_marked(delivery, outcome))
                 return
         assert plan is not None
         instance_id = tickets.instance.id or 0
@@ -229,6 +231,32 @@ async def _apply_with(
 def _mark(delivery: WebhookDelivery, outcome: str) -> None:
     delivery.processed_at = utcnow()
     delivery.outcome = outcome[:32]
+
+
+_DELIVERIES = table_of(WebhookDelivery)
+# Built once: the job's own delivery marked as `_mark` does, written with the job's being done
+# (on PostgreSQL in one statement: `jobs/last_write.py`).
+_MARK = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.id == bindparam("marked_id"))
+    .values(processed_at=bindparam("marked_at"), outcome=bindparam("marked_outcome"))
+    .returning(_DELIVERIES.c.id)
+)
+
+
+def _marked(delivery: WebhookDelivery, outcome: str) -> LastWrite:
+    """The job's delivery marked processed (`_MARK`), and so its object in the session."""
+    marked = {"processed_at": utcnow(), "outcome": outcome[:32]}
+    for name, value in marked.items():
+        set_committed_value(delivery, name, value)
+    return LastWrite(
+        _MARK,
+        {
+            "marked_id": delivery.id,
+            "marked_at": marked["processed_at"],
+            "marked_outcome": outcome[:32],
+        },
+    )
 
 
 async def _log(session: AsyncSession, issue: JiraIssue, event: str, message: str) -> None:

@@ -13,7 +13,7 @@ from sqlmodel import col
 from app.helpdesk.models import Action, Ticket, TicketStatus
 from app.inbox.models import WebhookDelivery
 from app.integration.models import JiraIssue
-from app.jobs.models import SyncJob
+from app.jobs.models import JobStatus, SyncJob
 from jirasim import JiraSimulator
 from tests.support.inbound import (
     cloud_comment_created,
@@ -23,7 +23,7 @@ from tests.support.inbound import (
     send,
     ticket_rows,
 )
-from tests.support.jobs import drain
+from tests.support.jobs import drain, worker_writes_no_end
 from tests.support.statements import statements_sent
 from tests.support.world import ISSUE_ID, WEBHOOK_SECRET, linked_world
 
@@ -159,6 +159,28 @@ class TestConfigurationKept:
         )
         await session.commit()
         assert ticket.status_id == verified
+
+
+class TestFinished:
+    async def test_the_delivery_marked_and_its_job_done_are_one_statement_on_postgresql(
+        self, http: httpx.AsyncClient, service: Any, session: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Written by the job's transaction, not by the worker after it (elsewhere two
+        statements of that transaction)."""
+        s = await linked_world(session, 1)
+        worker_writes_no_end(monkeypatch)
+
+        with statements_sent(service.state.engine) as sent:
+            await apply_status_change(http, service, s.instance_id, "To Do", "Done", 1)
+
+        (delivery,) = (await session.scalars(select(WebhookDelivery))).all()
+        (job,) = (await session.scalars(select(SyncJob))).all()
+        await session.commit()
+        assert (delivery.outcome, delivery.processed_at is not None) == ("applied", True)
+        assert job.status == JobStatus.DONE
+        (marked,) = [sql for sql in sent if "UPDATE webhook_deliveries" in sql]
+        on_postgres = service.state.engine.dialect.name == "postgresql"
+        assert ("UPDATE sync_jobs" in marked) == on_postgres
 
 
 class TestOrdering:
