@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import UpdateBase
 
-from app.core.db import is_postgres, utcnow
+from app.core.db import is_postgres
 from app.jobs import outbox
 
 
@@ -36,8 +36,7 @@ async def write_and_finish(
         written = len((await session.execute(write.statement, write.parameters)).all())
         await outbox.finish(session, job_ids, worker_id)
         return written
-    finish = {"job_ids": list(job_ids), "worker_id": worker_id, "now": utcnow()}
-    bound = {**write.parameters, **finish}
+    bound = {**write.parameters, **outbox.held_parameters(job_ids, worker_id)}
     changed, _ = (await session.execute(with_finish(write.statement), bound)).one()
     return int(changed)
 

@@ -172,30 +172,28 @@ async def renew_leases(
 ) -> set[int]:
     """Extend running jobs' leases (a job's own, and those of the jobs it took from behind it);
     the ids still ours."""
-    now = utcnow()
-    parameters = {
-        "job_ids": list(job_ids),
-        "worker_id": worker_id,
-        "lease_until": now + timedelta(seconds=lease_seconds),
-        "now": now,
-    }
+    parameters = held_parameters(job_ids, worker_id)
+    parameters["lease_until"] = parameters["now"] + timedelta(seconds=lease_seconds)
     return set((await session.scalars(_RENEW, parameters)).all())
 
 
 async def finish(session: AsyncSession, job_ids: Sequence[int], worker_id: str) -> int:
     """Mark jobs done, but not one another worker took over after our lease ran out; how many
     were marked."""
-    parameters = {"job_ids": list(job_ids), "worker_id": worker_id, "now": utcnow()}
-    result = await session.execute(FINISH, parameters)
+    result = await session.execute(FINISH, held_parameters(job_ids, worker_id))
     return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def requeue_held(session: AsyncSession, job_ids: Sequence[int], worker_id: str) -> int:
     """Queue running jobs this worker holds again, ready at once (a worker stopping with jobs
     it could not finish); their attempts stay counted. How many were queued."""
-    parameters = {"job_ids": list(job_ids), "worker_id": worker_id, "now": utcnow()}
-    result = await session.execute(_REQUEUE, parameters)
+    result = await session.execute(_REQUEUE, held_parameters(job_ids, worker_id))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def held_parameters(job_ids: Sequence[int], worker_id: str) -> dict[str, Any]:
+    """What a statement of `update_held` binds (`FINISH`, `_REQUEUE`, `_RENEW` adds its lease)."""
+    return {"job_ids": list(job_ids), "worker_id": worker_id, "now": utcnow()}
 
 
 def update_held() -> Any:

@@ -246,17 +246,11 @@ _MARK = (
 
 def _marked(delivery: WebhookDelivery, outcome: str) -> LastWrite:
     """The job's delivery marked processed (`_MARK`), and so its object in the session."""
-    marked = {"processed_at": utcnow(), "outcome": outcome[:32]}
-    for name, value in marked.items():
-        set_committed_value(delivery, name, value)
-    return LastWrite(
-        _MARK,
-        {
-            "marked_id": delivery.id,
-            "marked_at": marked["processed_at"],
-            "marked_outcome": outcome[:32],
-        },
-    )
+    processed_at, outcome = utcnow(), outcome[:32]
+    set_committed_value(delivery, "processed_at", processed_at)
+    set_committed_value(delivery, "outcome", outcome)
+    parameters = {"marked_id": delivery.id, "marked_at": processed_at, "marked_outcome": outcome}
+    return LastWrite(_MARK, parameters)
 
 
 async def _log(session: AsyncSession, issue: JiraIssue, event: str, message: str) -> None:
