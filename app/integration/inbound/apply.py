@@ -93,9 +93,8 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
                 outcome = (
                     "inactive" if instance is not None and not instance.sync_active else "unlinked"
                 )
-                _mark(delivery, outcome)
                 bound.info(f"jira.webhook.{outcome}")
-                await ctx.finish_in(session, job.id)
+                await ctx.finish_in(session, job.id, last=_marked(delivery, outcome))
                 return
             plan = checked or await comment_plan(session, tickets.instance, tickets.issue, parsed)
             if checked is not None or not needs_jira_check(plan):
