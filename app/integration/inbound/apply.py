@@ -72,7 +72,7 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
             if first_read is None or first_read[0].processed_at is not None:
                 await ctx.finish_in(session, job.id)
                 return
-            delivery, instance, anything_behind, issue = first_read
+            delivery, instance, anything_behind, issue, linked = first_read
             parsed = await parsed_delivery(session, delivery, job.payload)
             bound = log.bind(
                 delivery=delivery.delivery_id, event=parsed.event, issue_id=parsed.issue_id
@@ -80,7 +80,7 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
             if issue is None and instance is not None:
                 issue = await issue_row(session, instance.id or 0, parsed.issue_id, lock=True)
             tickets = (
-                LinkedTickets(session, instance, issue)
+                LinkedTickets(session, instance, issue, linked)
                 if instance is not None and issue is not None
                 else None
             )

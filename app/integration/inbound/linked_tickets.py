@@ -105,7 +105,15 @@ _LOG_PER_TICKET = insert(table_of(SyncLog)).from_select(
 class LinkedTickets:
     """The tickets linked to one issue row, and the set-based writes about them."""
 
-    def __init__(self, session: AsyncSession, instance: JiraInstance, issue: JiraIssue) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        instance: JiraInstance,
+        issue: JiraIssue,
+        linked: Sequence[Sequence[Any]] | None = None,
+    ) -> None:
+        """`linked`: the linked tickets' (id, ticket type id), by id, when read with the issue
+        (else they are read when first asked for)."""
         self.session = session
         self.instance = instance
         self.issue = issue
@@ -118,6 +126,8 @@ class LinkedTickets:
         # Linked tickets a change statement gave `date_modified` = now (`modified`): when that
         # is every one of them, `touch` has nothing left to write.
         self._modified = 0
+        if linked is not None:
+            self._took(linked)
 
     def bound(self, **values: object) -> dict[str, object]:
         """The values of a statement built once about the linked tickets (`issue_ref`, `now`),

@@ -3,15 +3,17 @@ worker (Jira is the in-process simulator)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import delete, event, func, select, text, update
 from sqlmodel import col
 
 from app.helpdesk.models import Action, Ticket, TicketStatus
 from app.inbox.models import WebhookDelivery
+from app.integration.linked_issues import issue_row
 from app.integration.models import JiraIssue
 from app.jobs.models import JobStatus, SyncJob
 from jirasim import JiraSimulator
@@ -85,8 +87,13 @@ class TestFirstRead:
         issue_reads = [sql for sql in sent if sql.startswith("SELECT") and "jira_issues" in sql]
         assert len(issue_reads) == 1
         assert "webhook_deliveries" in issue_reads[0]
+        ticket_reads = [sql for sql in sent if sql.startswith("SELECT") and "FROM tickets" in sql]
         if service.state.engine.dialect.name == "postgresql":
-            assert issue_reads[0].endswith("FOR UPDATE OF jira_issues")
+            # with its linked tickets, when no other transaction holds the issue's row
+            assert issue_reads[0].endswith("FOR UPDATE OF jira_issues SKIP LOCKED")
+            assert ticket_reads == issue_reads
+        else:
+            assert len(ticket_reads) == 1
 
     async def test_a_delivery_whose_issue_has_no_row_is_read_apart_and_not_applied(
         self, http: httpx.AsyncClient, service: Any, session: Any
@@ -107,6 +114,43 @@ class TestFirstRead:
         outcomes = list(await session.scalars(select(col(WebhookDelivery.outcome))))
         await session.commit()
         assert outcomes == ["unlinked"]
+
+    @pytest.mark.postgres  # SQLite has one writer at a time: no other transaction holds a row
+    async def test_an_issue_held_elsewhere_is_waited_for_and_its_tickets_read_after(
+        self, http: httpx.AsyncClient, service: Any, session: Any
+    ) -> None:
+        """A ticket linked again by the transaction that held the issue's row gets the change: a
+        read in the statement that waited for the row would have seen no ticket linked."""
+        s = await linked_world(session, 1)
+        change = issue_updated(ISSUE_ID, "DEMO-1", [item("status", "To Do", "Done")])
+        assert (await deliver(http, s.instance_id, change)).is_success
+        unlinked = update(Ticket).where(col(Ticket.id).in_(s.tickets))
+        await session.execute(unlinked.values(jira_issue_ref=None))
+        await session.commit()
+
+        held = await issue_row(session, s.instance_id, ISSUE_ID, lock=True)
+        assert held is not None
+        await session.execute(unlinked.values(jira_issue_ref=held.id))
+        applying = asyncio.create_task(drain(service))
+        await lock_waited_for(session)
+        await session.commit()
+        assert await applying == 1
+
+        (ticket,) = await ticket_rows(session, s.tickets)
+        assert ticket.status_id == s.catalog.statuses[(s.catalog.bug, "Done")]
+
+
+async def lock_waited_for(session: Any, timeout: float = 10.0) -> None:
+    """Until another transaction waits for a lock this one holds (PostgreSQL)."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    async with asyncio.timeout(timeout):
+        # The activity a transaction reads is kept until it ends, unless cleared.
+        while not await session.scalar(waiting):
+            await session.execute(text("SELECT pg_stat_clear_snapshot()"))
+            await asyncio.sleep(0.01)
 
 
 async def apply_status_change(

@@ -312,9 +312,9 @@ class TestOtherIssuesUnderABacklog:
     async def test_their_issues_and_tickets_are_read_in_one_statement_each(
         self, http: httpx.AsyncClient, service: Any, session: Any
     ) -> None:
-        """The running job reads its own issue with its delivery, and its tickets; the others
-        taken with it, however many, are locked in one statement and their tickets read in one
-        more."""
+        """The running job reads its own issue with its delivery, and its tickets (on
+        PostgreSQL in the same statement); the others taken with it, however many, are locked in
+        one statement and their tickets read in one more."""
         s, tickets = await one_ticket_per_issue(session)
         await a_change_to_each_issue(http, s)
 
@@ -327,7 +327,8 @@ class TestOtherIssuesUnderABacklog:
             if statement.startswith("SELECT") and (found := re.search(r"\bFROM\s+(\w+)", statement))
         ]
         assert reads.count("jira_issues") == 1
-        assert reads.count("tickets") == 2
+        own_tickets_apart = service.state.engine.dialect.name != "postgresql"
+        assert reads.count("tickets") == 1 + own_tickets_apart
         assert await status_lines(session, tickets) == IN_PROGRESS_ONCE
 
     async def test_a_retried_job_runs_alone(
