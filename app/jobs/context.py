@@ -48,15 +48,15 @@ class WorkerContext(Generic[ServicesT]):
         job_id: int,
         taken: Sequence[Job[Any]] = (),
         *,
-        last: LastWrite | None = None,
+        last: Sequence[LastWrite] = (),
     ) -> int:
         """Mark the running job (and jobs it took, `take_behind`) done in the handler's last
         transaction: done exactly when its work commits; the worker has nothing more to write.
-        `last`, the handler's last write, is made with it (`last_write`: one statement on
-        PostgreSQL); how many rows that changed."""
+        `last`, the handler's last writes, are made with it (`last_write`: one statement on
+        PostgreSQL); how many rows the first changed."""
         job_ids = [job_id, *(one.id for one in taken)]
         written = 0
-        if last is None:
+        if not last:
             await outbox.finish(session, job_ids, self.worker_id)
         else:
             written = await last_write.write_and_finish(session, last, job_ids, self.worker_id)
@@ -68,7 +68,7 @@ class WorkerContext(Generic[ServicesT]):
         """The running job's last write and the job done, on their own (`one_statement`): on
         PostgreSQL one statement that commits by itself. How many rows the write changed."""
         async with self.one_statement() as session:
-            return await self.finish_in(session, job_id, last=last)
+            return await self.finish_in(session, job_id, last=[last])
 
     async def finish_taken(
         self, session: AsyncSession, job_id: int, queued: Sequence[SyncJob]

@@ -46,7 +46,7 @@ from app.jira.errors import JiraError
 from app.jira.webhooks import as_utc
 from app.jobs import alongside, behind
 from app.jobs.kinds import Job, JobRegistry
-from app.jobs.last_write import LastWrite
+from app.jobs.last_write import LastWrite, pending_update
 from app.jobs.models import SyncJob
 
 log = get_logger(__name__)
@@ -94,7 +94,7 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
                     "inactive" if instance is not None and not instance.sync_active else "unlinked"
                 )
                 bound.info(f"jira.webhook.{outcome}")
-                await ctx.finish_in(session, job.id, last=_marked(delivery, outcome))
+                await ctx.finish_in(session, job.id, last=[_marked(delivery, outcome)])
                 return
             plan = checked or await comment_plan(session, tickets.instance, tickets.issue, parsed)
             if checked is not None or not needs_jira_check(plan):
@@ -103,7 +103,7 @@ async def apply_webhook(ctx: JobContext, job: Job[ApplyWebhook]) -> None:
                 if anything_behind:
                     await _apply_behind(tickets, ctx, job)
                 await _apply_alongside(ctx, session, tickets.instance, job)
-                await ctx.finish_in(session, job.id, last=_marked(delivery, outcome))
+                await ctx.finish_in(session, job.id, last=_last_writes(tickets, delivery, outcome))
                 return
         assert plan is not None
         instance_id = tickets.instance.id or 0
@@ -250,6 +250,15 @@ def _marked(delivery: WebhookDelivery, outcome: str) -> LastWrite:
     set_committed_value(delivery, "outcome", outcome)
     parameters = {"marked_id": delivery.id, "marked_at": processed_at, "marked_outcome": outcome}
     return LastWrite(_MARK, parameters)
+
+
+def _last_writes(
+    tickets: LinkedTickets, delivery: WebhookDelivery, outcome: str
+) -> list[LastWrite]:
+    """The job's delivery marked, and its issue's row written (what the tickets now reflect),
+    with its job done: on PostgreSQL one statement, instead of the issue's flush apart."""
+    issue = pending_update(tickets.issue)
+    return [_marked(delivery, outcome), *([issue] if issue is not None else [])]
 
 
 async def _log(session: AsyncSession, issue: JiraIssue, event: str, message: str) -> None:

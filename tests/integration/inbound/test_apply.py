@@ -226,6 +226,25 @@ class TestFinished:
         on_postgres = service.state.engine.dialect.name == "postgresql"
         assert ("UPDATE sync_jobs" in marked) == on_postgres
 
+    async def test_the_issue_s_row_is_written_with_them_on_postgresql(
+        self, http: httpx.AsyncClient, service: Any, session: Any
+    ) -> None:
+        """What the tickets now reflect (the change's time and changelog id, the status): with
+        the delivery marked and the job done, not flushed apart (elsewhere a statement of its
+        own in the job's transaction)."""
+        s = await linked_world(session, 1)
+
+        with statements_sent(service.state.engine) as sent:
+            await apply_status_change(http, service, s.instance_id, "To Do", "Done", 1)
+
+        issue = await session.scalar(select(JiraIssue))
+        await session.commit()
+        assert issue is not None
+        assert (issue.status_name, issue.last_changelog_id) == ("Done", 101)
+        (written,) = [sql for sql in sent if "UPDATE jira_issues" in sql]
+        on_postgres = service.state.engine.dialect.name == "postgresql"
+        assert ("UPDATE webhook_deliveries" in written) == on_postgres
+
 
 class TestOrdering:
     async def test_an_older_delivery_does_not_overwrite_a_newer_one(
